@@ -1,0 +1,122 @@
+/// From raw detections to lane events: routes each detection to its read point or loop and runs
+/// the dedup and loop logic.
+///
+/// "Now" is the latest detection time seen, moved on by ``advance(to:into:)`` ticks in the live
+/// daemon, so replaying a trace gives the same events every time. Single-threaded by design: the
+/// pipeline thread owns it.
+public final class LanePipeline {
+    public let layout: LaneLayout
+    private let tags: TagVisitTracker
+    private let seals: SealTracker
+    private let loops: LoopTracker
+    /// `device << 8 | port` → read point, `noReadPoint` where none.
+    private let readPointOfAntenna: [ReadPointIndex]
+    /// `device` → (line → loop).
+    private let loopOfLine: [[UInt16: LoopIndex]]
+    private static let noReadPoint = ReadPointIndex.max
+
+    public private(set) var now: MonotonicInstant?
+    private var counts = PipelineCounters()
+
+    public init(layout: LaneLayout, pseudonymizer: TagPseudonymizer? = nil) {
+        self.layout = layout
+        tags = TagVisitTracker(readPoints: layout.readPoints, capacity: max(1, layout.maxTrackedTags),
+                               pseudonymizer: pseudonymizer)
+        seals = SealTracker(readPoints: layout.readPoints, capacity: max(1, layout.maxTrackedSeals))
+        loops = LoopTracker(loops: layout.loops, speedTraps: layout.speedTraps)
+
+        var antennaMap = [ReadPointIndex](repeating: Self.noReadPoint, count: layout.devices.count << 8)
+        for (r, point) in layout.readPoints.enumerated() {
+            for antenna in point.antennas where Int(antenna.device.rawValue) < layout.devices.count {
+                antennaMap[Int(antenna.device.rawValue) << 8 | Int(antenna.port)] = ReadPointIndex(r)
+            }
+        }
+        readPointOfAntenna = antennaMap
+        var lineMap = [[UInt16: LoopIndex]](repeating: [:], count: layout.devices.count)
+        for (l, loop) in layout.loops.enumerated() where Int(loop.device.rawValue) < layout.devices.count {
+            lineMap[Int(loop.device.rawValue)][loop.line] = LoopIndex(l)
+        }
+        loopOfLine = lineMap
+    }
+
+    public var counters: PipelineCounters {
+        var c = counts
+        c.noise = tags.noise
+        c.evictedTags = tags.evicted
+        c.evictedSeals = seals.evicted
+        c.bouncedEdges = loops.bounced
+        c.repeatedEdges = loops.repeated
+        return c
+    }
+
+    /// Tags and seals currently tracked (present or candidate).
+    public var tracked: (tags: Int, seals: Int) { (tags.tracked, seals.tracked) }
+
+    public func process(_ detection: Detection, into events: inout [LaneEvent]) {
+        counts.detections &+= 1
+        let time = detection.time
+        if let current = now, time < current { counts.late &+= 1 } else { advance(to: time, into: &events) }
+        let device = Int(detection.device.rawValue)
+        switch detection.payload {
+        case .tag(let read):
+            counts.tagReads &+= 1
+            guard let point = readPoint(device: device, port: read.antenna) else { return }
+            tags.record(read, at: point, time: time, into: &events)
+        case .seal(let report):
+            counts.sealReports &+= 1
+            guard let point = readPoint(device: device, port: report.antenna) else { return }
+            seals.record(report, at: point, time: time, into: &events)
+        case .loop(let edge):
+            counts.loopEdges &+= 1
+            guard device < loopOfLine.count, let loop = loopOfLine[device][edge.line] else {
+                counts.unmapped &+= 1
+                return
+            }
+            loops.record(edge, loop: loop, time: time)
+        }
+    }
+
+    /// Moves "now" forward: departures, edge acceptance and faults due by then are emitted.
+    public func advance(to time: MonotonicInstant, into events: inout [LaneEvent]) {
+        guard let current = now else {
+            now = time
+            loops.start(at: time)
+            return
+        }
+        guard time > current else { return }
+        now = time
+        tags.expire(now: time, into: &events)
+        seals.expire(now: time, into: &events)
+        loops.advance(to: time, into: &events)
+    }
+
+    /// A driver's ring overflowed: the loss becomes a `gap` event and a counter.
+    public func recordRingDrops(device: DeviceIndex, count: UInt64, into events: inout [LaneEvent]) {
+        guard count > 0 else { return }
+        counts.ringDrops &+= count
+        events.append(.gap(Gap(time: now ?? .zero, reason: .ringOverflow, device: device, lost: count)))
+    }
+
+    /// Records a device supervision state change as an event.
+    public func recordDeviceStatus(_ change: DeviceStatusChange, into events: inout [LaneEvent]) {
+        events.append(.deviceStatus(change))
+    }
+
+    /// End of input (a replayed trace, or shutdown): time runs on silently until every visit has
+    /// departed and every waiting edge is accepted. Fault clocks do not run on.
+    public func finish(into events: inout [LaneEvent]) {
+        loops.settle(into: &events)
+        tags.expire(now: .distantFuture, into: &events)
+        seals.expire(now: .distantFuture, into: &events)
+    }
+
+    @inline(__always)
+    private func readPoint(device: Int, port: UInt8) -> ReadPointIndex? {
+        let slot = device << 8 | Int(port)
+        guard slot < readPointOfAntenna.count, readPointOfAntenna[slot] != Self.noReadPoint else {
+            counts.unmapped &+= 1
+            return nil
+        }
+        return readPointOfAntenna[slot]
+    }
+}
