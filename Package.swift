@@ -40,14 +40,16 @@ let package = Package(
             name: "LaneGateway",
             dependencies: ["LaneCore", "LaneWire", "TOMLKit"]
         ),
+        // The other side of every wire: synthetic traffic now, device-side protocol simulators next.
+        .target(name: "LaneSimulators", dependencies: ["LaneCore"]),
         .executableTarget(
             name: "lanegate",
-            dependencies: ["LaneGateway", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LaneGateway", "LaneSimulators", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire"], resources: [.copy("Golden")]),
-        .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,287 @@
+import LaneCore
+import TOMLKit
+
+/// Everything the configuration file says, validated.
+public struct GatewayConfig: Sendable {
+    public var gatewayID: String
+    public var layout: LaneLayout
+    public var batchPolicy: BatchPolicy
+    /// Where the site key for tag-id pseudonyms lives; nil when raw ids are forwarded.
+    public var privacyKeyFile: String?
+
+    /// Reads and validates `path`. Every problem found is reported, each with its line.
+    public static func load(path: String) throws -> GatewayConfig {
+        let text: String
+        do { text = try readTextFile(path) } catch {
+            throw ConfigError(file: path, line: nil, key: nil, message: "cannot read the file: \(error)")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> GatewayConfig {
+        let root: TOMLTable
+        do { root = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw ConfigError(file: file, line: error.source.begin.line, key: nil,
+                              message: "not valid TOML: \(error.description)")
+        }
+        var reader = ConfigReader(file: file, locator: TOMLKeyLocator(text: text))
+        let config = reader.read(root)
+        if !reader.errors.isEmpty { throw ConfigErrors(errors: reader.errors) }
+        return config!
+    }
+}
+
+/// Walks the parsed TOML, collecting every error instead of stopping at the first.
+private struct ConfigReader {
+    let file: String
+    let locator: TOMLKeyLocator
+    var errors: [ConfigError] = []
+
+    mutating func fail(_ path: String, _ message: String) {
+        errors.append(ConfigError(file: file, line: locator.line(of: path), key: path, message: message))
+    }
+
+    mutating func read(_ root: TOMLTable) -> GatewayConfig? {
+        checkKeys(root, path: "", allowed: ["gateway", "pipeline", "privacy", "devices", "lanes",
+                                            "collector", "spool", "metrics"])
+        let gateway = table(root, "gateway", path: "gateway", required: true)
+        var gatewayID = ""
+        if let gateway {
+            checkKeys(gateway, path: "gateway", allowed: ["id"])
+            gatewayID = string(gateway, "id", path: "gateway.id") ?? ""
+            if gatewayID.isEmpty || gatewayID.count > 64
+                || !gatewayID.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
+                fail("gateway.id", "must be 1 to 64 letters, digits, '-', '_' or '.', got \"\(gatewayID)\"")
+            }
+        }
+
+        var policy = BatchPolicy()
+        var maxTags = 100_000, maxSeals = 10_000
+        if let pipeline = table(root, "pipeline", path: "pipeline", required: false) {
+            checkKeys(pipeline, path: "pipeline", allowed: ["max_tracked_tags", "max_tracked_seals", "batch_window", "batch_max_events"])
+            maxTags = integer(pipeline, "max_tracked_tags", path: "pipeline.max_tracked_tags", in: 1...10_000_000) ?? maxTags
+            maxSeals = integer(pipeline, "max_tracked_seals", path: "pipeline.max_tracked_seals", in: 1...1_000_000) ?? maxSeals
+            policy.window = duration(pipeline, "batch_window", path: "pipeline.batch_window", in: .milliseconds(10)...(.minutes(10))) ?? policy.window
+            policy.maxEvents = integer(pipeline, "batch_max_events", path: "pipeline.batch_max_events", in: 1...100_000) ?? policy.maxEvents
+        }
+
+        var keyFile: String?
+        if let privacy = table(root, "privacy", path: "privacy", required: false) {
+            checkKeys(privacy, path: "privacy", allowed: ["hash_tag_ids", "key_file"])
+            if bool(privacy, "hash_tag_ids", path: "privacy.hash_tag_ids") == true {
+                keyFile = string(privacy, "key_file", path: "privacy.key_file")
+                if keyFile == nil { fail("privacy.key_file", "is required when hash_tag_ids = true (a file of at least 16 secret bytes)") }
+            }
+        }
+
+        let devices = readDevices(root)
+        let layout = readLanes(root, devices: devices, maxTags: maxTags, maxSeals: maxSeals)
+        return GatewayConfig(gatewayID: gatewayID, layout: layout, batchPolicy: policy, privacyKeyFile: keyFile)
+    }
+
+    mutating func readDevices(_ root: TOMLTable) -> [LaneLayout.Device] {
+        var devices: [LaneLayout.Device] = []
+        for (i, entry) in tables(root, "devices", path: "devices").enumerated() {
+            let path = "devices[\(i)]"
+            guard let name = string(entry, "name", path: path + ".name") else { continue }
+            if devices.contains(where: { $0.name == name }) { fail(path + ".name", "\"\(name)\" is used by another device") }
+            let kindText = string(entry, "kind", path: path + ".kind") ?? ""
+            guard let kind = LaneLayout.Device.Kind(rawValue: kindText) else {
+                fail(path + ".kind", "must be one of \(LaneLayout.Device.Kind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \"\(kindText)\"")
+                continue
+            }
+            devices.append(LaneLayout.Device(name: name, kind: kind))
+        }
+        if devices.count > Int(UInt16.max) { fail("devices", "at most \(UInt16.max) devices") }
+        return devices
+    }
+
+    mutating func readLanes(_ root: TOMLTable, devices: [LaneLayout.Device], maxTags: Int, maxSeals: Int) -> LaneLayout {
+        var layout = LaneLayout(devices: devices, maxTrackedTags: maxTags, maxTrackedSeals: maxSeals)
+        func device(_ name: String, path: String, kinds: [LaneLayout.Device.Kind]) -> DeviceIndex? {
+            guard let i = devices.firstIndex(where: { $0.name == name }) else {
+                fail(path, "no device named \"\(name)\" in [[devices]]")
+                return nil
+            }
+            guard kinds.contains(devices[i].kind) else {
+                fail(path, "device \"\(name)\" is a \(devices[i].kind.rawValue) device; expected \(kinds.map(\.rawValue).joined(separator: " or "))")
+                return nil
+            }
+            return DeviceIndex(UInt16(i))
+        }
+        let laneTables = tables(root, "lanes", path: "lanes")
+        if laneTables.isEmpty { fail("lanes", "at least one [[lanes]] entry is required") }
+        for (l, lane) in laneTables.enumerated() {
+            let lanePath = "lanes[\(l)]"
+            checkKeys(lane, path: lanePath, allowed: ["name", "read_points", "loops", "speed_traps"])
+            guard let laneName = string(lane, "name", path: lanePath + ".name") else { continue }
+            for (r, point) in tables(lane, "read_points", path: lanePath + ".read_points").enumerated() {
+                let path = "\(lanePath).read_points[\(r)]"
+                checkKeys(point, path: path, allowed: ["name", "antennas", "depart_after", "min_reads"])
+                guard let name = string(point, "name", path: path + ".name") else { continue }
+                var antennas: [LaneLayout.Antenna] = []
+                for (a, ref) in tables(point, "antennas", path: path + ".antennas").enumerated() {
+                    let refPath = "\(path).antennas[\(a)]"
+                    checkKeys(ref, path: refPath, allowed: ["device", "ports"])
+                    guard let deviceName = string(ref, "device", path: refPath + ".device"),
+                          let index = device(deviceName, path: refPath + ".device", kinds: [.rfid, .eseal]) else { continue }
+                    for port in integers(ref, "ports", path: refPath + ".ports", in: 0...255) {
+                        antennas.append(LaneLayout.Antenna(device: index, port: UInt8(port)))
+                    }
+                }
+                if antennas.isEmpty { fail(path + ".antennas", "a read point needs at least one { device = \"…\", ports = [ … ] }") }
+                let fullName = "\(laneName)/\(name)"
+                if layout.readPoints.contains(where: { $0.name == fullName }) { fail(path + ".name", "read point \"\(fullName)\" is defined twice") }
+                for antenna in antennas {
+                    if let other = layout.readPoints.first(where: { $0.antennas.contains(antenna) }) {
+                        fail(path + ".antennas", "\(devices[Int(antenna.device.rawValue)].name) port \(antenna.port) already belongs to read point \"\(other.name)\"")
+                    }
+                }
+                layout.readPoints.append(LaneLayout.ReadPoint(
+                    name: fullName, lane: laneName, antennas: antennas,
+                    departAfter: duration(point, "depart_after", path: path + ".depart_after", in: .milliseconds(1)...(.minutes(24 * 60))) ?? .seconds(3),
+                    minReads: UInt32(integer(point, "min_reads", path: path + ".min_reads", in: 1...10_000) ?? 1)))
+            }
+            var laneLoops: [String: LoopIndex] = [:]
+            for (k, entry) in tables(lane, "loops", path: lanePath + ".loops").enumerated() {
+                let path = "\(lanePath).loops[\(k)]"
+                checkKeys(entry, path: path, allowed: ["name", "device", "line", "mode", "debounce", "loop_length_m",
+                                                      "no_activity", "max_presence", "max_actuations_per_minute", "active_low", "bias"])
+                guard let name = string(entry, "name", path: path + ".name"),
+                      let deviceName = string(entry, "device", path: path + ".device"),
+                      let index = device(deviceName, path: path + ".device", kinds: [.loops]),
+                      let line = integer(entry, "line", path: path + ".line", in: 0...65535) else { continue }
+                let modeText = string(entry, "mode", path: path + ".mode", required: false) ?? "presence"
+                guard let mode = LaneLayout.Loop.Mode(rawValue: modeText) else {
+                    fail(path + ".mode", "must be \"presence\" or \"pulse\", got \"\(modeText)\"")
+                    continue
+                }
+                if laneLoops[name] != nil { fail(path + ".name", "loop \"\(name)\" is defined twice in lane \"\(laneName)\"") }
+                if layout.loops.contains(where: { $0.device == index && $0.line == UInt16(line) }) {
+                    fail(path + ".line", "\(deviceName) line \(line) is already used by another loop")
+                }
+                var loop = LaneLayout.Loop(name: "\(laneName)/\(name)", lane: laneName, device: index, line: UInt16(line), mode: mode)
+                loop.debounce = duration(entry, "debounce", path: path + ".debounce", in: 0...(.seconds(5))) ?? loop.debounce
+                loop.loopLength = double(entry, "loop_length_m", path: path + ".loop_length_m", in: 0...50) ?? loop.loopLength
+                loop.noActivityAfter = duration(entry, "no_activity", path: path + ".no_activity", in: 0...(.minutes(7 * 24 * 60))) ?? loop.noActivityAfter
+                loop.maxPresence = duration(entry, "max_presence", path: path + ".max_presence", in: 0...(.minutes(24 * 60))) ?? loop.maxPresence
+                loop.maxActuationsPerMinute = integer(entry, "max_actuations_per_minute", path: path + ".max_actuations_per_minute", in: 0...6000) ?? loop.maxActuationsPerMinute
+                laneLoops[name] = LoopIndex(layout.loops.count)
+                layout.loops.append(loop)
+            }
+            for (t, entry) in tables(lane, "speed_traps", path: lanePath + ".speed_traps").enumerated() {
+                let path = "\(lanePath).speed_traps[\(t)]"
+                checkKeys(entry, path: path, allowed: ["upstream", "downstream", "spacing_m", "max_travel"])
+                guard let up = string(entry, "upstream", path: path + ".upstream"),
+                      let down = string(entry, "downstream", path: path + ".downstream"),
+                      let spacing = double(entry, "spacing_m", path: path + ".spacing_m", in: 0.1...100) else { continue }
+                guard let u = laneLoops[up] else { fail(path + ".upstream", "no loop named \"\(up)\" in lane \"\(laneName)\""); continue }
+                guard let d = laneLoops[down] else { fail(path + ".downstream", "no loop named \"\(down)\" in lane \"\(laneName)\""); continue }
+                if u == d { fail(path, "upstream and downstream must be different loops"); continue }
+                if layout.speedTraps.contains(where: { $0.downstream == d }) { fail(path + ".downstream", "loop \"\(down)\" is already the downstream loop of a speed trap") }
+                layout.speedTraps.append(LaneLayout.SpeedTrap(
+                    upstream: u, downstream: d, spacing: spacing,
+                    maxTravelTime: duration(entry, "max_travel", path: path + ".max_travel", in: .milliseconds(1)...(.seconds(60))) ?? .seconds(5)))
+            }
+        }
+        return layout
+    }
+
+    // MARK: typed access, each failure recorded with its key path
+
+    mutating func checkKeys(_ t: TOMLTable, path: String, allowed: Set<String>) {
+        for key in t.keys where !allowed.contains(key) {
+            let full = path.isEmpty ? key : "\(path).\(key)"
+            fail(full, "unknown key; allowed here: \(allowed.sorted().joined(separator: ", "))")
+        }
+    }
+
+    mutating func table(_ t: TOMLTable, _ key: String, path: String, required: Bool) -> TOMLTable? {
+        guard let v = t[key] else {
+            if required { fail(path, "missing table [\(path)]") }
+            return nil
+        }
+        guard let table = v.table else { fail(path, "must be a table"); return nil }
+        return table
+    }
+
+    /// An array of tables (`[[key]]` or `key = [{…}, …]`); empty when absent.
+    mutating func tables(_ t: TOMLTable, _ key: String, path: String) -> [TOMLTable] {
+        guard let v = t[key] else { return [] }
+        guard let array = v.array else { fail(path, "must be an array of tables ([[\(path)]])"); return [] }
+        var out: [TOMLTable] = []
+        for (i, element) in array.enumerated() {
+            guard let table = element.table else { fail("\(path)[\(i)]", "must be a table"); continue }
+            out.append(table)
+        }
+        return out
+    }
+
+    mutating func string(_ t: TOMLTable, _ key: String, path: String, required: Bool = true) -> String? {
+        guard let v = t[key] else {
+            if required { fail(path, "missing (a string)") }
+            return nil
+        }
+        guard let s = v.string else { fail(path, "must be a string"); return nil }
+        return s
+    }
+
+    mutating func bool(_ t: TOMLTable, _ key: String, path: String) -> Bool? {
+        guard let v = t[key] else { return nil }
+        guard let b = v.bool else { fail(path, "must be true or false"); return nil }
+        return b
+    }
+
+    mutating func integer(_ t: TOMLTable, _ key: String, path: String, in range: ClosedRange<Int>) -> Int? {
+        guard let v = t[key] else { return nil }
+        guard let n = v.int, range.contains(n) else {
+            fail(path, "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(v.debugDescription)")
+            return nil
+        }
+        return n
+    }
+
+    mutating func integers(_ t: TOMLTable, _ key: String, path: String, in range: ClosedRange<Int>) -> [Int] {
+        guard let v = t[key] else { fail(path, "missing (a list of whole numbers)"); return [] }
+        guard let array = v.array else { fail(path, "must be a list such as [1, 2]"); return [] }
+        var out: [Int] = []
+        for (i, element) in array.enumerated() {
+            guard let n = element.int, range.contains(n) else {
+                fail("\(path)[\(i)]", "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                continue
+            }
+            out.append(n)
+        }
+        return out
+    }
+
+    mutating func double(_ t: TOMLTable, _ key: String, path: String, in range: ClosedRange<Double>) -> Double? {
+        guard let v = t[key] else { return nil }
+        guard let d = v.double ?? v.int.map(Double.init), range.contains(d) else {
+            fail(path, "must be a number from \(formatFixed(range.lowerBound, decimals: 1)) to \(formatFixed(range.upperBound, decimals: 1)), got \(v.debugDescription)")
+            return nil
+        }
+        return d
+    }
+
+    mutating func duration(_ t: TOMLTable, _ key: String, path: String, in range: ClosedRange<Nanoseconds>) -> Nanoseconds? {
+        guard let v = t[key] else { return nil }
+        let parsed: Nanoseconds?
+        if let s = v.string { parsed = parseDuration(s) }
+        else if let n = v.int { parsed = n >= 0 ? Nanoseconds(n) * 1_000_000_000 : nil }
+        else if let d = v.double { parsed = d >= 0 && d < 9e9 ? Nanoseconds((d * 1e9).rounded()) : nil }
+        else { parsed = nil }
+        guard let parsed, range.contains(parsed) else {
+            fail(path, "must be a duration from \(describe(range.lowerBound)) to \(describe(range.upperBound)) such as \"3s\", \"500ms\" or \"5min\", got \(v.debugDescription)")
+            return nil
+        }
+        return parsed
+    }
+
+    func describe(_ ns: Nanoseconds) -> String {
+        if ns == 0 { return "0" }
+        if ns % .minutes(1) == 0 { return "\(ns / .minutes(1))min" }
+        if ns % .seconds(1) == 0 { return "\(ns / .seconds(1))s" }
+        return "\(ns / .milliseconds(1))ms"
+    }
+}

@@ -1,0 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct FileError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Reads a whole file as UTF-8 (invalid bytes become U+FFFD).
+func readTextFile(_ path: String) throws -> String {
+    String(decoding: try readFileBytes(path), as: UTF8.self)
+}
+
+func readFileBytes(_ path: String) throws -> [UInt8] {
+    guard let f = fopen(path, "rb") else { throw FileError(description: String(cString: strerror(errno))) }
+    defer { fclose(f) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+        if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+        if n < chunk.count {
+            if ferror(f) != 0 { throw FileError(description: String(cString: strerror(errno))) }
+            return bytes
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import LaneCore
+
+/// Synthetic traffic through a booth of `lanes` lanes, reproducible from a seed, with its ground
+/// truth. Each lane has an RFID reader (ports 1–2 watch the upstream read point at the end of the
+/// queue, ports 3–4 the booth), a speed trap of two loops before the booth, and a share of an
+/// e-seal receiver (antenna = lane number) at the booth. Vehicles queue, are read upstream, dwell
+/// at the booth (trucks for minutes), and leave; reads succeed at `readRate`, RSSI rises and falls
+/// with distance, loops bounce now and then, and some seals get tampered at the booth.
+public struct BoothTraffic: Sendable {
+    public var seed: UInt64
+    public var lanes: Int
+    public var vehicles: Int
+    public var distinctTags: Int
+    public var readRate: Double
+    /// How often each antenna tries to read a tag in its field.
+    public var readInterval: Nanoseconds
+    /// Share of vehicles that are trucks carrying a container e-seal.
+    public var sealedShare: Double
+    /// Share of seals that are tampered while at the booth.
+    public var tamperShare: Double
+    public var spacing: Double = 4.0
+    public var start = MonotonicInstant(nanoseconds: .seconds(1000))
+
+    public init(seed: UInt64 = 1, lanes: Int = 2, vehicles: Int = 40, distinctTags: Int = 2000,
+                readRate: Double = 0.65, readInterval: Nanoseconds = .milliseconds(50),
+                sealedShare: Double = 0.3, tamperShare: Double = 0.1) {
+        self.seed = seed
+        self.lanes = lanes
+        self.vehicles = vehicles
+        self.distinctTags = distinctTags
+        self.readRate = readRate
+        self.readInterval = readInterval
+        self.sealedShare = sealedShare
+        self.tamperShare = tamperShare
+    }
+
+    /// What really happened, for checking the pipeline's output.
+    public struct Truth: Sendable {
+        public struct Visit: Sendable, Hashable {
+            public var readPoint: String
+            public var tag: TagID
+            public var firstRead: MonotonicInstant
+            public var lastRead: MonotonicInstant
+            public var reads: Int
+        }
+        public struct Passage: Sendable, Hashable {
+            public var loop: String
+            public var on: MonotonicInstant
+            public var off: MonotonicInstant
+            public var speed: Double
+        }
+        public struct Tamper: Sendable, Hashable {
+            public var readPoint: String
+            public var seal: SealID
+            public var time: MonotonicInstant
+        }
+        public var visits: [Visit] = []
+        public var passages: [Passage] = []
+        public var tampers: [Tamper] = []
+    }
+
+    public struct Output: Sendable {
+        public var detections: [Detection]
+        public var truth: Truth
+    }
+
+    /// The layout the traffic is generated for: `lanegate synth --config` prints it as TOML.
+    public var layout: LaneLayout {
+        var devices: [LaneLayout.Device] = (1...lanes).map { .init(name: "rfid-lane\($0)", kind: .rfid) }
+        devices.append(.init(name: "eseal", kind: .eseal))
+        devices.append(.init(name: "loops", kind: .loops))
+        let eseal = DeviceIndex(UInt16(lanes)), loopCard = DeviceIndex(UInt16(lanes + 1))
+        var layout = LaneLayout(devices: devices)
+        for lane in 1...lanes {
+            let reader = DeviceIndex(UInt16(lane - 1))
+            layout.readPoints.append(.init(name: "lane\(lane)/upstream", lane: "lane\(lane)",
+                                           antennas: [.init(device: reader, port: 1), .init(device: reader, port: 2)]))
+            layout.readPoints.append(.init(name: "lane\(lane)/booth", lane: "lane\(lane)",
+                                           antennas: [.init(device: reader, port: 3), .init(device: reader, port: 4),
+                                                      .init(device: eseal, port: UInt8(lane))]))
+            let a = LoopIndex(layout.loops.count)
+            layout.loops.append(.init(name: "lane\(lane)/loop-a", lane: "lane\(lane)", device: loopCard, line: UInt16(2 * (lane - 1))))
+            layout.loops.append(.init(name: "lane\(lane)/loop-b", lane: "lane\(lane)", device: loopCard, line: UInt16(2 * (lane - 1) + 1)))
+            layout.speedTraps.append(.init(upstream: a, downstream: a + 1, spacing: spacing))
+        }
+        return layout
+    }
+
+    public func generate() -> Output {
+        var rng = SplitMix64(seed: seed)
+        var detections: [Detection] = []
+        var truth = Truth()
+        let loopCard = DeviceIndex(UInt16(lanes + 1)), eseal = DeviceIndex(UInt16(lanes))
+        // A tag is busy until its vehicle has left and its last visit has surely departed.
+        var tagFreeAt = [MonotonicInstant](repeating: .zero, count: distinctTags)
+        var laneFreeAt = [MonotonicInstant](repeating: start, count: lanes)
+        let epcPrefix: [UInt8] = [0x30, 0x14, 0x2D, 0x1A, 0x80, 0x5C, 0x40]  // SGTIN-96-like header
+        func epc(_ i: Int) -> TagID {
+            let serial = UInt64(i) &* 0x9E37_79B1 & 0xFF_FFFF_FFFF
+            return TagID(bytes: epcPrefix + (0..<5).map { UInt8(truncatingIfNeeded: serial >> UInt64(32 - 8 * $0)) })!
+        }
+
+        for _ in 0..<vehicles {
+            let lane = Int.random(in: 0..<lanes, using: &rng)
+            let reader = DeviceIndex(UInt16(lane))
+            let isTruck = Double.random(in: 0..<1, using: &rng) < sealedShare
+            let arrive = laneFreeAt[lane].advanced(by: Nanoseconds(Double.random(in: 2...20, using: &rng) * 1e9))
+            var tagIndex = Int.random(in: 0..<distinctTags, using: &rng)
+            for _ in 0..<distinctTags where tagFreeAt[tagIndex] > arrive { tagIndex = (tagIndex + 1) % distinctTags }
+            let tag = epc(tagIndex)
+
+            // Upstream read point, then the approach over the speed trap, then the booth.
+            let upstreamDwell = Nanoseconds(Double.random(in: 2...6, using: &rng) * 1e9)
+            let boothStart = arrive.advanced(by: upstreamDwell + .seconds(Int64.random(in: 8...20, using: &rng)))
+            let boothDwell = Nanoseconds(Double.random(in: isTruck ? 60...240 : 10...45, using: &rng) * 1e9)
+            let boothEnd = boothStart.advanced(by: boothDwell)
+            let lanePrefix = "lane\(lane + 1)"
+            for (name, ports, from, span) in [("upstream", [UInt8(1), 2], arrive, upstreamDwell),
+                                              ("booth", [UInt8(3), 4], boothStart, boothDwell)] {
+                var visit: Truth.Visit?
+                var t = from
+                let end = from.advanced(by: span)
+                while t < end {
+                    let progress = Double(t.since(from)) / Double(span)
+                    for port in ports where Double.random(in: 0..<1, using: &rng) < readRate {
+                        let jitter = Nanoseconds.random(in: 0..<readInterval / 2, using: &rng)
+                        let at = t.advanced(by: jitter)
+                        let rssi = Int8(-72 + 24 * (1 - abs(2 * progress - 1)) + Double.random(in: -3...3, using: &rng))
+                        detections.append(Detection(time: at, device: reader,
+                                                    payload: .tag(TagRead(tag: tag, antenna: port, rssi: rssi))))
+                        if visit == nil { visit = .init(readPoint: "\(lanePrefix)/\(name)", tag: tag, firstRead: at, lastRead: at, reads: 0) }
+                        visit!.reads += 1
+                        if at > visit!.lastRead { visit!.lastRead = at }
+                        if at < visit!.firstRead { visit!.firstRead = at }
+                    }
+                    t = t.advanced(by: readInterval)
+                }
+                if let visit { truth.visits.append(visit) }
+            }
+
+            // The speed trap: loop A then loop B, presence for the vehicle's length plus the loop's.
+            let speed = Double.random(in: 2...9, using: &rng)
+            let length = isTruck ? Double.random(in: 14...22, using: &rng) : Double.random(in: 3.5...5.5, using: &rng)
+            let onA = boothStart.advanced(by: -.seconds(4))
+            let occupancy = Nanoseconds((length + 1.8) / speed * 1e9)
+            let onB = onA.advanced(by: Nanoseconds(spacing / speed * 1e9))
+            for (k, on) in [(0, onA), (1, onB)] {
+                let line = UInt16(2 * lane + k)
+                let off = on.advanced(by: occupancy)
+                detections.append(Detection(time: on, device: loopCard, payload: .loop(LoopEdge(line: line, occupied: true))))
+                if Double.random(in: 0..<1, using: &rng) < 0.1 {  // contact bounce inside the call
+                    let blip = on.advanced(by: occupancy / 2)
+                    detections.append(Detection(time: blip, device: loopCard, payload: .loop(LoopEdge(line: line, occupied: false))))
+                    detections.append(Detection(time: blip.advanced(by: .milliseconds(8)), device: loopCard,
+                                                payload: .loop(LoopEdge(line: line, occupied: true))))
+                }
+                detections.append(Detection(time: off, device: loopCard, payload: .loop(LoopEdge(line: line, occupied: false))))
+                truth.passages.append(.init(loop: "\(lanePrefix)/loop-\(k == 0 ? "a" : "b")", on: on, off: off, speed: speed))
+            }
+
+            if isTruck {
+                let seal = SealID(manufacturer: 0x0E1F, tag: UInt32(truncatingIfNeeded: rng.next()))
+                let tamperAt: MonotonicInstant? = Double.random(in: 0..<1, using: &rng) < tamperShare
+                    ? boothStart.advanced(by: boothDwell / 2) : nil
+                var t = boothStart
+                var reportedTamper = false
+                while t < boothEnd {
+                    let tampered = tamperAt.map { t >= $0 } ?? false
+                    if Double.random(in: 0..<1, using: &rng) < 0.9 {
+                        let status: SealStatus = tampered ? [.tampered, .opened] : .sealed
+                        detections.append(Detection(time: t, device: eseal, payload: .seal(SealReport(
+                            seal: seal, status: status, eventCount: tampered ? 2 : 1, eventTime: 1_763_900_000,
+                            rssi: -60, antenna: UInt8(lane + 1)))))
+                        if tampered && !reportedTamper {
+                            reportedTamper = true
+                            truth.tampers.append(.init(readPoint: "\(lanePrefix)/booth", seal: seal, time: t))
+                        }
+                    }
+                    t = t.advanced(by: .seconds(1))
+                }
+            }
+            laneFreeAt[lane] = boothEnd
+            tagFreeAt[tagIndex] = boothEnd.advanced(by: .seconds(30))
+        }
+        detections.sort { $0.time < $1.time }
+        return Output(detections: detections, truth: truth)
+    }
+}

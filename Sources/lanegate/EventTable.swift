@@ -1,0 +1,42 @@
+import LaneCore
+
+/// A fixed-width, 80-column view of lane events for a technician's terminal.
+enum EventTable {
+    static let header = "TIME (s)      EVENT          WHERE                DETAIL"
+
+    static func row(_ event: LaneEvent, naming: some EventNaming) -> String {
+        let seconds = formatFixed(Double(event.time.nanoseconds) / 1e9, decimals: 3)
+        let (place, detail): (String, String)
+        switch event {
+        case .tagArrived(let e):
+            (place, detail) = (naming.readPointName(e.readPoint), "\(e.tag.hex) \(e.peakRSSI) dBm")
+        case .tagDeparted(let e):
+            let dwell = formatFixed(Double(e.lastSeen.since(e.firstSeen)) / 1e9, decimals: 1)
+            (place, detail) = (naming.readPointName(e.readPoint), "\(e.tag.hex) \(dwell)s \(e.readCount) reads\(e.evicted ? " EVICTED" : "")")
+        case .sealSeen(let e):
+            (place, detail) = (naming.readPointName(e.readPoint), "\(e.seal) \(e.status)")
+        case .sealChanged(let e):
+            (place, detail) = (naming.readPointName(e.readPoint), "\(e.seal) \(e.previous) -> \(e.status) !")
+        case .sealDeparted(let e):
+            (place, detail) = (naming.readPointName(e.readPoint), "\(e.seal) \(e.status) \(e.reportCount) reports")
+        case .vehicle(let e):
+            var d = "occupied " + formatFixed(Double(e.offTime.since(e.onTime)) / 1e9, decimals: 2) + "s"
+            if let s = e.speed { d += " " + formatFixed(s * 3.6, decimals: 1) + " km/h" }
+            if let l = e.length { d += " " + formatFixed(l, decimals: 1) + " m" }
+            (place, detail) = (naming.loopName(e.loop), d)
+        case .detectorFault(let e):
+            (place, detail) = (naming.loopName(e.loop), "\(e.kind.name) \(e.raised ? "RAISED" : "cleared")")
+        case .deviceStatus(let e):
+            (place, detail) = (naming.deviceName(e.device), "\(e.state.name) \(e.detail)")
+        case .gap(let e):
+            (place, detail) = (e.device.map { naming.deviceName($0) } ?? "-", "\(e.lost) lost: \(e.reason.name) !")
+        }
+        return seconds.padding(to: 14) + event.typeName.padding(to: 15) + place.padding(to: 21) + detail
+    }
+}
+
+extension String {
+    func padding(to width: Int) -> String {
+        count >= width ? String(prefix(width - 1)) + " " : self + String(repeating: " ", count: width - count)
+    }
+}

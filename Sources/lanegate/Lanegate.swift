@@ -1,0 +1,17 @@
+import ArgumentParser
+import LaneCore
+import LaneGateway
+
+@main
+struct Lanegate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lanegate",
+        abstract: "The lane-hardware gateway: RFID readers, e-seal receivers and loop detectors to lane events.",
+        subcommands: [Replay.self, ConfigCommand.self, Synth.self])
+}
+
+/// Prints to standard error and exits 1 with the error's own words (they name file and line).
+func fail(_ error: any Error) -> Never {
+    FileOutput.standardError.write("lanegate: \(error)\n")
+    exitProcess(1)
+}
