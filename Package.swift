@@ -48,8 +48,8 @@ let package = Package(
         ),
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),
-        .testTarget(name: "LaneWireTests", dependencies: ["LaneWire"], resources: [.copy("Golden")]),
-        .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
+        .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -228,7 +228,7 @@ public nonisolated struct Lanegate_V1_Batch: @unchecked Sendable {
     set {_uniqueStorage()._sequence = newValue}
   }
 
-  /// Maps monotonic event times to UTC: utc = anchor.utc_ns + (t - anchor.monotonic_ns).
+  /// Maps monotonic event times to UTC: utc_ns = t_ns + anchor.utc_offset_ns.
   public var anchor: Lanegate_V1_ClockAnchor {
     get {_storage._anchor ?? Lanegate_V1_ClockAnchor()}
     set {_uniqueStorage()._anchor = newValue}
@@ -238,7 +238,7 @@ public nonisolated struct Lanegate_V1_Batch: @unchecked Sendable {
   /// Clears the value of `anchor`. Subsequent reads from it will return its default value.
   public mutating func clearAnchor() {_uniqueStorage()._anchor = nil}
 
-  /// The unit of every time and duration field in this batch, in nanoseconds (1000 = microseconds).
+  /// The unit of every time and duration field in this batch, in nanoseconds (1000000 = milliseconds).
   public var timeUnitNs: UInt32 {
     get {_storage._timeUnitNs}
     set {_uniqueStorage()._timeUnitNs = newValue}
@@ -267,7 +267,8 @@ public nonisolated struct Lanegate_V1_Batch: @unchecked Sendable {
     set {_uniqueStorage()._events = newValue}
   }
 
-  /// The gateway pipeline's cumulative counters when the batch closed.
+  /// The gateway pipeline's cumulative counters when the batch closed. Present when a loss counter
+  /// moved since the last batch that carried them, and at least once a minute otherwise.
   public var counters: Lanegate_V1_Counters {
     get {_storage._counters ?? Lanegate_V1_Counters()}
     set {_uniqueStorage()._counters = newValue}
@@ -301,9 +302,8 @@ public nonisolated struct Lanegate_V1_ClockAnchor: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var monotonicNs: Int64 = 0
-
-  public var utcNs: Int64 = 0
+  /// UTC minus CLOCK_MONOTONIC, nanoseconds, read back to back when the batch closed.
+  public var utcOffsetNs: Int64 = 0
 
   public var sync: Lanegate_V1_ClockSync = .unknown
 
@@ -846,7 +846,7 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Lanegate_V1_ClockAnchor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClockAnchor"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}monotonic_ns\0\u{3}utc_ns\0\u{1}sync\0\u{3}max_error_us\0\u{3}est_error_us\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}utc_offset_ns\0\u{2}\u{2}sync\0\u{3}max_error_us\0\u{3}est_error_us\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -854,8 +854,7 @@ nonisolated extension Lanegate_V1_ClockAnchor: SwiftProtobuf.Message, SwiftProto
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.monotonicNs) }()
-      case 2: try { try decoder.decodeSingularInt64Field(value: &self.utcNs) }()
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.utcOffsetNs) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.sync) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.maxErrorUs) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.estErrorUs) }()
@@ -865,11 +864,8 @@ nonisolated extension Lanegate_V1_ClockAnchor: SwiftProtobuf.Message, SwiftProto
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.monotonicNs != 0 {
-      try visitor.visitSingularInt64Field(value: self.monotonicNs, fieldNumber: 1)
-    }
-    if self.utcNs != 0 {
-      try visitor.visitSingularInt64Field(value: self.utcNs, fieldNumber: 2)
+    if self.utcOffsetNs != 0 {
+      try visitor.visitSingularInt64Field(value: self.utcOffsetNs, fieldNumber: 1)
     }
     if self.sync != .unknown {
       try visitor.visitSingularEnumField(value: self.sync, fieldNumber: 3)
@@ -884,8 +880,7 @@ nonisolated extension Lanegate_V1_ClockAnchor: SwiftProtobuf.Message, SwiftProto
   }
 
   public static func ==(lhs: Lanegate_V1_ClockAnchor, rhs: Lanegate_V1_ClockAnchor) -> Bool {
-    if lhs.monotonicNs != rhs.monotonicNs {return false}
-    if lhs.utcNs != rhs.utcNs {return false}
+    if lhs.utcOffsetNs != rhs.utcOffsetNs {return false}
     if lhs.sync != rhs.sync {return false}
     if lhs.maxErrorUs != rhs.maxErrorUs {return false}
     if lhs.estErrorUs != rhs.estErrorUs {return false}

@@ -4,10 +4,14 @@ public struct BatchPolicy: Sendable, Hashable {
     public var window: Nanoseconds
     /// ... or when it holds this many events.
     public var maxEvents: Int
+    /// The cumulative counters ride along at least this often (pipeline time), and at once
+    /// whenever a loss counter moved.
+    public var countersInterval: Nanoseconds
 
-    public init(window: Nanoseconds = .seconds(5), maxEvents: Int = 4096) {
+    public init(window: Nanoseconds = .seconds(5), maxEvents: Int = 4096, countersInterval: Nanoseconds = .seconds(60)) {
         self.window = window
         self.maxEvents = maxEvents
+        self.countersInterval = countersInterval
     }
 }
 
@@ -16,13 +20,14 @@ public struct EventBatch: Sendable, Hashable {
     /// Per gateway, strictly increasing, never reused.
     public var sequence: UInt64
     public var events: [LaneEvent]
-    /// The pipeline's counters when the batch closed (cumulative since the pipeline started).
-    public var counters: PipelineCounters
+    /// The pipeline's counters when the batch closed (cumulative since the pipeline started);
+    /// nil when nothing was lost since the last batch that carried them and they are not yet due.
+    public var counters: PipelineCounters?
     public var anchor: ClockAnchor
     /// Holds at least one priority event: it travels ahead of routine batches.
     public var priority: Bool
 
-    public init(sequence: UInt64, events: [LaneEvent], counters: PipelineCounters, anchor: ClockAnchor, priority: Bool) {
+    public init(sequence: UInt64, events: [LaneEvent], counters: PipelineCounters?, anchor: ClockAnchor, priority: Bool) {
         self.sequence = sequence
         self.events = events
         self.counters = counters
@@ -39,6 +44,7 @@ public struct Batcher: Sendable {
     private var open: [LaneEvent] = []
     private var openedAt: MonotonicInstant?
     private var holdsPriority = false
+    private var countersSent: (counters: PipelineCounters, at: MonotonicInstant)?
 
     public init(policy: BatchPolicy = BatchPolicy(), firstSequence: UInt64 = 1) {
         self.policy = policy
@@ -61,9 +67,17 @@ public struct Batcher: Sendable {
     }
 
     /// Closes the open batch (if it holds anything) and gives it the next sequence number.
-    public mutating func close(counters: PipelineCounters, anchor: ClockAnchor) -> EventBatch? {
+    public mutating func close(now: MonotonicInstant, counters: PipelineCounters, anchor: ClockAnchor) -> EventBatch? {
         guard !open.isEmpty else { return nil }
-        let batch = EventBatch(sequence: nextSequence, events: open, counters: counters, anchor: anchor,
+        var attached: PipelineCounters? = nil
+        if let sent = countersSent, !counters.lossDiffers(from: sent.counters),
+           now.since(sent.at) < policy.countersInterval {
+            attached = nil
+        } else {
+            attached = counters
+            countersSent = (counters, now)
+        }
+        let batch = EventBatch(sequence: nextSequence, events: open, counters: attached, anchor: anchor,
                                priority: holdsPriority)
         nextSequence += 1
         open.removeAll(keepingCapacity: true)

@@ -29,4 +29,10 @@ public struct PipelineCounters: Sendable, Hashable {
          ("evicted_tags", evictedTags), ("evicted_seals", evictedSeals), ("bounced_edges", bouncedEdges),
          ("repeated_edges", repeatedEdges), ("ring_drops", ringDrops)]
     }
+
+    /// True when any counter of lost or ignored data differs: such a change travels at once.
+    public func lossDiffers(from other: PipelineCounters) -> Bool {
+        unmapped != other.unmapped || late != other.late || noise != other.noise
+            || evictedTags != other.evictedTags || evictedSeals != other.evictedSeals || ringDrops != other.ringDrops
+    }
 }

@@ -11,9 +11,10 @@ import Synchronization
 ///   copy of the other's index, reloading it only when the ring looks full (or empty).
 /// - Elements are `BitwiseCopyable`: a push or pop is a plain copy, with no retain or release.
 ///
-/// Make one with ``SPSCRing``; its two ends are noncopyable, so there is exactly one producer and
-/// one consumer.
-public final class SPSCRingStorage<Element: BitwiseCopyable>: @unchecked Sendable {
+/// Claim each end once (`var producer = RingProducer(ring)`, `var consumer = RingConsumer(ring)`)
+/// and hand it to its thread: the ends are noncopyable and a second claim traps, so there is
+/// exactly one producer and one consumer.
+public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
     /// Total pushed: written by the producer, read by the consumer.
     @usableFromInline let tail = Atomic<Int>(0)
     @usableFromInline let padding0 = CacheLinePadding()
@@ -22,11 +23,14 @@ public final class SPSCRingStorage<Element: BitwiseCopyable>: @unchecked Sendabl
     @usableFromInline let padding1 = CacheLinePadding()
     /// Elements dropped because the ring was full: written by the producer only.
     @usableFromInline let drops = Atomic<UInt64>(0)
+    private let producerClaimed = Atomic<Bool>(false)
+    private let consumerClaimed = Atomic<Bool>(false)
     @usableFromInline let slots: UnsafeMutablePointer<Element>
     @usableFromInline let mask: Int
     public let capacity: Int
 
-    init(capacity: Int) {
+    /// `capacity` must be a power of two, at least 2.
+    public init(capacity: Int) {
         precondition(capacity >= 2 && capacity.nonzeroBitCount == 1, "ring capacity must be a power of two ≥ 2")
         self.capacity = capacity
         self.mask = capacity - 1
@@ -38,6 +42,13 @@ public final class SPSCRingStorage<Element: BitwiseCopyable>: @unchecked Sendabl
     /// Elements currently queued (a snapshot: either side may be moving).
     public var count: Int { tail.load(ordering: .relaxed) &- head.load(ordering: .relaxed) }
     public var totalDrops: UInt64 { drops.load(ordering: .relaxed) }
+
+    func claim(producer: Bool) {
+        let wasClaimed = producer ? producerClaimed.exchange(true, ordering: .relaxed)
+                                  : consumerClaimed.exchange(true, ordering: .relaxed)
+        precondition(!wasClaimed,
+                     "an SPSC ring has one \(producer ? "producer" : "consumer"); this end was already claimed")
+    }
 }
 
 /// 120 bytes of nothing: with the 8-byte atomic before it, the next field starts 128 bytes on.
@@ -48,29 +59,19 @@ struct CacheLinePadding: Sendable {
     @usableFromInline init() {}
 }
 
-/// A new ring's two ends. Take each out once (`var producer = ring.producer`) and hand it to its
-/// thread; being noncopyable, neither end can be duplicated.
-public struct SPSCRing<Element: BitwiseCopyable>: ~Copyable {
-    public var producer: RingProducer<Element>
-    public var consumer: RingConsumer<Element>
-
-    /// `capacity` must be a power of two, at least 2.
-    public init(capacity: Int) {
-        let storage = SPSCRingStorage<Element>(capacity: capacity)
-        producer = RingProducer(storage: storage)
-        consumer = RingConsumer(storage: storage)
-    }
-}
-
 /// The writing end. Owned by exactly one thread at a time.
 public struct RingProducer<Element: BitwiseCopyable>: ~Copyable, @unchecked Sendable {
-    @usableFromInline let storage: SPSCRingStorage<Element>
+    @usableFromInline let storage: SPSCRing<Element>
     @usableFromInline var tail = 0
     @usableFromInline var cachedHead = 0
 
-    init(storage: SPSCRingStorage<Element>) { self.storage = storage }
+    /// Claims the ring's producer end; traps if it was claimed before.
+    public init(_ ring: SPSCRing<Element>) {
+        ring.claim(producer: true)
+        storage = ring
+    }
 
-    public var ring: SPSCRingStorage<Element> { storage }
+    public var ring: SPSCRing<Element> { storage }
 
     /// Appends `element`, or counts it as dropped and returns false when the ring is full.
     @inlinable @inline(__always)
@@ -92,14 +93,18 @@ public struct RingProducer<Element: BitwiseCopyable>: ~Copyable, @unchecked Send
 
 /// The reading end. Owned by exactly one thread at a time.
 public struct RingConsumer<Element: BitwiseCopyable>: ~Copyable, @unchecked Sendable {
-    @usableFromInline let storage: SPSCRingStorage<Element>
+    @usableFromInline let storage: SPSCRing<Element>
     @usableFromInline var head = 0
     @usableFromInline var cachedTail = 0
     @usableFromInline var reportedDrops: UInt64 = 0
 
-    init(storage: SPSCRingStorage<Element>) { self.storage = storage }
+    /// Claims the ring's consumer end; traps if it was claimed before.
+    public init(_ ring: SPSCRing<Element>) {
+        ring.claim(producer: false)
+        storage = ring
+    }
 
-    public var ring: SPSCRingStorage<Element> { storage }
+    public var ring: SPSCRing<Element> { storage }
 
     /// The oldest element, or nil when the ring is empty.
     @inlinable @inline(__always)

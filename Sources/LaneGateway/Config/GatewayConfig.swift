@@ -9,6 +9,13 @@ public struct GatewayConfig: Sendable {
     /// Where the site key for tag-id pseudonyms lives; nil when raw ids are forwarded.
     public var privacyKeyFile: String?
 
+    public init(gatewayID: String, layout: LaneLayout, batchPolicy: BatchPolicy = BatchPolicy(), privacyKeyFile: String? = nil) {
+        self.gatewayID = gatewayID
+        self.layout = layout
+        self.batchPolicy = batchPolicy
+        self.privacyKeyFile = privacyKeyFile
+    }
+
     /// Reads and validates `path`. Every problem found is reported, each with its line.
     public static func load(path: String) throws -> GatewayConfig {
         let text: String

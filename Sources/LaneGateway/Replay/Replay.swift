@@ -63,7 +63,7 @@ public final class Replay {
         // A replay is not live: the anchor says so (UTC 0, sync unknown) instead of inventing a time.
         let anchor = ClockAnchor(monotonic: pipeline.now ?? .zero, utcNanoseconds: 0, sync: .unknown,
                                  maxErrorMicros: -1, estimatedErrorMicros: -1)
-        guard let batch = batcher.close(counters: pipeline.counters, anchor: anchor) else { return }
+        guard let batch = batcher.close(now: pipeline.now ?? .zero, counters: pipeline.counters, anchor: anchor) else { return }
         statistics.batches += 1
         statistics.wireBytes += encoder.encode(batch).count
         for event in batch.events { statistics.jsonBytes += event.json(naming: config.layout).utf8.count + 1 }

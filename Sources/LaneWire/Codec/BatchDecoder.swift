@@ -14,7 +14,8 @@ public struct DecodedBatch: Sendable, EventNaming {
     public var anchor: ClockAnchor
     public var priority: Bool
     public var bootID: String
-    public var counters: PipelineCounters
+    /// Present when the batch carried them.
+    public var counters: PipelineCounters?
     public var names: [String]
     public var events: [LaneEvent]
 
@@ -99,11 +100,12 @@ public enum BatchDecoder {
         }
         return DecodedBatch(
             gatewayID: m.gatewayID, sequence: m.sequence,
+            // The wire carries the offset: an anchor at monotonic zero is the same mapping.
             anchor: ClockAnchor(
-                monotonic: MonotonicInstant(nanoseconds: m.anchor.monotonicNs), utcNanoseconds: m.anchor.utcNs,
+                monotonic: .zero, utcNanoseconds: m.anchor.utcOffsetNs,
                 sync: ClockSync(rawValue: UInt8(clamping: m.anchor.sync.rawValue)) ?? .unknown,
                 maxErrorMicros: m.anchor.maxErrorUs, estimatedErrorMicros: m.anchor.estErrorUs),
-            priority: m.priority, bootID: m.bootID, counters: PipelineCounters(m.counters),
+            priority: m.priority, bootID: m.bootID, counters: m.hasCounters ? PipelineCounters(m.counters) : nil,
             names: m.names, events: events)
     }
 }

@@ -10,12 +10,14 @@ import SwiftProtobuf
 public struct BatchEncoder: Sendable {
     public var gatewayID: String
     public var layout: LaneLayout
-    /// The unit of wire times; event times are floored to it. Microseconds by default.
+    /// The unit of wire times; event times are floored to it. Milliseconds by default: speed and
+    /// length are computed on the gateway from nanosecond edge times, so the collector loses
+    /// nothing it uses, and every time field is two bytes shorter than in microseconds.
     public var timeUnitNanoseconds: Int64
     public var compressionLevel: Int32
     public var bootID: String
 
-    public init(gatewayID: String, layout: LaneLayout, timeUnitNanoseconds: Int64 = 1000,
+    public init(gatewayID: String, layout: LaneLayout, timeUnitNanoseconds: Int64 = 1_000_000,
                 compressionLevel: Int32 = 9, bootID: String = "") {
         precondition(timeUnitNanoseconds > 0 && timeUnitNanoseconds <= 1_000_000_000, "time unit out of range")
         self.gatewayID = gatewayID
@@ -41,7 +43,7 @@ public struct BatchEncoder: Sendable {
         out.priority = batch.priority
         out.bootID = bootID
         out.anchor = .init(batch.anchor)
-        out.counters = .init(batch.counters)
+        if let counters = batch.counters { out.counters = .init(counters) }
         out.timeUnitNs = UInt32(timeUnitNanoseconds)
         let base = batch.events.first.map { units($0.time) } ?? 0
         out.baseTime = base
@@ -179,8 +181,7 @@ public struct BatchEncoder: Sendable {
 extension Lanegate_V1_ClockAnchor {
     init(_ anchor: ClockAnchor) {
         self.init()
-        monotonicNs = anchor.monotonic.nanoseconds
-        utcNs = anchor.utcNanoseconds
+        utcOffsetNs = anchor.utcNanoseconds &- anchor.monotonic.nanoseconds
         sync = Lanegate_V1_ClockSync(rawValue: Int(anchor.sync.rawValue)) ?? .unknown
         maxErrorUs = anchor.maxErrorMicros
         estErrorUs = anchor.estimatedErrorMicros

@@ -1,0 +1,68 @@
+import Foundation
+import LaneCore
+@testable import LaneGateway
+import Testing
+
+func fixture(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)").path
+}
+
+@Suite("Configuration")
+struct ConfigTests {
+    @Test func loadsAValidFile() throws {
+        let config = try GatewayConfig.load(path: fixture("booth.toml"))
+        #expect(config.gatewayID == "test-gw")
+        #expect(config.layout.readPoints.map(\.name) == ["lane1/booth"])
+        #expect(config.layout.readPoints[0].antennas.map(\.port) == [3, 4])
+        #expect(config.layout.readPoints[0].departAfter == .seconds(3))
+        #expect(config.layout.loops.map(\.name) == ["lane1/loop-a"])
+        #expect(config.layout.loops[0].debounce == .milliseconds(30))
+    }
+
+    /// Every error names the file, the line and the key, and all of them come at once.
+    @Test func errorsNameFileLineAndKey() throws {
+        let text = try String(contentsOfFile: fixture("booth.toml"), encoding: .utf8)
+            .replacingOccurrences(of: "depart_after = \"3s\"", with: "depart_after = \"soon\"")
+            .replacingOccurrences(of: "line = 0", with: "line = 0\n  colour = \"red\"")
+            .replacingOccurrences(of: "device = \"rfid-lane1\"", with: "device = \"rfid-lane9\"")
+        do {
+            _ = try GatewayConfig.parse(text, file: "booth.toml")
+            Issue.record("accepted a broken file")
+        } catch let errors as ConfigErrors {
+            let lines = errors.errors.map(\.description)
+            #expect(lines.contains { $0.hasPrefix("booth.toml:18: lanes[0].read_points[0].antennas[0].device: no device named \"rfid-lane9\"") }, "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("booth.toml:19: lanes[0].read_points[0].depart_after: must be a duration") && $0.contains("\"3s\"") }, "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("booth.toml:25: lanes[0].loops[0].colour: unknown key") }, "\(lines)")
+        }
+    }
+
+    @Test func syntaxErrorsCarryTheParsersLine() {
+        do {
+            _ = try GatewayConfig.parse("[gateway]\nid = \"x\"\n[[lanes]\n", file: "bad.toml")
+            Issue.record("accepted bad TOML")
+        } catch {
+            #expect("\(error)".hasPrefix("bad.toml:3: not valid TOML"), "\(error)")
+        }
+    }
+
+    @Test func missingGatewayAndLanesAreReported() {
+        do {
+            _ = try GatewayConfig.parse("", file: "empty.toml")
+            Issue.record("accepted an empty file")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("empty.toml: gateway: missing table [gateway]"))
+            #expect(text.contains("empty.toml: lanes: at least one [[lanes]] entry is required"))
+        }
+    }
+
+    @Test(arguments: [("3s", Int64(3_000_000_000)), ("500ms", 500_000_000), ("5min", 300_000_000_000),
+                      ("1.5s", 1_500_000_000), ("2h", 7_200_000_000_000), ("250us", 250_000), ("7", 7_000_000_000)])
+    func durations(text: String, nanoseconds: Int64) {
+        #expect(parseDuration(text) == nanoseconds)
+    }
+
+    @Test func badDurations() {
+        for text in ["", "-1s", "fast", "3 parsecs", "1e400s"] { #expect(parseDuration(text) == nil, "\(text)") }
+    }
+}
