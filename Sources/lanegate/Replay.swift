@@ -69,6 +69,7 @@ struct ConfigCommand: ParsableCommand {
                     \(l.readPoints.count) read points, \(l.loops.count) loops, \(l.speedTraps.count) speed traps
 
                     """)
+                FileOutput.standardOutput.flush()
             } catch { fail(error) }
         }
     }

@@ -1,0 +1,23 @@
+// swift-tools-version: 6.1
+// Fuzz targets, kept out of the main package: built with -sanitize=fuzzer, they have no main of
+// their own (libFuzzer supplies it), so a normal build of the project must not see them.
+import Foundation
+import PackageDescription
+
+// A path dependency is named after its folder, which is whatever the checkout is called.
+let projectFolder = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+
+let package = Package(
+    name: "lanegate-fuzz",
+    dependencies: [.package(path: "../..")],
+    targets: [
+        .executableTarget(
+            name: "FuzzBatchDecoder",
+            dependencies: [.product(name: "LaneWire", package: projectFolder)],
+            swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,36 @@
+import LaneWire
+
+/// libFuzzer entry point: any bytes at all must give a batch or a BatchDecodingError, never a
+/// crash, a hang or an unbounded allocation (AddressSanitizer and libFuzzer's -rss_limit_mb watch).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzBatchDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    // Small limits keep each run fast; the checks are the same at any limit.
+    let limits = DecodingLimits(maxCompressedBytes: 1 << 20, maxDecompressedBytes: 4 << 20, maxEvents: 10_000)
+    if let batch = try? BatchDecoder.decode(bytes, limits: limits) {
+        // Whatever decodes must also render: the collector will print it.
+        for event in batch.events { _ = event.json(naming: batch) }
+    }
+    // Also feed the bytes as an uncompressed protobuf body, so the fuzzer reaches the message
+    // validation without first having to discover zstd framing.
+    if let batch = try? BatchDecoder.decode(Zstd.compress(bytes, level: 1), limits: limits) {
+        for event in batch.events { _ = event.json(naming: batch) }
+    }
+    return 0
+}
+
+// SwiftPM links an executable target's entry point as `FuzzBatchDecoder_main`; hand control to
+// libFuzzer's driver from there (libFuzzer's own `main` then stays unused).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzBatchDecoder_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var vector = argv
+    return LLVMFuzzerRunDriver(&count, &vector) { data, size in fuzzBatchDecoder(data, size) }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The project's whole check, as the README names it: build with warnings treated as failures,
+# run every test, run the ring's tests under ThreadSanitizer, and give the batch decoder's
+# fuzz target a bounded run. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "build (Swift 6 language mode; any warning in the project's own code fails the check)"
+swift build --build-tests 2>&1 | tee .build-check.log
+if grep -E '^/.*/(Sources|Tests)/.*: warning:' .build-check.log | grep -v '/.build/'; then
+    echo "check: the project's code has compiler warnings (above)"; exit 1
+fi
+rm -f .build-check.log
+
+step "tests"
+swift test --skip-build
+
+step "SPSC ring under ThreadSanitizer"
+swift test --sanitize=thread --scratch-path .build-tsan --filter 'RingTests'
+
+step "fuzz the batch decoder (bounded run)"
+bash Tests/Fuzz/run.sh -runs=200000
+
+echo
+echo "check: all passed"
