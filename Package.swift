@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "lanegate", targets: ["lanegate"]),
         .library(name: "LaneCore", targets: ["LaneCore"]),
         .library(name: "LaneWire", targets: ["LaneWire"]),
+        .library(name: "LaneSimulators", targets: ["LaneSimulators"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -15,7 +15,7 @@ let ringCapacity = 4096
 
 func ringBenchmarks() {
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock, .throughput, .mallocCountTotal, .retainCount, .releaseCount],
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
         timeUnits: .milliseconds, scalingFactor: .mega, maxDuration: .seconds(60), maxIterations: 5)
 
     Benchmark("SPSC ring, 50M × 32 B, capacity 4096", configuration: configuration) { benchmark in

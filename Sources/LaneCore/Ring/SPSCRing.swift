@@ -21,8 +21,10 @@ public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
     /// Total popped: written by the consumer, read by the producer.
     @usableFromInline let head = Atomic<Int>(0)
     @usableFromInline let padding1 = CacheLinePadding()
-    /// Elements dropped because the ring was full: written by the producer only.
+    /// Elements dropped because the ring was full: published by the producer (a plain store of
+    /// its own count, never a read-modify-write), on a line of its own.
     @usableFromInline let drops = Atomic<UInt64>(0)
+    @usableFromInline let padding2 = CacheLinePadding()
     private let producerClaimed = Atomic<Bool>(false)
     private let consumerClaimed = Atomic<Bool>(false)
     @usableFromInline let slots: UnsafeMutablePointer<Element>
@@ -62,13 +64,21 @@ struct CacheLinePadding: Sendable {
 /// The writing end. Owned by exactly one thread at a time.
 public struct RingProducer<Element: BitwiseCopyable>: ~Copyable, @unchecked Sendable {
     @usableFromInline let storage: SPSCRing<Element>
+    // Copies of the ring's constants: the hot path reads only this handle and the two indices.
+    @usableFromInline let slots: UnsafeMutablePointer<Element>
+    @usableFromInline let mask: Int
+    @usableFromInline let capacity: Int
     @usableFromInline var tail = 0
     @usableFromInline var cachedHead = 0
+    @usableFromInline var dropped: UInt64 = 0
 
     /// Claims the ring's producer end; traps if it was claimed before.
     public init(_ ring: SPSCRing<Element>) {
         ring.claim(producer: true)
         storage = ring
+        slots = ring.slots
+        mask = ring.mask
+        capacity = ring.capacity
     }
 
     public var ring: SPSCRing<Element> { storage }
@@ -77,14 +87,15 @@ public struct RingProducer<Element: BitwiseCopyable>: ~Copyable, @unchecked Send
     @inlinable @inline(__always)
     public mutating func push(_ element: Element) -> Bool {
         let position = tail
-        if position &- cachedHead == storage.capacity {
+        if position &- cachedHead == capacity {
             cachedHead = storage.head.load(ordering: .acquiring)
-            if position &- cachedHead == storage.capacity {
-                storage.drops.wrappingAdd(1, ordering: .relaxed)
+            if position &- cachedHead == capacity {
+                dropped &+= 1
+                storage.drops.store(dropped, ordering: .relaxed)
                 return false
             }
         }
-        (storage.slots + (position & storage.mask)).initialize(to: element)
+        (slots + (position & mask)).initialize(to: element)
         tail = position &+ 1
         storage.tail.store(position &+ 1, ordering: .releasing)
         return true
@@ -94,6 +105,8 @@ public struct RingProducer<Element: BitwiseCopyable>: ~Copyable, @unchecked Send
 /// The reading end. Owned by exactly one thread at a time.
 public struct RingConsumer<Element: BitwiseCopyable>: ~Copyable, @unchecked Sendable {
     @usableFromInline let storage: SPSCRing<Element>
+    @usableFromInline let slots: UnsafeMutablePointer<Element>
+    @usableFromInline let mask: Int
     @usableFromInline var head = 0
     @usableFromInline var cachedTail = 0
     @usableFromInline var reportedDrops: UInt64 = 0
@@ -102,6 +115,8 @@ public struct RingConsumer<Element: BitwiseCopyable>: ~Copyable, @unchecked Send
     public init(_ ring: SPSCRing<Element>) {
         ring.claim(producer: false)
         storage = ring
+        slots = ring.slots
+        mask = ring.mask
     }
 
     public var ring: SPSCRing<Element> { storage }
@@ -114,7 +129,7 @@ public struct RingConsumer<Element: BitwiseCopyable>: ~Copyable, @unchecked Send
             cachedTail = storage.tail.load(ordering: .acquiring)
             if position == cachedTail { return nil }
         }
-        let element = storage.slots[position & storage.mask]
+        let element = slots[position & mask]
         head = position &+ 1
         storage.head.store(position &+ 1, ordering: .releasing)
         return element
@@ -128,8 +143,6 @@ public struct RingConsumer<Element: BitwiseCopyable>: ~Copyable, @unchecked Send
         if position == cachedTail { cachedTail = storage.tail.load(ordering: .acquiring) }
         let available = min(cachedTail &- position, limit)
         guard available > 0 else { return 0 }
-        let slots = storage.slots
-        let mask = storage.mask
         var i = 0
         defer {
             head = position &+ i
