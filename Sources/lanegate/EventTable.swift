@@ -31,12 +31,6 @@ enum EventTable {
         case .gap(let e):
             (place, detail) = (e.device.map { naming.deviceName($0) } ?? "-", "\(e.lost) lost: \(e.reason.name) !")
         }
-        return seconds.padding(to: 14) + event.typeName.padding(to: 15) + place.padding(to: 21) + detail
-    }
-}
-
-extension String {
-    func padding(to width: Int) -> String {
-        count >= width ? String(prefix(width - 1)) + " " : self + String(repeating: " ", count: width - count)
+        return padded(seconds, to: 14) + padded(event.typeName, to: 15) + padded(place, to: 21) + detail
     }
 }

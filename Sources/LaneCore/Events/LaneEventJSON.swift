@@ -104,6 +104,12 @@ public struct JSONObjectWriter {
     public mutating func finish() -> String { text + "}" }
 }
 
+/// `text` left-aligned in a column of `width` characters; a longer text is cut so that one space
+/// always separates it from the next column.
+public func padded(_ text: String, to width: Int) -> String {
+    text.count >= width ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
+}
+
 /// `value` with exactly `decimals` digits after the point, rounded half away from zero.
 public func formatFixed(_ value: Double, decimals: Int) -> String {
     var scale = 1.0

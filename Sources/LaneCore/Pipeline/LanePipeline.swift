@@ -97,11 +97,6 @@ public final class LanePipeline {
         events.append(.gap(Gap(time: now ?? .zero, reason: .ringOverflow, device: device, lost: count)))
     }
 
-    /// Records a device supervision state change as an event.
-    public func recordDeviceStatus(_ change: DeviceStatusChange, into events: inout [LaneEvent]) {
-        events.append(.deviceStatus(change))
-    }
-
     /// End of input (a replayed trace, or shutdown): time runs on silently until every visit has
     /// departed and every waiting edge is accepted. Fault clocks do not run on.
     public func finish(into events: inout [LaneEvent]) {

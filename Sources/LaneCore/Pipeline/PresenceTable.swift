@@ -46,9 +46,6 @@ final class PresenceTable<Key: Hashable, State> {
     func state(_ slot: Int32) -> State { slots[Int(slot)].state }
 
     @inline(__always)
-    func slot(_ slot: Int32) -> Slot { slots[Int(slot)] }
-
-    @inline(__always)
     func update(_ slot: Int32, _ body: (inout State) -> Void) { body(&slots[Int(slot)].state) }
 
     /// Adds an entry seen at `time` as the newest of its group. The caller makes room first.

@@ -18,7 +18,7 @@ public struct ReplayStatistics: Sendable {
         lines.append("raw detections   \(counters.detections) (tag reads \(counters.tagReads), seal reports \(counters.sealReports), loop edges \(counters.loopEdges))")
         lines.append("lane events      \(events)")
         for (type, count) in eventsByType.sorted(by: { $0.key < $1.key }) {
-            lines.append("  \(type.padding(to: 15))\(count)")
+            lines.append("  " + padded(type, to: 15) + "\(count)")
         }
         lines.append("batches          \(batches)")
         lines.append("wire bytes       \(wireBytes) (zstd protobuf)")
@@ -31,8 +31,4 @@ public struct ReplayStatistics: Sendable {
         lines.append("dropped/ignored  " + drops.map { "\($0.name) \($0.value)" }.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }
-}
-
-extension String {
-    func padding(to width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
 }
