@@ -15,8 +15,12 @@
 /// The collector stores a (gateway_id, sequence) pair once and answers a repeated batch with the
 /// same acknowledgement, which makes delivery exactly-once in effect.
 ///
-/// Compactness: every name is an index into the batch's `names` table and every tag id an index
-/// into its `tags` table; event times are deltas; physical quantities are fixed-point integers.
+/// Compactness: events are stored by column. `kinds` and `dt` hold one entry per event in the
+/// order the gateway emitted them; the other fields of an event sit in its kind's table, whose
+/// columns are packed arrays with one entry per row (the n-th event of a kind is row n). Names
+/// and tag ids are indices into the batch's own tables, times are deltas, physical quantities
+/// fixed-point integers. Optional values are sparse: a `*_rows` column lists the rows that have
+/// one, ascending, and the value column holds their values in the same order.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -69,6 +73,80 @@ public nonisolated enum Lanegate_V1_ClockSync: SwiftProtobuf.Enum, Swift.CaseIte
     .unknown,
     .synchronized,
     .unsynchronized,
+  ]
+
+}
+
+public nonisolated enum Lanegate_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case tagArrived // = 1
+  case tagDeparted // = 2
+  case sealSeen // = 3
+
+  /// priority
+  case sealChanged // = 4
+  case sealDeparted // = 5
+  case vehicle // = 6
+
+  /// priority
+  case detectorFault // = 7
+
+  /// priority when the state is LOST or ERROR
+  case deviceStatus // = 8
+
+  /// priority
+  case gap // = 9
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .tagArrived
+    case 2: self = .tagDeparted
+    case 3: self = .sealSeen
+    case 4: self = .sealChanged
+    case 5: self = .sealDeparted
+    case 6: self = .vehicle
+    case 7: self = .detectorFault
+    case 8: self = .deviceStatus
+    case 9: self = .gap
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .tagArrived: return 1
+    case .tagDeparted: return 2
+    case .sealSeen: return 3
+    case .sealChanged: return 4
+    case .sealDeparted: return 5
+    case .vehicle: return 6
+    case .detectorFault: return 7
+    case .deviceStatus: return 8
+    case .gap: return 9
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Lanegate_V1_EventKind] = [
+    .unspecified,
+    .tagArrived,
+    .tagDeparted,
+    .sealSeen,
+    .sealChanged,
+    .sealDeparted,
+    .vehicle,
+    .detectorFault,
+    .deviceStatus,
+    .gap,
   ]
 
 }
@@ -262,13 +340,21 @@ public nonisolated struct Lanegate_V1_Batch: @unchecked Sendable {
     set {_uniqueStorage()._tags = newValue}
   }
 
-  public var events: [Lanegate_V1_Event] {
-    get {_storage._events}
-    set {_uniqueStorage()._events = newValue}
+  /// One entry per event, in emission order: the event's kind...
+  public var kinds: [Lanegate_V1_EventKind] {
+    get {_storage._kinds}
+    set {_uniqueStorage()._kinds = newValue}
+  }
+
+  /// ...and its time minus the previous event's (the first: minus base_time), in time units.
+  /// Departures are timed at last-seen and vehicles at the off edge, so deltas can be negative.
+  public var dt: [Int64] {
+    get {_storage._dt}
+    set {_uniqueStorage()._dt = newValue}
   }
 
   /// The gateway pipeline's cumulative counters when the batch closed. Present when a loss counter
-  /// moved since the last batch that carried them, and at least once a minute otherwise.
+  /// moved since the last batch that carried them, and at least every five minutes otherwise.
   public var counters: Lanegate_V1_Counters {
     get {_storage._counters ?? Lanegate_V1_Counters()}
     set {_uniqueStorage()._counters = newValue}
@@ -289,6 +375,88 @@ public nonisolated struct Lanegate_V1_Batch: @unchecked Sendable {
     get {_storage._bootID}
     set {_uniqueStorage()._bootID = newValue}
   }
+
+  /// The kind tables.
+  public var tagArrivals: Lanegate_V1_TagArrivals {
+    get {_storage._tagArrivals ?? Lanegate_V1_TagArrivals()}
+    set {_uniqueStorage()._tagArrivals = newValue}
+  }
+  /// Returns true if `tagArrivals` has been explicitly set.
+  public var hasTagArrivals: Bool {_storage._tagArrivals != nil}
+  /// Clears the value of `tagArrivals`. Subsequent reads from it will return its default value.
+  public mutating func clearTagArrivals() {_uniqueStorage()._tagArrivals = nil}
+
+  public var tagDepartures: Lanegate_V1_TagDepartures {
+    get {_storage._tagDepartures ?? Lanegate_V1_TagDepartures()}
+    set {_uniqueStorage()._tagDepartures = newValue}
+  }
+  /// Returns true if `tagDepartures` has been explicitly set.
+  public var hasTagDepartures: Bool {_storage._tagDepartures != nil}
+  /// Clears the value of `tagDepartures`. Subsequent reads from it will return its default value.
+  public mutating func clearTagDepartures() {_uniqueStorage()._tagDepartures = nil}
+
+  public var sealSightings: Lanegate_V1_SealSightings {
+    get {_storage._sealSightings ?? Lanegate_V1_SealSightings()}
+    set {_uniqueStorage()._sealSightings = newValue}
+  }
+  /// Returns true if `sealSightings` has been explicitly set.
+  public var hasSealSightings: Bool {_storage._sealSightings != nil}
+  /// Clears the value of `sealSightings`. Subsequent reads from it will return its default value.
+  public mutating func clearSealSightings() {_uniqueStorage()._sealSightings = nil}
+
+  public var sealChanges: Lanegate_V1_SealChanges {
+    get {_storage._sealChanges ?? Lanegate_V1_SealChanges()}
+    set {_uniqueStorage()._sealChanges = newValue}
+  }
+  /// Returns true if `sealChanges` has been explicitly set.
+  public var hasSealChanges: Bool {_storage._sealChanges != nil}
+  /// Clears the value of `sealChanges`. Subsequent reads from it will return its default value.
+  public mutating func clearSealChanges() {_uniqueStorage()._sealChanges = nil}
+
+  public var sealDepartures: Lanegate_V1_SealDepartures {
+    get {_storage._sealDepartures ?? Lanegate_V1_SealDepartures()}
+    set {_uniqueStorage()._sealDepartures = newValue}
+  }
+  /// Returns true if `sealDepartures` has been explicitly set.
+  public var hasSealDepartures: Bool {_storage._sealDepartures != nil}
+  /// Clears the value of `sealDepartures`. Subsequent reads from it will return its default value.
+  public mutating func clearSealDepartures() {_uniqueStorage()._sealDepartures = nil}
+
+  public var vehicles: Lanegate_V1_Vehicles {
+    get {_storage._vehicles ?? Lanegate_V1_Vehicles()}
+    set {_uniqueStorage()._vehicles = newValue}
+  }
+  /// Returns true if `vehicles` has been explicitly set.
+  public var hasVehicles: Bool {_storage._vehicles != nil}
+  /// Clears the value of `vehicles`. Subsequent reads from it will return its default value.
+  public mutating func clearVehicles() {_uniqueStorage()._vehicles = nil}
+
+  public var detectorFaults: Lanegate_V1_DetectorFaults {
+    get {_storage._detectorFaults ?? Lanegate_V1_DetectorFaults()}
+    set {_uniqueStorage()._detectorFaults = newValue}
+  }
+  /// Returns true if `detectorFaults` has been explicitly set.
+  public var hasDetectorFaults: Bool {_storage._detectorFaults != nil}
+  /// Clears the value of `detectorFaults`. Subsequent reads from it will return its default value.
+  public mutating func clearDetectorFaults() {_uniqueStorage()._detectorFaults = nil}
+
+  public var deviceStatuses: Lanegate_V1_DeviceStatuses {
+    get {_storage._deviceStatuses ?? Lanegate_V1_DeviceStatuses()}
+    set {_uniqueStorage()._deviceStatuses = newValue}
+  }
+  /// Returns true if `deviceStatuses` has been explicitly set.
+  public var hasDeviceStatuses: Bool {_storage._deviceStatuses != nil}
+  /// Clears the value of `deviceStatuses`. Subsequent reads from it will return its default value.
+  public mutating func clearDeviceStatuses() {_uniqueStorage()._deviceStatuses = nil}
+
+  public var gaps: Lanegate_V1_Gaps {
+    get {_storage._gaps ?? Lanegate_V1_Gaps()}
+    set {_uniqueStorage()._gaps = newValue}
+  }
+  /// Returns true if `gaps` has been explicitly set.
+  public var hasGaps: Bool {_storage._gaps != nil}
+  /// Clears the value of `gaps`. Subsequent reads from it will return its default value.
+  public mutating func clearGaps() {_uniqueStorage()._gaps = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -317,202 +485,100 @@ public nonisolated struct Lanegate_V1_ClockAnchor: Sendable {
   public init() {}
 }
 
-public nonisolated struct Lanegate_V1_Event: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  /// This event's time minus the previous event's (the first: minus base_time), in time units.
-  /// Departures are timed at last-seen, vehicles at the off edge.
-  public var dt: Int64 = 0
-
-  public var kind: Lanegate_V1_Event.OneOf_Kind? = nil
-
-  public var tagArrived: Lanegate_V1_TagArrived {
-    get {
-      if case .tagArrived(let v)? = kind {return v}
-      return Lanegate_V1_TagArrived()
-    }
-    set {kind = .tagArrived(newValue)}
-  }
-
-  public var tagDeparted: Lanegate_V1_TagDeparted {
-    get {
-      if case .tagDeparted(let v)? = kind {return v}
-      return Lanegate_V1_TagDeparted()
-    }
-    set {kind = .tagDeparted(newValue)}
-  }
-
-  public var sealSeen: Lanegate_V1_SealSeen {
-    get {
-      if case .sealSeen(let v)? = kind {return v}
-      return Lanegate_V1_SealSeen()
-    }
-    set {kind = .sealSeen(newValue)}
-  }
-
-  public var sealChanged: Lanegate_V1_SealChanged {
-    get {
-      if case .sealChanged(let v)? = kind {return v}
-      return Lanegate_V1_SealChanged()
-    }
-    set {kind = .sealChanged(newValue)}
-  }
-
-  public var sealDeparted: Lanegate_V1_SealDeparted {
-    get {
-      if case .sealDeparted(let v)? = kind {return v}
-      return Lanegate_V1_SealDeparted()
-    }
-    set {kind = .sealDeparted(newValue)}
-  }
-
-  public var vehicle: Lanegate_V1_Vehicle {
-    get {
-      if case .vehicle(let v)? = kind {return v}
-      return Lanegate_V1_Vehicle()
-    }
-    set {kind = .vehicle(newValue)}
-  }
-
-  public var detectorFault: Lanegate_V1_DetectorFault {
-    get {
-      if case .detectorFault(let v)? = kind {return v}
-      return Lanegate_V1_DetectorFault()
-    }
-    set {kind = .detectorFault(newValue)}
-  }
-
-  public var deviceStatus: Lanegate_V1_DeviceStatus {
-    get {
-      if case .deviceStatus(let v)? = kind {return v}
-      return Lanegate_V1_DeviceStatus()
-    }
-    set {kind = .deviceStatus(newValue)}
-  }
-
-  public var gap: Lanegate_V1_Gap {
-    get {
-      if case .gap(let v)? = kind {return v}
-      return Lanegate_V1_Gap()
-    }
-    set {kind = .gap(newValue)}
-  }
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public nonisolated enum OneOf_Kind: Equatable, Sendable {
-    case tagArrived(Lanegate_V1_TagArrived)
-    case tagDeparted(Lanegate_V1_TagDeparted)
-    case sealSeen(Lanegate_V1_SealSeen)
-    case sealChanged(Lanegate_V1_SealChanged)
-    case sealDeparted(Lanegate_V1_SealDeparted)
-    case vehicle(Lanegate_V1_Vehicle)
-    case detectorFault(Lanegate_V1_DetectorFault)
-    case deviceStatus(Lanegate_V1_DeviceStatus)
-    case gap(Lanegate_V1_Gap)
-
-  }
-
-  public init() {}
-}
-
-/// The event time is the first read's time.
-public nonisolated struct Lanegate_V1_TagArrived: Sendable {
+/// A tag became present at a read point; the event time is the first read's time.
+public nonisolated struct Lanegate_V1_TagArrivals: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// index into names
-  public var readPoint: UInt32 = 0
+  public var readPoint: [UInt32] = []
 
   /// index into tags
-  public var tag: UInt32 = 0
+  public var tag: [UInt32] = []
 
   /// dBm
-  public var peakRssi: Int32 = 0
+  public var peakRssi: [Int32] = []
 
   /// bit p: antenna port p saw the tag
-  public var antennas: UInt64 = 0
+  public var antennas: [UInt64] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-/// The event time is the last read's time.
-public nonisolated struct Lanegate_V1_TagDeparted: Sendable {
+/// A tag left a read point; the event time is the last read's time.
+public nonisolated struct Lanegate_V1_TagDepartures: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var readPoint: UInt32 = 0
+  public var readPoint: [UInt32] = []
 
-  public var tag: UInt32 = 0
+  public var tag: [UInt32] = []
 
   /// last - first read, time units
-  public var dwell: UInt64 = 0
+  public var dwell: [UInt64] = []
 
-  public var readCount: UInt32 = 0
+  public var readCount: [UInt32] = []
 
-  public var peakRssi: Int32 = 0
+  public var peakRssi: [Int32] = []
 
-  public var antennas: UInt64 = 0
+  public var antennas: [UInt64] = []
 
   /// forced out by the gateway's memory cap, not by silence
-  public var evicted: Bool = false
+  public var evictedRows: [UInt32] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-public nonisolated struct Lanegate_V1_SealSeen: Sendable {
+public nonisolated struct Lanegate_V1_SealSightings: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var readPoint: UInt32 = 0
+  public var readPoint: [UInt32] = []
 
-  public var manufacturer: UInt32 = 0
+  public var manufacturer: [UInt32] = []
 
-  public var seal: UInt32 = 0
+  public var seal: [UInt32] = []
 
   /// the seal's status byte: 0x80 tampered, 0x40 low battery, 0x20 opened, 0x01 approved open
-  public var status: UInt32 = 0
+  public var status: [UInt32] = []
 
-  public var eventCount: UInt32 = 0
+  public var eventCount: [UInt32] = []
 
   /// UTC seconds by the seal's clock
-  public var eventTime: UInt32 = 0
+  public var eventTime: [UInt32] = []
 
-  public var rssi: Int32 = 0
+  public var rssi: [Int32] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-/// Priority.
-public nonisolated struct Lanegate_V1_SealChanged: Sendable {
+public nonisolated struct Lanegate_V1_SealChanges: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var readPoint: UInt32 = 0
+  public var readPoint: [UInt32] = []
 
-  public var manufacturer: UInt32 = 0
+  public var manufacturer: [UInt32] = []
 
-  public var seal: UInt32 = 0
+  public var seal: [UInt32] = []
 
-  public var previousStatus: UInt32 = 0
+  public var previousStatus: [UInt32] = []
 
-  public var status: UInt32 = 0
+  public var status: [UInt32] = []
 
-  public var eventCount: UInt32 = 0
+  public var eventCount: [UInt32] = []
 
-  public var eventTime: UInt32 = 0
+  public var eventTime: [UInt32] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -520,24 +586,24 @@ public nonisolated struct Lanegate_V1_SealChanged: Sendable {
 }
 
 /// The event time is the last report's time.
-public nonisolated struct Lanegate_V1_SealDeparted: Sendable {
+public nonisolated struct Lanegate_V1_SealDepartures: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var readPoint: UInt32 = 0
+  public var readPoint: [UInt32] = []
 
-  public var manufacturer: UInt32 = 0
+  public var manufacturer: [UInt32] = []
 
-  public var seal: UInt32 = 0
+  public var seal: [UInt32] = []
 
-  public var dwell: UInt64 = 0
+  public var dwell: [UInt64] = []
 
-  public var reportCount: UInt32 = 0
+  public var reportCount: [UInt32] = []
 
-  public var status: UInt32 = 0
+  public var status: [UInt32] = []
 
-  public var evicted: Bool = false
+  public var evictedRows: [UInt32] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -545,108 +611,87 @@ public nonisolated struct Lanegate_V1_SealDeparted: Sendable {
 }
 
 /// The event time is the off edge.
-public nonisolated struct Lanegate_V1_Vehicle: Sendable {
+public nonisolated struct Lanegate_V1_Vehicles: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// index into names
-  public var loop: UInt32 = 0
+  public var loop: [UInt32] = []
 
   /// off - on, time units
-  public var occupancy: UInt64 = 0
+  public var occupancy: [UInt64] = []
 
   /// downstream loop of a speed trap
-  public var speedCmS: UInt32 {
-    get {_speedCmS ?? 0}
-    set {_speedCmS = newValue}
-  }
-  /// Returns true if `speedCmS` has been explicitly set.
-  public var hasSpeedCmS: Bool {self._speedCmS != nil}
-  /// Clears the value of `speedCmS`. Subsequent reads from it will return its default value.
-  public mutating func clearSpeedCmS() {self._speedCmS = nil}
+  public var speedRows: [UInt32] = []
+
+  public var speedCmS: [UInt32] = []
 
   /// with speed, presence mode only
-  public var lengthCm: Int32 {
-    get {_lengthCm ?? 0}
-    set {_lengthCm = newValue}
-  }
-  /// Returns true if `lengthCm` has been explicitly set.
-  public var hasLengthCm: Bool {self._lengthCm != nil}
-  /// Clears the value of `lengthCm`. Subsequent reads from it will return its default value.
-  public mutating func clearLengthCm() {self._lengthCm = nil}
+  public var lengthRows: [UInt32] = []
+
+  public var lengthCm: [Int32] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-
-  fileprivate var _speedCmS: UInt32? = nil
-  fileprivate var _lengthCm: Int32? = nil
 }
 
-/// Priority.
-public nonisolated struct Lanegate_V1_DetectorFault: Sendable {
+public nonisolated struct Lanegate_V1_DetectorFaults: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var loop: UInt32 = 0
+  public var loop: [UInt32] = []
 
-  public var kind: Lanegate_V1_FaultKind = .unspecified
+  public var kind: [Lanegate_V1_FaultKind] = []
 
   /// false: cleared
-  public var raised: Bool = false
+  public var raised: [Bool] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-/// Priority when the state is LOST or ERROR.
-public nonisolated struct Lanegate_V1_DeviceStatus: Sendable {
+public nonisolated struct Lanegate_V1_DeviceStatuses: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// index into names
-  public var device: UInt32 = 0
+  public var device: [UInt32] = []
 
-  public var state: Lanegate_V1_DeviceState = .unspecified
+  public var state: [Lanegate_V1_DeviceState] = []
 
   /// index into names
-  public var detail: UInt32 = 0
+  public var detail: [UInt32] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-/// Data the gateway lost, and why. Priority.
-public nonisolated struct Lanegate_V1_Gap: Sendable {
+/// Data the gateway lost, and why.
+public nonisolated struct Lanegate_V1_Gaps: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var reason: Lanegate_V1_GapReason = .unspecified
+  public var reason: [Lanegate_V1_GapReason] = []
 
-  /// index into names, when one device's data was lost
-  public var device: UInt32 {
-    get {_device ?? 0}
-    set {_device = newValue}
-  }
-  /// Returns true if `device` has been explicitly set.
-  public var hasDevice: Bool {self._device != nil}
-  /// Clears the value of `device`. Subsequent reads from it will return its default value.
-  public mutating func clearDevice() {self._device = nil}
+  /// rows where one device's data was lost...
+  public var deviceRows: [UInt32] = []
+
+  /// ...and that device, an index into names
+  public var device: [UInt32] = []
 
   /// detections (ring overflow), events or batches (spool)
-  public var lost: UInt64 = 0
+  public var lost: [UInt64] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-
-  fileprivate var _device: UInt32? = nil
 }
 
 /// Cumulative since the gateway's pipeline started.
@@ -692,6 +737,10 @@ nonisolated extension Lanegate_V1_ClockSync: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CLOCK_SYNC_UNKNOWN\0\u{1}CLOCK_SYNC_SYNCHRONIZED\0\u{1}CLOCK_SYNC_UNSYNCHRONIZED\0")
 }
 
+nonisolated extension Lanegate_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_TAG_ARRIVED\0\u{1}EVENT_KIND_TAG_DEPARTED\0\u{1}EVENT_KIND_SEAL_SEEN\0\u{1}EVENT_KIND_SEAL_CHANGED\0\u{1}EVENT_KIND_SEAL_DEPARTED\0\u{1}EVENT_KIND_VEHICLE\0\u{1}EVENT_KIND_DETECTOR_FAULT\0\u{1}EVENT_KIND_DEVICE_STATUS\0\u{1}EVENT_KIND_GAP\0")
+}
+
 nonisolated extension Lanegate_V1_FaultKind: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FAULT_KIND_UNSPECIFIED\0\u{1}FAULT_KIND_NO_ACTIVITY\0\u{1}FAULT_KIND_MAX_PRESENCE\0\u{1}FAULT_KIND_ERRATIC_COUNTS\0")
 }
@@ -706,7 +755,7 @@ nonisolated extension Lanegate_V1_GapReason: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Batch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}gateway_id\0\u{1}sequence\0\u{1}anchor\0\u{3}time_unit_ns\0\u{3}base_time\0\u{1}names\0\u{1}tags\0\u{1}events\0\u{1}counters\0\u{1}priority\0\u{3}boot_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}gateway_id\0\u{1}sequence\0\u{1}anchor\0\u{3}time_unit_ns\0\u{3}base_time\0\u{1}names\0\u{1}tags\0\u{1}kinds\0\u{1}counters\0\u{1}priority\0\u{3}boot_id\0\u{1}dt\0\u{3}tag_arrivals\0\u{3}tag_departures\0\u{3}seal_sightings\0\u{3}seal_changes\0\u{3}seal_departures\0\u{1}vehicles\0\u{3}detector_faults\0\u{3}device_statuses\0\u{1}gaps\0")
 
   fileprivate class _StorageClass {
     var _gatewayID: String = String()
@@ -716,10 +765,20 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
     var _baseTime: Int64 = 0
     var _names: [String] = []
     var _tags: [Data] = []
-    var _events: [Lanegate_V1_Event] = []
+    var _kinds: [Lanegate_V1_EventKind] = []
+    var _dt: [Int64] = []
     var _counters: Lanegate_V1_Counters? = nil
     var _priority: Bool = false
     var _bootID: String = String()
+    var _tagArrivals: Lanegate_V1_TagArrivals? = nil
+    var _tagDepartures: Lanegate_V1_TagDepartures? = nil
+    var _sealSightings: Lanegate_V1_SealSightings? = nil
+    var _sealChanges: Lanegate_V1_SealChanges? = nil
+    var _sealDepartures: Lanegate_V1_SealDepartures? = nil
+    var _vehicles: Lanegate_V1_Vehicles? = nil
+    var _detectorFaults: Lanegate_V1_DetectorFaults? = nil
+    var _deviceStatuses: Lanegate_V1_DeviceStatuses? = nil
+    var _gaps: Lanegate_V1_Gaps? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -737,10 +796,20 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
       _baseTime = source._baseTime
       _names = source._names
       _tags = source._tags
-      _events = source._events
+      _kinds = source._kinds
+      _dt = source._dt
       _counters = source._counters
       _priority = source._priority
       _bootID = source._bootID
+      _tagArrivals = source._tagArrivals
+      _tagDepartures = source._tagDepartures
+      _sealSightings = source._sealSightings
+      _sealChanges = source._sealChanges
+      _sealDepartures = source._sealDepartures
+      _vehicles = source._vehicles
+      _detectorFaults = source._detectorFaults
+      _deviceStatuses = source._deviceStatuses
+      _gaps = source._gaps
     }
   }
 
@@ -766,10 +835,20 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
         case 5: try { try decoder.decodeSingularInt64Field(value: &_storage._baseTime) }()
         case 6: try { try decoder.decodeRepeatedStringField(value: &_storage._names) }()
         case 7: try { try decoder.decodeRepeatedBytesField(value: &_storage._tags) }()
-        case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._events) }()
+        case 8: try { try decoder.decodeRepeatedEnumField(value: &_storage._kinds) }()
         case 9: try { try decoder.decodeSingularMessageField(value: &_storage._counters) }()
         case 10: try { try decoder.decodeSingularBoolField(value: &_storage._priority) }()
         case 11: try { try decoder.decodeSingularStringField(value: &_storage._bootID) }()
+        case 12: try { try decoder.decodeRepeatedSInt64Field(value: &_storage._dt) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._tagArrivals) }()
+        case 14: try { try decoder.decodeSingularMessageField(value: &_storage._tagDepartures) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._sealSightings) }()
+        case 16: try { try decoder.decodeSingularMessageField(value: &_storage._sealChanges) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._sealDepartures) }()
+        case 18: try { try decoder.decodeSingularMessageField(value: &_storage._vehicles) }()
+        case 19: try { try decoder.decodeSingularMessageField(value: &_storage._detectorFaults) }()
+        case 20: try { try decoder.decodeSingularMessageField(value: &_storage._deviceStatuses) }()
+        case 21: try { try decoder.decodeSingularMessageField(value: &_storage._gaps) }()
         default: break
         }
       }
@@ -803,8 +882,8 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._tags.isEmpty {
         try visitor.visitRepeatedBytesField(value: _storage._tags, fieldNumber: 7)
       }
-      if !_storage._events.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._events, fieldNumber: 8)
+      if !_storage._kinds.isEmpty {
+        try visitor.visitPackedEnumField(value: _storage._kinds, fieldNumber: 8)
       }
       try { if let v = _storage._counters {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
@@ -815,6 +894,36 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._bootID.isEmpty {
         try visitor.visitSingularStringField(value: _storage._bootID, fieldNumber: 11)
       }
+      if !_storage._dt.isEmpty {
+        try visitor.visitPackedSInt64Field(value: _storage._dt, fieldNumber: 12)
+      }
+      try { if let v = _storage._tagArrivals {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+      try { if let v = _storage._tagDepartures {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      } }()
+      try { if let v = _storage._sealSightings {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
+      try { if let v = _storage._sealChanges {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      } }()
+      try { if let v = _storage._sealDepartures {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
+      try { if let v = _storage._vehicles {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      } }()
+      try { if let v = _storage._detectorFaults {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
+      } }()
+      try { if let v = _storage._deviceStatuses {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+      } }()
+      try { if let v = _storage._gaps {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -831,10 +940,20 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._baseTime != rhs_storage._baseTime {return false}
         if _storage._names != rhs_storage._names {return false}
         if _storage._tags != rhs_storage._tags {return false}
-        if _storage._events != rhs_storage._events {return false}
+        if _storage._kinds != rhs_storage._kinds {return false}
+        if _storage._dt != rhs_storage._dt {return false}
         if _storage._counters != rhs_storage._counters {return false}
         if _storage._priority != rhs_storage._priority {return false}
         if _storage._bootID != rhs_storage._bootID {return false}
+        if _storage._tagArrivals != rhs_storage._tagArrivals {return false}
+        if _storage._tagDepartures != rhs_storage._tagDepartures {return false}
+        if _storage._sealSightings != rhs_storage._sealSightings {return false}
+        if _storage._sealChanges != rhs_storage._sealChanges {return false}
+        if _storage._sealDepartures != rhs_storage._sealDepartures {return false}
+        if _storage._vehicles != rhs_storage._vehicles {return false}
+        if _storage._detectorFaults != rhs_storage._detectorFaults {return false}
+        if _storage._deviceStatuses != rhs_storage._deviceStatuses {return false}
+        if _storage._gaps != rhs_storage._gaps {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -889,199 +1008,8 @@ nonisolated extension Lanegate_V1_ClockAnchor: SwiftProtobuf.Message, SwiftProto
   }
 }
 
-nonisolated extension Lanegate_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Event"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dt\0\u{3}tag_arrived\0\u{3}tag_departed\0\u{3}seal_seen\0\u{3}seal_changed\0\u{3}seal_departed\0\u{1}vehicle\0\u{3}detector_fault\0\u{3}device_status\0\u{1}gap\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularSInt64Field(value: &self.dt) }()
-      case 2: try {
-        var v: Lanegate_V1_TagArrived?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .tagArrived(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .tagArrived(v)
-        }
-      }()
-      case 3: try {
-        var v: Lanegate_V1_TagDeparted?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .tagDeparted(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .tagDeparted(v)
-        }
-      }()
-      case 4: try {
-        var v: Lanegate_V1_SealSeen?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .sealSeen(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .sealSeen(v)
-        }
-      }()
-      case 5: try {
-        var v: Lanegate_V1_SealChanged?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .sealChanged(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .sealChanged(v)
-        }
-      }()
-      case 6: try {
-        var v: Lanegate_V1_SealDeparted?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .sealDeparted(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .sealDeparted(v)
-        }
-      }()
-      case 7: try {
-        var v: Lanegate_V1_Vehicle?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .vehicle(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .vehicle(v)
-        }
-      }()
-      case 8: try {
-        var v: Lanegate_V1_DetectorFault?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .detectorFault(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .detectorFault(v)
-        }
-      }()
-      case 9: try {
-        var v: Lanegate_V1_DeviceStatus?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .deviceStatus(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .deviceStatus(v)
-        }
-      }()
-      case 10: try {
-        var v: Lanegate_V1_Gap?
-        var hadOneofValue = false
-        if let current = self.kind {
-          hadOneofValue = true
-          if case .gap(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.kind = .gap(v)
-        }
-      }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.dt != 0 {
-      try visitor.visitSingularSInt64Field(value: self.dt, fieldNumber: 1)
-    }
-    switch self.kind {
-    case .tagArrived?: try {
-      guard case .tagArrived(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    }()
-    case .tagDeparted?: try {
-      guard case .tagDeparted(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    }()
-    case .sealSeen?: try {
-      guard case .sealSeen(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    }()
-    case .sealChanged?: try {
-      guard case .sealChanged(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    }()
-    case .sealDeparted?: try {
-      guard case .sealDeparted(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    }()
-    case .vehicle?: try {
-      guard case .vehicle(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-    }()
-    case .detectorFault?: try {
-      guard case .detectorFault(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    }()
-    case .deviceStatus?: try {
-      guard case .deviceStatus(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    }()
-    case .gap?: try {
-      guard case .gap(let v)? = self.kind else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    }()
-    case nil: break
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Lanegate_V1_Event, rhs: Lanegate_V1_Event) -> Bool {
-    if lhs.dt != rhs.dt {return false}
-    if lhs.kind != rhs.kind {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Lanegate_V1_TagArrived: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".TagArrived"
+nonisolated extension Lanegate_V1_TagArrivals: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TagArrivals"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}read_point\0\u{1}tag\0\u{3}peak_rssi\0\u{1}antennas\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -1090,32 +1018,32 @@ nonisolated extension Lanegate_V1_TagArrived: SwiftProtobuf.Message, SwiftProtob
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.readPoint) }()
-      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.tag) }()
-      case 3: try { try decoder.decodeSingularSInt32Field(value: &self.peakRssi) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.antennas) }()
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.readPoint) }()
+      case 2: try { try decoder.decodeRepeatedUInt32Field(value: &self.tag) }()
+      case 3: try { try decoder.decodeRepeatedSInt32Field(value: &self.peakRssi) }()
+      case 4: try { try decoder.decodeRepeatedUInt64Field(value: &self.antennas) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.readPoint != 0 {
-      try visitor.visitSingularUInt32Field(value: self.readPoint, fieldNumber: 1)
+    if !self.readPoint.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.readPoint, fieldNumber: 1)
     }
-    if self.tag != 0 {
-      try visitor.visitSingularUInt32Field(value: self.tag, fieldNumber: 2)
+    if !self.tag.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.tag, fieldNumber: 2)
     }
-    if self.peakRssi != 0 {
-      try visitor.visitSingularSInt32Field(value: self.peakRssi, fieldNumber: 3)
+    if !self.peakRssi.isEmpty {
+      try visitor.visitPackedSInt32Field(value: self.peakRssi, fieldNumber: 3)
     }
-    if self.antennas != 0 {
-      try visitor.visitSingularUInt64Field(value: self.antennas, fieldNumber: 4)
+    if !self.antennas.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.antennas, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Lanegate_V1_TagArrived, rhs: Lanegate_V1_TagArrived) -> Bool {
+  public static func ==(lhs: Lanegate_V1_TagArrivals, rhs: Lanegate_V1_TagArrivals) -> Bool {
     if lhs.readPoint != rhs.readPoint {return false}
     if lhs.tag != rhs.tag {return false}
     if lhs.peakRssi != rhs.peakRssi {return false}
@@ -1125,9 +1053,9 @@ nonisolated extension Lanegate_V1_TagArrived: SwiftProtobuf.Message, SwiftProtob
   }
 }
 
-nonisolated extension Lanegate_V1_TagDeparted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".TagDeparted"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}read_point\0\u{1}tag\0\u{1}dwell\0\u{3}read_count\0\u{3}peak_rssi\0\u{1}antennas\0\u{1}evicted\0")
+nonisolated extension Lanegate_V1_TagDepartures: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TagDepartures"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}read_point\0\u{1}tag\0\u{1}dwell\0\u{3}read_count\0\u{3}peak_rssi\0\u{1}antennas\0\u{3}evicted_rows\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1135,58 +1063,58 @@ nonisolated extension Lanegate_V1_TagDeparted: SwiftProtobuf.Message, SwiftProto
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.readPoint) }()
-      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.tag) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.dwell) }()
-      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.readCount) }()
-      case 5: try { try decoder.decodeSingularSInt32Field(value: &self.peakRssi) }()
-      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.antennas) }()
-      case 7: try { try decoder.decodeSingularBoolField(value: &self.evicted) }()
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.readPoint) }()
+      case 2: try { try decoder.decodeRepeatedUInt32Field(value: &self.tag) }()
+      case 3: try { try decoder.decodeRepeatedUInt64Field(value: &self.dwell) }()
+      case 4: try { try decoder.decodeRepeatedUInt32Field(value: &self.readCount) }()
+      case 5: try { try decoder.decodeRepeatedSInt32Field(value: &self.peakRssi) }()
+      case 6: try { try decoder.decodeRepeatedUInt64Field(value: &self.antennas) }()
+      case 7: try { try decoder.decodeRepeatedUInt32Field(value: &self.evictedRows) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.readPoint != 0 {
-      try visitor.visitSingularUInt32Field(value: self.readPoint, fieldNumber: 1)
+    if !self.readPoint.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.readPoint, fieldNumber: 1)
     }
-    if self.tag != 0 {
-      try visitor.visitSingularUInt32Field(value: self.tag, fieldNumber: 2)
+    if !self.tag.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.tag, fieldNumber: 2)
     }
-    if self.dwell != 0 {
-      try visitor.visitSingularUInt64Field(value: self.dwell, fieldNumber: 3)
+    if !self.dwell.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.dwell, fieldNumber: 3)
     }
-    if self.readCount != 0 {
-      try visitor.visitSingularUInt32Field(value: self.readCount, fieldNumber: 4)
+    if !self.readCount.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.readCount, fieldNumber: 4)
     }
-    if self.peakRssi != 0 {
-      try visitor.visitSingularSInt32Field(value: self.peakRssi, fieldNumber: 5)
+    if !self.peakRssi.isEmpty {
+      try visitor.visitPackedSInt32Field(value: self.peakRssi, fieldNumber: 5)
     }
-    if self.antennas != 0 {
-      try visitor.visitSingularUInt64Field(value: self.antennas, fieldNumber: 6)
+    if !self.antennas.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.antennas, fieldNumber: 6)
     }
-    if self.evicted != false {
-      try visitor.visitSingularBoolField(value: self.evicted, fieldNumber: 7)
+    if !self.evictedRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.evictedRows, fieldNumber: 7)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Lanegate_V1_TagDeparted, rhs: Lanegate_V1_TagDeparted) -> Bool {
+  public static func ==(lhs: Lanegate_V1_TagDepartures, rhs: Lanegate_V1_TagDepartures) -> Bool {
     if lhs.readPoint != rhs.readPoint {return false}
     if lhs.tag != rhs.tag {return false}
     if lhs.dwell != rhs.dwell {return false}
     if lhs.readCount != rhs.readCount {return false}
     if lhs.peakRssi != rhs.peakRssi {return false}
     if lhs.antennas != rhs.antennas {return false}
-    if lhs.evicted != rhs.evicted {return false}
+    if lhs.evictedRows != rhs.evictedRows {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Lanegate_V1_SealSeen: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SealSeen"
+nonisolated extension Lanegate_V1_SealSightings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SealSightings"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}read_point\0\u{1}manufacturer\0\u{1}seal\0\u{1}status\0\u{3}event_count\0\u{3}event_time\0\u{1}rssi\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -1195,44 +1123,44 @@ nonisolated extension Lanegate_V1_SealSeen: SwiftProtobuf.Message, SwiftProtobuf
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.readPoint) }()
-      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.manufacturer) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.seal) }()
-      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.status) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.eventCount) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.eventTime) }()
-      case 7: try { try decoder.decodeSingularSInt32Field(value: &self.rssi) }()
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.readPoint) }()
+      case 2: try { try decoder.decodeRepeatedUInt32Field(value: &self.manufacturer) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.seal) }()
+      case 4: try { try decoder.decodeRepeatedUInt32Field(value: &self.status) }()
+      case 5: try { try decoder.decodeRepeatedUInt32Field(value: &self.eventCount) }()
+      case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.eventTime) }()
+      case 7: try { try decoder.decodeRepeatedSInt32Field(value: &self.rssi) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.readPoint != 0 {
-      try visitor.visitSingularUInt32Field(value: self.readPoint, fieldNumber: 1)
+    if !self.readPoint.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.readPoint, fieldNumber: 1)
     }
-    if self.manufacturer != 0 {
-      try visitor.visitSingularUInt32Field(value: self.manufacturer, fieldNumber: 2)
+    if !self.manufacturer.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.manufacturer, fieldNumber: 2)
     }
-    if self.seal != 0 {
-      try visitor.visitSingularUInt32Field(value: self.seal, fieldNumber: 3)
+    if !self.seal.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.seal, fieldNumber: 3)
     }
-    if self.status != 0 {
-      try visitor.visitSingularUInt32Field(value: self.status, fieldNumber: 4)
+    if !self.status.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.status, fieldNumber: 4)
     }
-    if self.eventCount != 0 {
-      try visitor.visitSingularUInt32Field(value: self.eventCount, fieldNumber: 5)
+    if !self.eventCount.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.eventCount, fieldNumber: 5)
     }
-    if self.eventTime != 0 {
-      try visitor.visitSingularUInt32Field(value: self.eventTime, fieldNumber: 6)
+    if !self.eventTime.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.eventTime, fieldNumber: 6)
     }
-    if self.rssi != 0 {
-      try visitor.visitSingularSInt32Field(value: self.rssi, fieldNumber: 7)
+    if !self.rssi.isEmpty {
+      try visitor.visitPackedSInt32Field(value: self.rssi, fieldNumber: 7)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Lanegate_V1_SealSeen, rhs: Lanegate_V1_SealSeen) -> Bool {
+  public static func ==(lhs: Lanegate_V1_SealSightings, rhs: Lanegate_V1_SealSightings) -> Bool {
     if lhs.readPoint != rhs.readPoint {return false}
     if lhs.manufacturer != rhs.manufacturer {return false}
     if lhs.seal != rhs.seal {return false}
@@ -1245,8 +1173,8 @@ nonisolated extension Lanegate_V1_SealSeen: SwiftProtobuf.Message, SwiftProtobuf
   }
 }
 
-nonisolated extension Lanegate_V1_SealChanged: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SealChanged"
+nonisolated extension Lanegate_V1_SealChanges: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SealChanges"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}read_point\0\u{1}manufacturer\0\u{1}seal\0\u{3}previous_status\0\u{1}status\0\u{3}event_count\0\u{3}event_time\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -1255,44 +1183,44 @@ nonisolated extension Lanegate_V1_SealChanged: SwiftProtobuf.Message, SwiftProto
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.readPoint) }()
-      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.manufacturer) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.seal) }()
-      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.previousStatus) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.status) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.eventCount) }()
-      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.eventTime) }()
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.readPoint) }()
+      case 2: try { try decoder.decodeRepeatedUInt32Field(value: &self.manufacturer) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.seal) }()
+      case 4: try { try decoder.decodeRepeatedUInt32Field(value: &self.previousStatus) }()
+      case 5: try { try decoder.decodeRepeatedUInt32Field(value: &self.status) }()
+      case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.eventCount) }()
+      case 7: try { try decoder.decodeRepeatedUInt32Field(value: &self.eventTime) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.readPoint != 0 {
-      try visitor.visitSingularUInt32Field(value: self.readPoint, fieldNumber: 1)
+    if !self.readPoint.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.readPoint, fieldNumber: 1)
     }
-    if self.manufacturer != 0 {
-      try visitor.visitSingularUInt32Field(value: self.manufacturer, fieldNumber: 2)
+    if !self.manufacturer.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.manufacturer, fieldNumber: 2)
     }
-    if self.seal != 0 {
-      try visitor.visitSingularUInt32Field(value: self.seal, fieldNumber: 3)
+    if !self.seal.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.seal, fieldNumber: 3)
     }
-    if self.previousStatus != 0 {
-      try visitor.visitSingularUInt32Field(value: self.previousStatus, fieldNumber: 4)
+    if !self.previousStatus.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.previousStatus, fieldNumber: 4)
     }
-    if self.status != 0 {
-      try visitor.visitSingularUInt32Field(value: self.status, fieldNumber: 5)
+    if !self.status.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.status, fieldNumber: 5)
     }
-    if self.eventCount != 0 {
-      try visitor.visitSingularUInt32Field(value: self.eventCount, fieldNumber: 6)
+    if !self.eventCount.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.eventCount, fieldNumber: 6)
     }
-    if self.eventTime != 0 {
-      try visitor.visitSingularUInt32Field(value: self.eventTime, fieldNumber: 7)
+    if !self.eventTime.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.eventTime, fieldNumber: 7)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Lanegate_V1_SealChanged, rhs: Lanegate_V1_SealChanged) -> Bool {
+  public static func ==(lhs: Lanegate_V1_SealChanges, rhs: Lanegate_V1_SealChanges) -> Bool {
     if lhs.readPoint != rhs.readPoint {return false}
     if lhs.manufacturer != rhs.manufacturer {return false}
     if lhs.seal != rhs.seal {return false}
@@ -1305,9 +1233,9 @@ nonisolated extension Lanegate_V1_SealChanged: SwiftProtobuf.Message, SwiftProto
   }
 }
 
-nonisolated extension Lanegate_V1_SealDeparted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SealDeparted"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}read_point\0\u{1}manufacturer\0\u{1}seal\0\u{1}dwell\0\u{3}report_count\0\u{1}status\0\u{1}evicted\0")
+nonisolated extension Lanegate_V1_SealDepartures: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SealDepartures"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}read_point\0\u{1}manufacturer\0\u{1}seal\0\u{1}dwell\0\u{3}report_count\0\u{1}status\0\u{3}evicted_rows\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1315,59 +1243,59 @@ nonisolated extension Lanegate_V1_SealDeparted: SwiftProtobuf.Message, SwiftProt
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.readPoint) }()
-      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.manufacturer) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.seal) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.dwell) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.reportCount) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.status) }()
-      case 7: try { try decoder.decodeSingularBoolField(value: &self.evicted) }()
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.readPoint) }()
+      case 2: try { try decoder.decodeRepeatedUInt32Field(value: &self.manufacturer) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.seal) }()
+      case 4: try { try decoder.decodeRepeatedUInt64Field(value: &self.dwell) }()
+      case 5: try { try decoder.decodeRepeatedUInt32Field(value: &self.reportCount) }()
+      case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.status) }()
+      case 7: try { try decoder.decodeRepeatedUInt32Field(value: &self.evictedRows) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.readPoint != 0 {
-      try visitor.visitSingularUInt32Field(value: self.readPoint, fieldNumber: 1)
+    if !self.readPoint.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.readPoint, fieldNumber: 1)
     }
-    if self.manufacturer != 0 {
-      try visitor.visitSingularUInt32Field(value: self.manufacturer, fieldNumber: 2)
+    if !self.manufacturer.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.manufacturer, fieldNumber: 2)
     }
-    if self.seal != 0 {
-      try visitor.visitSingularUInt32Field(value: self.seal, fieldNumber: 3)
+    if !self.seal.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.seal, fieldNumber: 3)
     }
-    if self.dwell != 0 {
-      try visitor.visitSingularUInt64Field(value: self.dwell, fieldNumber: 4)
+    if !self.dwell.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.dwell, fieldNumber: 4)
     }
-    if self.reportCount != 0 {
-      try visitor.visitSingularUInt32Field(value: self.reportCount, fieldNumber: 5)
+    if !self.reportCount.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.reportCount, fieldNumber: 5)
     }
-    if self.status != 0 {
-      try visitor.visitSingularUInt32Field(value: self.status, fieldNumber: 6)
+    if !self.status.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.status, fieldNumber: 6)
     }
-    if self.evicted != false {
-      try visitor.visitSingularBoolField(value: self.evicted, fieldNumber: 7)
+    if !self.evictedRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.evictedRows, fieldNumber: 7)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Lanegate_V1_SealDeparted, rhs: Lanegate_V1_SealDeparted) -> Bool {
+  public static func ==(lhs: Lanegate_V1_SealDepartures, rhs: Lanegate_V1_SealDepartures) -> Bool {
     if lhs.readPoint != rhs.readPoint {return false}
     if lhs.manufacturer != rhs.manufacturer {return false}
     if lhs.seal != rhs.seal {return false}
     if lhs.dwell != rhs.dwell {return false}
     if lhs.reportCount != rhs.reportCount {return false}
     if lhs.status != rhs.status {return false}
-    if lhs.evicted != rhs.evicted {return false}
+    if lhs.evictedRows != rhs.evictedRows {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Lanegate_V1_Vehicle: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Vehicle"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}loop\0\u{1}occupancy\0\u{3}speed_cm_s\0\u{3}length_cm\0")
+nonisolated extension Lanegate_V1_Vehicles: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Vehicles"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}loop\0\u{1}occupancy\0\u{3}speed_rows\0\u{3}speed_cm_s\0\u{3}length_rows\0\u{3}length_cm\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1375,47 +1303,53 @@ nonisolated extension Lanegate_V1_Vehicle: SwiftProtobuf.Message, SwiftProtobuf.
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.loop) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.occupancy) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self._speedCmS) }()
-      case 4: try { try decoder.decodeSingularSInt32Field(value: &self._lengthCm) }()
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.loop) }()
+      case 2: try { try decoder.decodeRepeatedUInt64Field(value: &self.occupancy) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.speedRows) }()
+      case 4: try { try decoder.decodeRepeatedUInt32Field(value: &self.speedCmS) }()
+      case 5: try { try decoder.decodeRepeatedUInt32Field(value: &self.lengthRows) }()
+      case 6: try { try decoder.decodeRepeatedSInt32Field(value: &self.lengthCm) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.loop != 0 {
-      try visitor.visitSingularUInt32Field(value: self.loop, fieldNumber: 1)
+    if !self.loop.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.loop, fieldNumber: 1)
     }
-    if self.occupancy != 0 {
-      try visitor.visitSingularUInt64Field(value: self.occupancy, fieldNumber: 2)
+    if !self.occupancy.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.occupancy, fieldNumber: 2)
     }
-    try { if let v = self._speedCmS {
-      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 3)
-    } }()
-    try { if let v = self._lengthCm {
-      try visitor.visitSingularSInt32Field(value: v, fieldNumber: 4)
-    } }()
+    if !self.speedRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.speedRows, fieldNumber: 3)
+    }
+    if !self.speedCmS.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.speedCmS, fieldNumber: 4)
+    }
+    if !self.lengthRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.lengthRows, fieldNumber: 5)
+    }
+    if !self.lengthCm.isEmpty {
+      try visitor.visitPackedSInt32Field(value: self.lengthCm, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Lanegate_V1_Vehicle, rhs: Lanegate_V1_Vehicle) -> Bool {
+  public static func ==(lhs: Lanegate_V1_Vehicles, rhs: Lanegate_V1_Vehicles) -> Bool {
     if lhs.loop != rhs.loop {return false}
     if lhs.occupancy != rhs.occupancy {return false}
-    if lhs._speedCmS != rhs._speedCmS {return false}
-    if lhs._lengthCm != rhs._lengthCm {return false}
+    if lhs.speedRows != rhs.speedRows {return false}
+    if lhs.speedCmS != rhs.speedCmS {return false}
+    if lhs.lengthRows != rhs.lengthRows {return false}
+    if lhs.lengthCm != rhs.lengthCm {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Lanegate_V1_DetectorFault: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".DetectorFault"
+nonisolated extension Lanegate_V1_DetectorFaults: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DetectorFaults"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}loop\0\u{1}kind\0\u{1}raised\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -1424,28 +1358,28 @@ nonisolated extension Lanegate_V1_DetectorFault: SwiftProtobuf.Message, SwiftPro
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.loop) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
-      case 3: try { try decoder.decodeSingularBoolField(value: &self.raised) }()
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.loop) }()
+      case 2: try { try decoder.decodeRepeatedEnumField(value: &self.kind) }()
+      case 3: try { try decoder.decodeRepeatedBoolField(value: &self.raised) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.loop != 0 {
-      try visitor.visitSingularUInt32Field(value: self.loop, fieldNumber: 1)
+    if !self.loop.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.loop, fieldNumber: 1)
     }
-    if self.kind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 2)
+    if !self.kind.isEmpty {
+      try visitor.visitPackedEnumField(value: self.kind, fieldNumber: 2)
     }
-    if self.raised != false {
-      try visitor.visitSingularBoolField(value: self.raised, fieldNumber: 3)
+    if !self.raised.isEmpty {
+      try visitor.visitPackedBoolField(value: self.raised, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Lanegate_V1_DetectorFault, rhs: Lanegate_V1_DetectorFault) -> Bool {
+  public static func ==(lhs: Lanegate_V1_DetectorFaults, rhs: Lanegate_V1_DetectorFaults) -> Bool {
     if lhs.loop != rhs.loop {return false}
     if lhs.kind != rhs.kind {return false}
     if lhs.raised != rhs.raised {return false}
@@ -1454,8 +1388,8 @@ nonisolated extension Lanegate_V1_DetectorFault: SwiftProtobuf.Message, SwiftPro
   }
 }
 
-nonisolated extension Lanegate_V1_DeviceStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".DeviceStatus"
+nonisolated extension Lanegate_V1_DeviceStatuses: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeviceStatuses"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}device\0\u{1}state\0\u{1}detail\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -1464,28 +1398,28 @@ nonisolated extension Lanegate_V1_DeviceStatus: SwiftProtobuf.Message, SwiftProt
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.device) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.state) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.detail) }()
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.device) }()
+      case 2: try { try decoder.decodeRepeatedEnumField(value: &self.state) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.detail) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.device != 0 {
-      try visitor.visitSingularUInt32Field(value: self.device, fieldNumber: 1)
+    if !self.device.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.device, fieldNumber: 1)
     }
-    if self.state != .unspecified {
-      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 2)
+    if !self.state.isEmpty {
+      try visitor.visitPackedEnumField(value: self.state, fieldNumber: 2)
     }
-    if self.detail != 0 {
-      try visitor.visitSingularUInt32Field(value: self.detail, fieldNumber: 3)
+    if !self.detail.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.detail, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Lanegate_V1_DeviceStatus, rhs: Lanegate_V1_DeviceStatus) -> Bool {
+  public static func ==(lhs: Lanegate_V1_DeviceStatuses, rhs: Lanegate_V1_DeviceStatuses) -> Bool {
     if lhs.device != rhs.device {return false}
     if lhs.state != rhs.state {return false}
     if lhs.detail != rhs.detail {return false}
@@ -1494,9 +1428,9 @@ nonisolated extension Lanegate_V1_DeviceStatus: SwiftProtobuf.Message, SwiftProt
   }
 }
 
-nonisolated extension Lanegate_V1_Gap: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Gap"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{1}device\0\u{1}lost\0")
+nonisolated extension Lanegate_V1_Gaps: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Gaps"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{3}device_rows\0\u{1}device\0\u{1}lost\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1504,34 +1438,35 @@ nonisolated extension Lanegate_V1_Gap: SwiftProtobuf.Message, SwiftProtobuf._Mes
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
-      case 2: try { try decoder.decodeSingularUInt32Field(value: &self._device) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.lost) }()
+      case 1: try { try decoder.decodeRepeatedEnumField(value: &self.reason) }()
+      case 2: try { try decoder.decodeRepeatedUInt32Field(value: &self.deviceRows) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.device) }()
+      case 4: try { try decoder.decodeRepeatedUInt64Field(value: &self.lost) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.reason != .unspecified {
-      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 1)
+    if !self.reason.isEmpty {
+      try visitor.visitPackedEnumField(value: self.reason, fieldNumber: 1)
     }
-    try { if let v = self._device {
-      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 2)
-    } }()
-    if self.lost != 0 {
-      try visitor.visitSingularUInt64Field(value: self.lost, fieldNumber: 3)
+    if !self.deviceRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.deviceRows, fieldNumber: 2)
+    }
+    if !self.device.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.device, fieldNumber: 3)
+    }
+    if !self.lost.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.lost, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Lanegate_V1_Gap, rhs: Lanegate_V1_Gap) -> Bool {
+  public static func ==(lhs: Lanegate_V1_Gaps, rhs: Lanegate_V1_Gaps) -> Bool {
     if lhs.reason != rhs.reason {return false}
-    if lhs._device != rhs._device {return false}
+    if lhs.deviceRows != rhs.deviceRows {return false}
+    if lhs.device != rhs.device {return false}
     if lhs.lost != rhs.lost {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

@@ -48,9 +48,20 @@ struct BatchCodecTests {
         #expect(decoded.events.map { $0.json(naming: decoded) } == sampleEvents.map { $0.json(naming: layout) })
     }
 
+    /// Optional values are sparse: only the rows that have one appear, in row order.
+    @Test func optionalValuesAreSparse() {
+        let m = encoder.message(for: sampleBatch)
+        #expect(m.kinds.count == sampleEvents.count && m.dt.count == sampleEvents.count)
+        #expect(m.vehicles.loop.count == 2 && m.vehicles.speedRows == [0] && m.vehicles.speedCmS == [825])
+        #expect(m.vehicles.lengthRows == [0] && m.vehicles.lengthCm == [562])
+        #expect(m.sealDepartures.evictedRows == [0] && m.tagDepartures.evictedRows.isEmpty)
+        #expect(m.gaps.deviceRows == [0] && m.gaps.lost == [17, 3])
+    }
+
     @Test func namesAndTagsAreWrittenOncePerBatch() {
         let m = encoder.message(for: sampleBatch)
         #expect(m.tags.count == 1)
+        #expect(m.tagArrivals.tag == [0] && m.tagDepartures.tag == [0])
         #expect(m.names == ["lane1/booth", "lane1/loop-b", "lane1/loop-a", "seal-rx", "no heartbeat for 3 s", "rfid-a"])
     }
 }
@@ -88,19 +99,19 @@ struct HostileBatchTests {
 
     @Test func indicesOutsideTheTablesAreErrors() throws {
         var m = encoder.message(for: sampleBatch)
-        m.events[0].tagArrived.tag = 5
+        m.tagArrivals.tag[0] = 5
         rejects(Zstd.compress(try m.serializedBytes()), mentioning: "tag index 5 outside the table of 1")
         m = encoder.message(for: sampleBatch)
-        m.events[2].vehicle.loop = 1000
+        m.vehicles.loop[0] = 1000
         rejects(Zstd.compress(try m.serializedBytes()), mentioning: "events[2]: name index 1000")
     }
 
     @Test func impossibleValuesAreErrors() throws {
         var m = encoder.message(for: sampleBatch)
-        m.events[0].dt = .max
+        m.dt[0] = .max
         rejects(Zstd.compress(try m.serializedBytes()), mentioning: "time overflows")
         m = encoder.message(for: sampleBatch)
-        m.events[0].tagArrived.peakRssi = 500
+        m.tagArrivals.peakRssi[0] = 500
         rejects(Zstd.compress(try m.serializedBytes()), mentioning: "RSSI 500")
         m = encoder.message(for: sampleBatch)
         m.tags[0] = Data(count: 40)
@@ -109,8 +120,28 @@ struct HostileBatchTests {
         m.sequence = 0
         rejects(Zstd.compress(try m.serializedBytes()), mentioning: "sequence")
         m = encoder.message(for: sampleBatch)
-        m.events[1].kind = nil
-        rejects(Zstd.compress(try m.serializedBytes()), mentioning: "event has no kind")
+        m.kinds[1] = .UNRECOGNIZED(42)
+        rejects(Zstd.compress(try m.serializedBytes()), mentioning: "unknown event kind 42")
+    }
+
+    /// Every column must have one entry per event of its kind, or rows would be misattributed.
+    @Test func columnsThatDisagreeWithTheKindsAreErrors() throws {
+        var m = encoder.message(for: sampleBatch)
+        m.tagDepartures.readCount.append(7)
+        rejects(Zstd.compress(try m.serializedBytes()), mentioning: "tag_departures.read_count has 2 entries for 1 events")
+        m = encoder.message(for: sampleBatch)
+        m.kinds.append(.tagArrived)
+        m.dt.append(1)
+        rejects(Zstd.compress(try m.serializedBytes()), mentioning: "tag_arrivals.read_point has 1 entries for 2 events")
+        m = encoder.message(for: sampleBatch)
+        m.dt.removeLast()
+        rejects(Zstd.compress(try m.serializedBytes()), mentioning: "dt has 10 entries for 11 events")
+        m = encoder.message(for: sampleBatch)
+        m.vehicles.speedRows = [2]
+        rejects(Zstd.compress(try m.serializedBytes()), mentioning: "vehicles.speed rows must ascend within 0..<2")
+        m = encoder.message(for: sampleBatch)
+        m.gaps.device.append(0)
+        rejects(Zstd.compress(try m.serializedBytes()), mentioning: "gaps.device has 2 values for 1 rows")
     }
 
     @Test func tooManyEventsAreRefused() throws {

@@ -8,7 +8,7 @@ public struct BatchPolicy: Sendable, Hashable {
     /// whenever a loss counter moved.
     public var countersInterval: Nanoseconds
 
-    public init(window: Nanoseconds = .seconds(5), maxEvents: Int = 4096, countersInterval: Nanoseconds = .seconds(60)) {
+    public init(window: Nanoseconds = .seconds(180), maxEvents: Int = 4096, countersInterval: Nanoseconds = .seconds(300)) {
         self.window = window
         self.maxEvents = maxEvents
         self.countersInterval = countersInterval

@@ -76,8 +76,11 @@ public enum BatchDecoder {
         guard m.timeUnitNs > 0, m.timeUnitNs <= 1_000_000_000 else {
             throw BatchDecodingError("time_unit_ns must be 1 to 1000000000, got \(m.timeUnitNs)")
         }
-        guard m.events.count <= limits.maxEvents else {
-            throw BatchDecodingError("\(m.events.count) events exceed the limit of \(limits.maxEvents)")
+        guard m.kinds.count <= limits.maxEvents else {
+            throw BatchDecodingError("\(m.kinds.count) events exceed the limit of \(limits.maxEvents)")
+        }
+        guard m.dt.count == m.kinds.count else {
+            throw BatchDecodingError("dt has \(m.dt.count) entries for \(m.kinds.count) events")
         }
         guard m.names.count <= min(limits.maxNames, Int(UInt16.max)) else {
             throw BatchDecodingError("\(m.names.count) names exceed the limit of \(min(limits.maxNames, Int(UInt16.max)))")
@@ -90,11 +93,17 @@ public enum BatchDecoder {
             }
             tags.append(tag)
         }
-        var reader = EventReader(unit: Int64(m.timeUnitNs), names: m.names, tags: tags, time: m.baseTime)
+        var reader = try EventReader(m, tags: tags)
         var events: [LaneEvent] = []
-        events.reserveCapacity(m.events.count)
-        for (i, wire) in m.events.enumerated() {
-            do { events.append(try reader.event(wire)) } catch {
+        events.reserveCapacity(m.kinds.count)
+        var time = m.baseTime
+        for i in m.kinds.indices {
+            do throws(BatchDecodingError) {
+                let (t, overflow) = time.addingReportingOverflow(m.dt[i])
+                guard !overflow else { throw BatchDecodingError("time overflows") }
+                time = t
+                events.append(try reader.event(m.kinds[i], at: t))
+            } catch {
                 throw BatchDecodingError("events[\(i)]: \(error.description)")
             }
         }
@@ -110,66 +119,129 @@ public enum BatchDecoder {
     }
 }
 
-/// Walks the events of one batch, keeping the running time.
+/// Hands out the rows of a batch's kind tables in event order, after checking that every
+/// column of every table has exactly one entry per event of its kind.
 private struct EventReader {
+    let m: Lanegate_V1_Batch
     let unit: Int64
-    let names: [String]
     let tags: [TagID]
-    var time: Int64
+    /// The next row of each kind's table, indexed by the kind's raw value.
+    var next = [Int](repeating: 0, count: 10)
+    var evictedTags: SparseColumn<Void>
+    var evictedSeals: SparseColumn<Void>
+    var speeds: SparseColumn<UInt32>
+    var lengths: SparseColumn<Int32>
+    var gapDevices: SparseColumn<UInt32>
 
-    mutating func event(_ w: Lanegate_V1_Event) throws(BatchDecodingError) -> LaneEvent {
-        let (t, overflow) = time.addingReportingOverflow(w.dt)
-        guard !overflow else { throw BatchDecodingError("time overflows") }
-        time = t
-        let at = try instant(t)
-        switch w.kind {
-        case .tagArrived(let e):
-            return .tagArrived(TagArrival(readPoint: try name(e.readPoint), tag: try tag(e.tag), time: at,
-                                          peakRSSI: try rssi(e.peakRssi), antennas: e.antennas))
-        case .tagDeparted(let e):
-            return .tagDeparted(TagDeparture(
-                readPoint: try name(e.readPoint), tag: try tag(e.tag), firstSeen: try before(at, e.dwell),
-                lastSeen: at, readCount: e.readCount, peakRSSI: try rssi(e.peakRssi), antennas: e.antennas,
-                evicted: e.evicted))
-        case .sealSeen(let e):
-            return .sealSeen(SealSighting(
-                readPoint: try name(e.readPoint), seal: try seal(e.manufacturer, e.seal), time: at,
-                status: try status(e.status), eventCount: try u16(e.eventCount, "event_count"),
-                eventTime: e.eventTime, rssi: try rssi(e.rssi)))
-        case .sealChanged(let e):
-            return .sealChanged(SealChange(
-                readPoint: try name(e.readPoint), seal: try seal(e.manufacturer, e.seal), time: at,
-                previous: try status(e.previousStatus), status: try status(e.status),
-                eventCount: try u16(e.eventCount, "event_count"), eventTime: e.eventTime))
-        case .sealDeparted(let e):
-            return .sealDeparted(SealDeparture(
-                readPoint: try name(e.readPoint), seal: try seal(e.manufacturer, e.seal),
-                firstSeen: try before(at, e.dwell), lastSeen: at, reportCount: e.reportCount,
-                status: try status(e.status), evicted: e.evicted))
-        case .vehicle(let e):
-            return .vehicle(VehiclePassage(
-                loop: try name(e.loop), onTime: try before(at, e.occupancy), offTime: at,
-                speed: e.hasSpeedCmS ? Double(e.speedCmS) / 100 : nil,
-                length: e.hasLengthCm ? Double(e.lengthCm) / 100 : nil))
-        case .detectorFault(let e):
-            guard let kind = DetectorFaultKind(rawValue: UInt8(clamping: e.kind.rawValue)) else {
-                throw BatchDecodingError("unknown detector fault kind \(e.kind.rawValue)")
+    init(_ m: Lanegate_V1_Batch, tags: [TagID]) throws(BatchDecodingError) {
+        self.m = m
+        self.unit = Int64(m.timeUnitNs)
+        self.tags = tags
+        var rows = [Int](repeating: 0, count: 10)
+        for kind in m.kinds {
+            let k = kind.rawValue
+            guard (1...9).contains(k) else {
+                throw BatchDecodingError("unknown event kind \(kind.rawValue) (a newer schema, or damage)")
             }
-            return .detectorFault(DetectorFault(loop: try name(e.loop), kind: kind, raised: e.raised, time: at))
-        case .deviceStatus(let e):
-            guard let state = DeviceState(rawValue: UInt8(clamping: e.state.rawValue)) else {
-                throw BatchDecodingError("unknown device state \(e.state.rawValue)")
+            rows[k] += 1
+        }
+        func columns(_ table: String, _ kind: Lanegate_V1_EventKind, _ counts: [(String, Int)]) throws(BatchDecodingError) {
+            for (column, count) in counts where count != rows[kind.rawValue] {
+                throw BatchDecodingError("\(table).\(column) has \(count) entries for \(rows[kind.rawValue]) events")
+            }
+        }
+        let a = m.tagArrivals, d = m.tagDepartures, ss = m.sealSightings, sc = m.sealChanges
+        let sd = m.sealDepartures, v = m.vehicles, f = m.detectorFaults, ds = m.deviceStatuses, g = m.gaps
+        try columns("tag_arrivals", .tagArrived, [("read_point", a.readPoint.count), ("tag", a.tag.count),
+            ("peak_rssi", a.peakRssi.count), ("antennas", a.antennas.count)])
+        try columns("tag_departures", .tagDeparted, [("read_point", d.readPoint.count), ("tag", d.tag.count),
+            ("dwell", d.dwell.count), ("read_count", d.readCount.count), ("peak_rssi", d.peakRssi.count),
+            ("antennas", d.antennas.count)])
+        try columns("seal_sightings", .sealSeen, [("read_point", ss.readPoint.count), ("manufacturer", ss.manufacturer.count),
+            ("seal", ss.seal.count), ("status", ss.status.count), ("event_count", ss.eventCount.count),
+            ("event_time", ss.eventTime.count), ("rssi", ss.rssi.count)])
+        try columns("seal_changes", .sealChanged, [("read_point", sc.readPoint.count), ("manufacturer", sc.manufacturer.count),
+            ("seal", sc.seal.count), ("previous_status", sc.previousStatus.count), ("status", sc.status.count),
+            ("event_count", sc.eventCount.count), ("event_time", sc.eventTime.count)])
+        try columns("seal_departures", .sealDeparted, [("read_point", sd.readPoint.count), ("manufacturer", sd.manufacturer.count),
+            ("seal", sd.seal.count), ("dwell", sd.dwell.count), ("report_count", sd.reportCount.count),
+            ("status", sd.status.count)])
+        try columns("vehicles", .vehicle, [("loop", v.loop.count), ("occupancy", v.occupancy.count)])
+        try columns("detector_faults", .detectorFault, [("loop", f.loop.count), ("kind", f.kind.count), ("raised", f.raised.count)])
+        try columns("device_statuses", .deviceStatus, [("device", ds.device.count), ("state", ds.state.count), ("detail", ds.detail.count)])
+        try columns("gaps", .gap, [("reason", g.reason.count), ("lost", g.lost.count)])
+        evictedTags = try SparseColumn("tag_departures.evicted_rows", rows: d.evictedRows,
+                                       values: [Void](repeating: (), count: d.evictedRows.count), of: rows[2])
+        evictedSeals = try SparseColumn("seal_departures.evicted_rows", rows: sd.evictedRows,
+                                        values: [Void](repeating: (), count: sd.evictedRows.count), of: rows[5])
+        speeds = try SparseColumn("vehicles.speed", rows: v.speedRows, values: v.speedCmS, of: rows[6])
+        lengths = try SparseColumn("vehicles.length", rows: v.lengthRows, values: v.lengthCm, of: rows[6])
+        gapDevices = try SparseColumn("gaps.device", rows: g.deviceRows, values: g.device, of: rows[9])
+    }
+
+    /// The next event of `kind`, at `units` of time.
+    mutating func event(_ kind: Lanegate_V1_EventKind, at units: Int64) throws(BatchDecodingError) -> LaneEvent {
+        let at = try instant(units)
+        let r = next[kind.rawValue]
+        next[kind.rawValue] = r + 1
+        switch kind {
+        case .tagArrived:
+            let e = m.tagArrivals
+            return .tagArrived(TagArrival(readPoint: try name(e.readPoint[r]), tag: try tag(e.tag[r]), time: at,
+                                          peakRSSI: try rssi(e.peakRssi[r]), antennas: e.antennas[r]))
+        case .tagDeparted:
+            let e = m.tagDepartures
+            return .tagDeparted(TagDeparture(
+                readPoint: try name(e.readPoint[r]), tag: try tag(e.tag[r]), firstSeen: try before(at, e.dwell[r]),
+                lastSeen: at, readCount: e.readCount[r], peakRSSI: try rssi(e.peakRssi[r]), antennas: e.antennas[r],
+                evicted: evictedTags.value(at: r) != nil))
+        case .sealSeen:
+            let e = m.sealSightings
+            return .sealSeen(SealSighting(
+                readPoint: try name(e.readPoint[r]), seal: try seal(e.manufacturer[r], e.seal[r]), time: at,
+                status: try status(e.status[r]), eventCount: try u16(e.eventCount[r], "event_count"),
+                eventTime: e.eventTime[r], rssi: try rssi(e.rssi[r])))
+        case .sealChanged:
+            let e = m.sealChanges
+            return .sealChanged(SealChange(
+                readPoint: try name(e.readPoint[r]), seal: try seal(e.manufacturer[r], e.seal[r]), time: at,
+                previous: try status(e.previousStatus[r]), status: try status(e.status[r]),
+                eventCount: try u16(e.eventCount[r], "event_count"), eventTime: e.eventTime[r]))
+        case .sealDeparted:
+            let e = m.sealDepartures
+            return .sealDeparted(SealDeparture(
+                readPoint: try name(e.readPoint[r]), seal: try seal(e.manufacturer[r], e.seal[r]),
+                firstSeen: try before(at, e.dwell[r]), lastSeen: at, reportCount: e.reportCount[r],
+                status: try status(e.status[r]), evicted: evictedSeals.value(at: r) != nil))
+        case .vehicle:
+            let e = m.vehicles
+            return .vehicle(VehiclePassage(
+                loop: try name(e.loop[r]), onTime: try before(at, e.occupancy[r]), offTime: at,
+                speed: speeds.value(at: r).map { Double($0) / 100 },
+                length: lengths.value(at: r).map { Double($0) / 100 }))
+        case .detectorFault:
+            let e = m.detectorFaults
+            guard let faultKind = DetectorFaultKind(rawValue: UInt8(clamping: e.kind[r].rawValue)) else {
+                throw BatchDecodingError("unknown detector fault kind \(e.kind[r].rawValue)")
+            }
+            return .detectorFault(DetectorFault(loop: try name(e.loop[r]), kind: faultKind, raised: e.raised[r], time: at))
+        case .deviceStatus:
+            let e = m.deviceStatuses
+            guard let state = DeviceState(rawValue: UInt8(clamping: e.state[r].rawValue)) else {
+                throw BatchDecodingError("unknown device state \(e.state[r].rawValue)")
             }
             return .deviceStatus(DeviceStatusChange(
-                device: DeviceIndex(try name(e.device)), state: state, detail: names[Int(try name(e.detail))], time: at))
-        case .gap(let e):
-            guard let reason = GapReason(rawValue: UInt8(clamping: e.reason.rawValue)) else {
-                throw BatchDecodingError("unknown gap reason \(e.reason.rawValue)")
+                device: DeviceIndex(try name(e.device[r])), state: state, detail: m.names[Int(try name(e.detail[r]))], time: at))
+        case .gap:
+            let e = m.gaps
+            guard let reason = GapReason(rawValue: UInt8(clamping: e.reason[r].rawValue)) else {
+                throw BatchDecodingError("unknown gap reason \(e.reason[r].rawValue)")
             }
-            return .gap(Gap(time: at, reason: reason, device: e.hasDevice ? DeviceIndex(try name(e.device)) : nil,
-                            lost: e.lost))
-        case nil:
-            throw BatchDecodingError("event has no kind (a newer schema, or damage)")
+            let device = try gapDevices.value(at: r).map { (i: UInt32) throws(BatchDecodingError) in DeviceIndex(try name(i)) }
+            return .gap(Gap(time: at, reason: reason, device: device, lost: e.lost[r]))
+        case .unspecified, .UNRECOGNIZED:
+            // Refused by init; kept for the switch to be exhaustive.
+            throw BatchDecodingError("unknown event kind \(kind.rawValue)")
         }
     }
 
@@ -189,8 +261,8 @@ private struct EventReader {
     }
 
     private func name(_ index: UInt32) throws(BatchDecodingError) -> UInt16 {
-        guard Int(index) < names.count else {
-            throw BatchDecodingError("name index \(index) outside the table of \(names.count)")
+        guard Int(index) < m.names.count else {
+            throw BatchDecodingError("name index \(index) outside the table of \(m.names.count)")
         }
         return UInt16(index)
     }
@@ -218,8 +290,38 @@ private struct EventReader {
     }
 
     private func seal(_ manufacturer: UInt32, _ tag: UInt32) throws(BatchDecodingError) -> SealID {
-        guard let m = UInt16(exactly: manufacturer) else { throw BatchDecodingError("seal manufacturer \(manufacturer) out of range") }
-        return SealID(manufacturer: m, tag: tag)
+        guard let id = UInt16(exactly: manufacturer) else { throw BatchDecodingError("seal manufacturer \(manufacturer) out of range") }
+        return SealID(manufacturer: id, tag: tag)
+    }
+}
+
+/// An optional column stored sparsely: the rows that have a value, ascending, and the values.
+/// Read front to back, in row order.
+private struct SparseColumn<Value> {
+    private let rows: [UInt32]
+    private let values: [Value]
+    private var cursor = 0
+
+    init(_ name: String, rows: [UInt32], values: [Value], of rowCount: Int) throws(BatchDecodingError) {
+        guard values.count == rows.count else {
+            throw BatchDecodingError("\(name) has \(values.count) values for \(rows.count) rows")
+        }
+        var previous = -1
+        for row in rows {
+            guard Int(row) > previous, Int(row) < rowCount else {
+                throw BatchDecodingError("\(name) rows must ascend within 0..<\(rowCount), found \(row) after \(previous)")
+            }
+            previous = Int(row)
+        }
+        self.rows = rows
+        self.values = values
+    }
+
+    /// The value of `row`, when it has one; rows must be asked for in ascending order.
+    mutating func value(at row: Int) -> Value? {
+        guard cursor < rows.count, Int(rows[cursor]) == row else { return nil }
+        cursor += 1
+        return values[cursor - 1]
     }
 }
 

@@ -6,7 +6,7 @@ import Foundation
 import LaneCore
 import SwiftProtobuf
 
-/// Turns closed batches into wire bytes: protobuf (`lanegate.v1.Batch`), then zstd.
+/// Turns closed batches into wire bytes: protobuf (`lanegate.v1.Batch`, events by column), then zstd.
 public struct BatchEncoder: Sendable {
     public var gatewayID: String
     public var layout: LaneLayout
@@ -36,7 +36,6 @@ public struct BatchEncoder: Sendable {
 
     /// The protobuf message of `batch`, before serialization.
     public func message(for batch: EventBatch) -> Lanegate_V1_Batch {
-        var tables = Tables()
         var out = Lanegate_V1_Batch()
         out.gatewayID = gatewayID
         out.sequence = batch.sequence
@@ -48,14 +47,14 @@ public struct BatchEncoder: Sendable {
         let base = batch.events.first.map { units($0.time) } ?? 0
         out.baseTime = base
         var previous = base
-        out.events.reserveCapacity(batch.events.count)
+        var tables = Tables()
+        out.kinds.reserveCapacity(batch.events.count)
+        out.dt.reserveCapacity(batch.events.count)
         for event in batch.events {
-            var wire = Lanegate_V1_Event()
             let t = units(event.time)
-            wire.dt = t &- previous
+            out.dt.append(t &- previous)
             previous = t
-            wire.kind = kind(of: event, tables: &tables)
-            out.events.append(wire)
+            out.kinds.append(append(event, to: &out, tables: &tables))
         }
         out.names = tables.names
         out.tags = tables.tags
@@ -72,84 +71,85 @@ public struct BatchEncoder: Sendable {
         UInt64(clamping: units(to) &- units(from))
     }
 
-    private func kind(of event: LaneEvent, tables: inout Tables) -> Lanegate_V1_Event.OneOf_Kind {
+    /// Appends one row to the table of the event's kind and returns that kind.
+    private func append(_ event: LaneEvent, to out: inout Lanegate_V1_Batch, tables: inout Tables) -> Lanegate_V1_EventKind {
         switch event {
         case .tagArrived(let e):
-            var m = Lanegate_V1_TagArrived()
-            m.readPoint = tables.name(layout.readPointName(e.readPoint))
-            m.tag = tables.tag(e.tag)
-            m.peakRssi = Int32(e.peakRSSI)
-            m.antennas = e.antennas
-            return .tagArrived(m)
+            out.tagArrivals.readPoint.append(tables.name(layout.readPointName(e.readPoint)))
+            out.tagArrivals.tag.append(tables.tag(e.tag))
+            out.tagArrivals.peakRssi.append(Int32(e.peakRSSI))
+            out.tagArrivals.antennas.append(e.antennas)
+            return .tagArrived
         case .tagDeparted(let e):
-            var m = Lanegate_V1_TagDeparted()
-            m.readPoint = tables.name(layout.readPointName(e.readPoint))
-            m.tag = tables.tag(e.tag)
-            m.dwell = span(e.firstSeen, e.lastSeen)
-            m.readCount = e.readCount
-            m.peakRssi = Int32(e.peakRSSI)
-            m.antennas = e.antennas
-            m.evicted = e.evicted
-            return .tagDeparted(m)
+            let row = UInt32(out.tagDepartures.readPoint.count)
+            out.tagDepartures.readPoint.append(tables.name(layout.readPointName(e.readPoint)))
+            out.tagDepartures.tag.append(tables.tag(e.tag))
+            out.tagDepartures.dwell.append(span(e.firstSeen, e.lastSeen))
+            out.tagDepartures.readCount.append(e.readCount)
+            out.tagDepartures.peakRssi.append(Int32(e.peakRSSI))
+            out.tagDepartures.antennas.append(e.antennas)
+            if e.evicted { out.tagDepartures.evictedRows.append(row) }
+            return .tagDeparted
         case .sealSeen(let e):
-            var m = Lanegate_V1_SealSeen()
-            m.readPoint = tables.name(layout.readPointName(e.readPoint))
-            m.manufacturer = UInt32(e.seal.manufacturer)
-            m.seal = e.seal.tag
-            m.status = UInt32(e.status.rawValue)
-            m.eventCount = UInt32(e.eventCount)
-            m.eventTime = e.eventTime
-            m.rssi = Int32(e.rssi)
-            return .sealSeen(m)
+            out.sealSightings.readPoint.append(tables.name(layout.readPointName(e.readPoint)))
+            out.sealSightings.manufacturer.append(UInt32(e.seal.manufacturer))
+            out.sealSightings.seal.append(e.seal.tag)
+            out.sealSightings.status.append(UInt32(e.status.rawValue))
+            out.sealSightings.eventCount.append(UInt32(e.eventCount))
+            out.sealSightings.eventTime.append(e.eventTime)
+            out.sealSightings.rssi.append(Int32(e.rssi))
+            return .sealSeen
         case .sealChanged(let e):
-            var m = Lanegate_V1_SealChanged()
-            m.readPoint = tables.name(layout.readPointName(e.readPoint))
-            m.manufacturer = UInt32(e.seal.manufacturer)
-            m.seal = e.seal.tag
-            m.previousStatus = UInt32(e.previous.rawValue)
-            m.status = UInt32(e.status.rawValue)
-            m.eventCount = UInt32(e.eventCount)
-            m.eventTime = e.eventTime
-            return .sealChanged(m)
+            out.sealChanges.readPoint.append(tables.name(layout.readPointName(e.readPoint)))
+            out.sealChanges.manufacturer.append(UInt32(e.seal.manufacturer))
+            out.sealChanges.seal.append(e.seal.tag)
+            out.sealChanges.previousStatus.append(UInt32(e.previous.rawValue))
+            out.sealChanges.status.append(UInt32(e.status.rawValue))
+            out.sealChanges.eventCount.append(UInt32(e.eventCount))
+            out.sealChanges.eventTime.append(e.eventTime)
+            return .sealChanged
         case .sealDeparted(let e):
-            var m = Lanegate_V1_SealDeparted()
-            m.readPoint = tables.name(layout.readPointName(e.readPoint))
-            m.manufacturer = UInt32(e.seal.manufacturer)
-            m.seal = e.seal.tag
-            m.dwell = span(e.firstSeen, e.lastSeen)
-            m.reportCount = e.reportCount
-            m.status = UInt32(e.status.rawValue)
-            m.evicted = e.evicted
-            return .sealDeparted(m)
+            let row = UInt32(out.sealDepartures.readPoint.count)
+            out.sealDepartures.readPoint.append(tables.name(layout.readPointName(e.readPoint)))
+            out.sealDepartures.manufacturer.append(UInt32(e.seal.manufacturer))
+            out.sealDepartures.seal.append(e.seal.tag)
+            out.sealDepartures.dwell.append(span(e.firstSeen, e.lastSeen))
+            out.sealDepartures.reportCount.append(e.reportCount)
+            out.sealDepartures.status.append(UInt32(e.status.rawValue))
+            if e.evicted { out.sealDepartures.evictedRows.append(row) }
+            return .sealDeparted
         case .vehicle(let e):
-            var m = Lanegate_V1_Vehicle()
-            m.loop = tables.name(layout.loopName(e.loop))
-            m.occupancy = span(e.onTime, e.offTime)
+            let row = UInt32(out.vehicles.loop.count)
+            out.vehicles.loop.append(tables.name(layout.loopName(e.loop)))
+            out.vehicles.occupancy.append(span(e.onTime, e.offTime))
             if let speed = e.speed, speed.isFinite, speed >= 0 {
-                m.speedCmS = UInt32(clamping: Int64((speed * 100).rounded()))
+                out.vehicles.speedRows.append(row)
+                out.vehicles.speedCmS.append(UInt32(clamping: Int64((speed * 100).rounded())))
             }
             if let length = e.length, length.isFinite {
-                m.lengthCm = Int32(clamping: Int64((length * 100).rounded()))
+                out.vehicles.lengthRows.append(row)
+                out.vehicles.lengthCm.append(Int32(clamping: Int64((length * 100).rounded())))
             }
-            return .vehicle(m)
+            return .vehicle
         case .detectorFault(let e):
-            var m = Lanegate_V1_DetectorFault()
-            m.loop = tables.name(layout.loopName(e.loop))
-            m.kind = Lanegate_V1_FaultKind(rawValue: Int(e.kind.rawValue)) ?? .unspecified
-            m.raised = e.raised
-            return .detectorFault(m)
+            out.detectorFaults.loop.append(tables.name(layout.loopName(e.loop)))
+            out.detectorFaults.kind.append(Lanegate_V1_FaultKind(rawValue: Int(e.kind.rawValue)) ?? .unspecified)
+            out.detectorFaults.raised.append(e.raised)
+            return .detectorFault
         case .deviceStatus(let e):
-            var m = Lanegate_V1_DeviceStatus()
-            m.device = tables.name(layout.deviceName(e.device))
-            m.state = Lanegate_V1_DeviceState(rawValue: Int(e.state.rawValue)) ?? .unspecified
-            m.detail = tables.name(e.detail)
-            return .deviceStatus(m)
+            out.deviceStatuses.device.append(tables.name(layout.deviceName(e.device)))
+            out.deviceStatuses.state.append(Lanegate_V1_DeviceState(rawValue: Int(e.state.rawValue)) ?? .unspecified)
+            out.deviceStatuses.detail.append(tables.name(e.detail))
+            return .deviceStatus
         case .gap(let e):
-            var m = Lanegate_V1_Gap()
-            m.reason = Lanegate_V1_GapReason(rawValue: Int(e.reason.rawValue)) ?? .unspecified
-            if let device = e.device { m.device = tables.name(layout.deviceName(device)) }
-            m.lost = e.lost
-            return .gap(m)
+            let row = UInt32(out.gaps.reason.count)
+            out.gaps.reason.append(Lanegate_V1_GapReason(rawValue: Int(e.reason.rawValue)) ?? .unspecified)
+            if let device = e.device {
+                out.gaps.deviceRows.append(row)
+                out.gaps.device.append(tables.name(layout.deviceName(device)))
+            }
+            out.gaps.lost.append(e.lost)
+            return .gap
         }
     }
 
