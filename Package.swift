@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // The vocabulary and the pure pipeline: detections, instants, the SPSC ring, dedup, batching.
         .target(
@@ -36,10 +37,14 @@ let package = Package(
             dependencies: ["LaneCore", "CZstd", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["lanegate.proto"]
         ),
+        // A thin layer over Debian's libsqlite3, shared by the spool and the collector's store.
+        .target(name: "LaneSQLite", dependencies: ["CSQLite"]),
+        // The durable queue between batcher and uplink.
+        .target(name: "LaneSpool", dependencies: ["LaneCore", "LaneWire", "LaneSQLite"]),
         // Composition: configuration and the commands' work.
         .target(
             name: "LaneGateway",
-            dependencies: ["LaneCore", "LaneWire", "TOMLKit"]
+            dependencies: ["LaneCore", "LaneWire", "LaneSpool", "TOMLKit"]
         ),
         // The other side of every wire: synthetic traffic now, device-side protocol simulators next.
         .target(name: "LaneSimulators", dependencies: ["LaneCore"]),
@@ -50,6 +55,7 @@ let package = Package(
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
+        .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite"]),
         .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

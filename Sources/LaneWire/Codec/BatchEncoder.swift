@@ -34,6 +34,22 @@ public struct BatchEncoder: Sendable {
         return Zstd.compress(body, level: compressionLevel)
     }
 
+    /// The uncompressed protobuf of `batch`: what the spool journals for a batch still open.
+    public func journaled(_ batch: EventBatch) -> [UInt8] {
+        (try? message(for: batch).serializedBytes()) ?? []
+    }
+
+    /// A journaled batch given its final sequence number and compressed for the wire.
+    public static func sequenced(journaled body: [UInt8], sequence: UInt64, level: Int32 = 9) throws(BatchDecodingError) -> [UInt8] {
+        var message: Lanegate_V1_Batch
+        do { message = try Lanegate_V1_Batch(serializedBytes: body) } catch {
+            throw BatchDecodingError("journaled batch unreadable: \(error)")
+        }
+        message.sequence = sequence
+        let bytes: [UInt8] = (try? message.serializedBytes()) ?? []
+        return Zstd.compress(bytes, level: level)
+    }
+
     /// The protobuf message of `batch`, before serialization.
     public func message(for batch: EventBatch) -> Lanegate_V1_Batch {
         var out = Lanegate_V1_Batch()

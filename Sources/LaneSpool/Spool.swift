@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LaneCore
+import LaneSQLite
+import Synchronization
+
+/// What the spool holds and how it is doing, for status lines, metrics and `lanegate spool status`.
+public struct SpoolStatus: Sendable, Hashable {
+    public var path: String
+    public var batches: Int
+    public var events: Int
+    public var bytes: Int64
+    public var nextSequence: UInt64
+    public var oldestSequence: UInt64?
+    public var deadLetters: Int
+    /// Losses not yet reported upstream.
+    public var unreportedLosses: [SpoolLoss]
+    /// Batches held in memory because the disk refused them.
+    public var memoryBatches: Int
+    /// Why the spool is not writing to disk, when it is not; nil when healthy.
+    public var degraded: String?
+    /// A spool file found unusable at start and moved aside (corrupt, or another gateway's).
+    public var setAside: String?
+}
+
+/// The durable queue between the batcher and the uplink: SQLite in WAL mode. A batch is
+/// committed before it is sent and deleted only once the collector acknowledged it.
+///
+/// The spool never stops the daemon: a disk that is full, read-only or failing sends it into a
+/// degraded mode (batches kept in a bounded memory queue, every drop counted) from which it
+/// recovers by itself; a corrupt file is moved aside and a new one started, the loss recorded.
+/// All methods are safe to call from any thread; calls are serialized.
+public final class Spool: Sendable {
+    public let path: String
+    public let settings: SpoolSettings
+    private let engine: Mutex<SpoolEngine>
+
+    /// Opens the spool at `path` for `gatewayID`, recovering what a crash left in the journal.
+    public init(path: String, gatewayID: String, settings: SpoolSettings = SpoolSettings(), nowUTC: Int64) {
+        self.path = path
+        self.settings = settings
+        engine = Mutex(SpoolEngine(path: path, gatewayID: gatewayID, settings: settings, nowUTC: nowUTC))
+    }
+
+    /// The sequence the next committed batch must carry.
+    public var nextSequence: UInt64 { engine.withLock { $0.nextSequence } }
+
+    /// Records events of the still-open batch (an uncompressed `lanegate.v1.Batch` whose
+    /// sequence is ignored), so a crash before the batch closes loses none of them. Groups are
+    /// promoted to batches of their own when the spool next opens.
+    public func journal(events: Int, body: [UInt8], nowUTC: Int64) {
+        engine.withLock { $0.journal(events: events, body: body, nowUTC: nowUTC) }
+    }
+
+    /// Commits a closed batch (its sequence must be ``nextSequence``), clears the journal, and
+    /// marks `reported` losses as sent (they travel as gap events inside this batch). Then
+    /// applies the size, free-space and time-to-live policies.
+    public func commit(_ batch: SpooledBatch, reported: [SpoolLoss] = []) {
+        engine.withLock { $0.commit(batch, reported: reported) }
+    }
+
+    /// Losses not yet reported upstream: the batcher turns them into gap events.
+    public func unreportedLosses() -> [SpoolLoss] { engine.withLock { $0.unreportedLosses() } }
+
+    /// Up to `limit` batches with a sequence above `after`, oldest first (bounded memory for
+    /// backlogs of any size).
+    public func batches(after: UInt64, limit: Int) -> [SpooledBatch] {
+        engine.withLock { $0.batches(after: after, limit: limit) }
+    }
+
+    /// The collector stored the batch: forget it.
+    public func acknowledge(_ sequence: UInt64) { engine.withLock { $0.acknowledge(sequence) } }
+
+    /// The collector refused the batch for good (4xx): keep it aside, counted and inspectable.
+    public func deadLetter(_ sequence: UInt64, status: Int, reason: String, nowUTC: Int64) {
+        engine.withLock { $0.deadLetter(sequence, status: status, reason: reason, nowUTC: nowUTC) }
+    }
+
+    public func status() -> SpoolStatus { engine.withLock { $0.status() } }
+}
