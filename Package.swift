@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "LaneSimulators", dependencies: ["LaneCore"]),
         .executableTarget(
             name: "lanegate",
-            dependencies: ["LaneGateway", "LaneSimulators", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LaneGateway", "LaneSpool", "LaneWire", "LaneSimulators", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),

@@ -17,7 +17,7 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "SQLite error \(code): \(message)" }
+    public var description: String { "\(message) (SQLite error \(code))" }
 }
 
 /// One connection to one SQLite database file, used from one thread at a time (the owner

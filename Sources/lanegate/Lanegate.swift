@@ -7,7 +7,7 @@ struct Lanegate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lanegate",
         abstract: "The lane-hardware gateway: RFID readers, e-seal receivers and loop detectors to lane events.",
-        subcommands: [Replay.self, ConfigCommand.self, Synth.self])
+        subcommands: [Replay.self, ConfigCommand.self, SpoolCommand.self, Synth.self])
 }
 
 /// Prints to standard error and exits 1 with the error's own words (they name file and line).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import LaneCore
 import LaneGateway
+import LaneSpool
 
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +22,9 @@ struct Replay: ParsableCommand {
     @Option(name: .long, help: "How to print events: jsonl, table or none.")
     var format: Format = .jsonl
 
+    @Option(name: .long, help: "Also commit the batches to this spool file (created when missing).")
+    var spool: String?
+
     @Argument(help: "The trace file.")
     var trace: String
 
@@ -34,8 +38,11 @@ struct Replay: ParsableCommand {
         let out = FileOutput.standardOutput
         if format == .table { out.write(EventTable.header + "\n") }
         let format = self.format
+        let spool = self.spool.map { Spool(path: $0, gatewayID: gateway.gatewayID, nowUTC: ClockAnchor.now().utcNanoseconds) }
+        if let degraded = spool?.status().degraded { fail(SpoolUnavailable(message: degraded)) }
         do {
-            let stats = try LaneGateway.Replay.run(config: gateway, pseudonymizer: pseudonymizer, tracePath: trace) { event, layout in
+            let stats = try LaneGateway.Replay.run(config: gateway, pseudonymizer: pseudonymizer, tracePath: trace,
+                                                   spool: spool) { event, layout in
                 switch format {
                 case .jsonl: out.write(event.json(naming: layout) + "\n")
                 case .table: out.write(EventTable.row(event, naming: layout) + "\n")
@@ -44,6 +51,9 @@ struct Replay: ParsableCommand {
             }
             out.flush()
             FileOutput.standardError.write(stats.summary + "\n")
+            if let status = spool?.status() {
+                FileOutput.standardError.write("spool            \(status.path): \(status.batches) batches waiting, next sequence \(status.nextSequence)\n")
+            }
         } catch { fail(error) }
     }
 }
@@ -73,4 +83,9 @@ struct ConfigCommand: ParsableCommand {
             } catch { fail(error) }
         }
     }
+}
+
+struct SpoolUnavailable: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

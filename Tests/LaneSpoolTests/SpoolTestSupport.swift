@@ -64,3 +64,10 @@ func arrival(_ ms: Int64, _ hex: String) -> LaneEvent {
     .tagArrived(TagArrival(readPoint: 0, tag: TagID(hex: hex)!, time: MonotonicInstant(nanoseconds: ms * 1_000_000),
                            peakRSSI: -60, antennas: 1))
 }
+
+import LaneSQLite
+
+/// Direct access to a spool file, for tests that damage it on purpose.
+enum LaneSQLiteTestAccess {
+    static func open(_ path: String) throws -> SQLiteConnection { try SQLiteConnection(path: path, create: false) }
+}

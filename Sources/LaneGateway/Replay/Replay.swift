@@ -1,4 +1,5 @@
 import LaneCore
+import LaneSpool
 import LaneWire
 
 /// Runs raw detections through the same pipeline, batcher and encoder as the daemon, with time
@@ -11,13 +12,17 @@ public final class Replay {
     private var deviceIndex: [String: DeviceIndex] = [:]
     private var pending: [LaneEvent] = []
     private let onEvent: (LaneEvent, LaneLayout) -> Void
+    private let spool: Spool?
     public private(set) var statistics = ReplayStatistics()
 
-    /// `onEvent` sees each lane event as it is emitted.
-    public init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, onEvent: @escaping (LaneEvent, LaneLayout) -> Void) {
+    /// `onEvent` sees each lane event as it is emitted; closed batches are committed to `spool`
+    /// when one is given.
+    public init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, spool: Spool? = nil,
+                onEvent: @escaping (LaneEvent, LaneLayout) -> Void) {
         self.config = config
+        self.spool = spool
         pipeline = LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer)
-        batcher = Batcher(policy: config.batchPolicy)
+        batcher = Batcher(policy: config.batchPolicy, firstSequence: spool?.nextSequence ?? 1)
         encoder = BatchEncoder(gatewayID: config.gatewayID, layout: config.layout)
         for (i, device) in config.layout.devices.enumerated() { deviceIndex[device.name] = DeviceIndex(UInt16(i)) }
         self.onEvent = onEvent
@@ -65,14 +70,17 @@ public final class Replay {
                                  maxErrorMicros: -1, estimatedErrorMicros: -1)
         guard let batch = batcher.close(now: pipeline.now ?? .zero, counters: pipeline.counters, anchor: anchor) else { return }
         statistics.batches += 1
-        statistics.wireBytes += encoder.encode(batch).count
+        let body = encoder.encode(batch)
+        statistics.wireBytes += body.count
+        spool?.commit(SpooledBatch(sequence: batch.sequence, priority: batch.priority, events: batch.events.count,
+                                   createdUTC: ClockAnchor.now().utcNanoseconds, body: body))
         for event in batch.events { statistics.jsonBytes += event.json(naming: config.layout).utf8.count + 1 }
     }
 
     /// Replays the trace file at `path` ("-": standard input), naming file and line on error.
-    public static func run(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, tracePath: String,
+    public static func run(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, tracePath: String, spool: Spool? = nil,
                            onEvent: @escaping (LaneEvent, LaneLayout) -> Void) throws -> ReplayStatistics {
-        let replay = Replay(config: config, pseudonymizer: pseudonymizer, onEvent: onEvent)
+        let replay = Replay(config: config, pseudonymizer: pseudonymizer, spool: spool, onEvent: onEvent)
         let reader: LineReader
         do { reader = try LineReader(path: tracePath) } catch {
             throw TraceFileError(file: tracePath, line: nil, message: "cannot open: \(error)")
