@@ -62,6 +62,32 @@ struct ConfigTests {
         #expect(parseDuration(text) == nanoseconds)
     }
 
+    @Test func spoolSettingsAreReadAndCheckedWithTheirLines() throws {
+        let config = try GatewayConfig.load(path: fixture("../../../etc/lanegate.toml"))
+        #expect(config.spoolPath == "/var/lib/lanegate/spool.db" && config.spoolSettings.durability == .full)
+        #expect(config.spoolSettings.maxBytes == 1 << 30 && config.spoolSettings.minFreeDiskBytes == 256 << 20)
+        let text = """
+            [gateway]
+            id = "gw"
+            [spool]
+            durability = "sometimes"
+            max_size = "lots"
+            routine_ttl = "30min"
+            [[lanes]]
+            name = "l"
+            """
+        do {
+            _ = try GatewayConfig.parse(text, file: "s.toml")
+            Issue.record("accepted a broken [spool]")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("s.toml:4: spool.durability: must be \"full\""), "\(text)")
+            #expect(text.contains("s.toml:5: spool.max_size: must be a size"), "\(text)")
+        }
+        #expect(parseByteSize("512MiB") == 512 << 20 && parseByteSize("2GB") == 2_000_000_000 && parseByteSize("4096") == 4096)
+        #expect(parseByteSize("-1") == nil && parseByteSize("big") == nil)
+    }
+
     @Test func badDurations() {
         for text in ["", "-1s", "fast", "3 parsecs", "1e400s"] { #expect(parseDuration(text) == nil, "\(text)") }
     }

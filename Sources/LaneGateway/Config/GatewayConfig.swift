@@ -1,4 +1,5 @@
 import LaneCore
+import LaneSpool
 import TOMLKit
 
 /// Everything the configuration file says, validated.
@@ -8,12 +9,19 @@ public struct GatewayConfig: Sendable {
     public var batchPolicy: BatchPolicy
     /// Where the site key for tag-id pseudonyms lives; nil when raw ids are forwarded.
     public var privacyKeyFile: String?
+    public var spoolPath: String
+    public var spoolSettings: SpoolSettings
 
-    public init(gatewayID: String, layout: LaneLayout, batchPolicy: BatchPolicy = BatchPolicy(), privacyKeyFile: String? = nil) {
+    public static let defaultSpoolPath = "/var/lib/lanegate/spool.db"
+
+    public init(gatewayID: String, layout: LaneLayout, batchPolicy: BatchPolicy = BatchPolicy(), privacyKeyFile: String? = nil,
+                spoolPath: String = GatewayConfig.defaultSpoolPath, spoolSettings: SpoolSettings = SpoolSettings()) {
         self.gatewayID = gatewayID
         self.layout = layout
         self.batchPolicy = batchPolicy
         self.privacyKeyFile = privacyKeyFile
+        self.spoolPath = spoolPath
+        self.spoolSettings = spoolSettings
     }
 
     /// Reads and validates `path`. Every problem found is reported, each with its line.
@@ -81,9 +89,31 @@ private struct ConfigReader {
             }
         }
 
+        let (spoolPath, spoolSettings) = readSpool(root)
         let devices = readDevices(root)
         let layout = readLanes(root, devices: devices, maxTags: maxTags, maxSeals: maxSeals)
-        return GatewayConfig(gatewayID: gatewayID, layout: layout, batchPolicy: policy, privacyKeyFile: keyFile)
+        return GatewayConfig(gatewayID: gatewayID, layout: layout, batchPolicy: policy, privacyKeyFile: keyFile,
+                             spoolPath: spoolPath, spoolSettings: spoolSettings)
+    }
+
+    mutating func readSpool(_ root: TOMLTable) -> (String, SpoolSettings) {
+        var settings = SpoolSettings()
+        var path = GatewayConfig.defaultSpoolPath
+        guard let spool = table(root, "spool", path: "spool", required: false) else { return (path, settings) }
+        checkKeys(spool, path: "spool", allowed: ["path", "durability", "max_size", "min_free_disk", "routine_ttl", "priority_ttl"])
+        if let p = string(spool, "path", path: "spool.path") {
+            if p.hasPrefix("/") { path = p } else { fail("spool.path", "must be an absolute path, got \"\(p)\"") }
+        }
+        if let d = string(spool, "durability", path: "spool.durability") {
+            if let durability = SpoolDurability(rawValue: d) { settings.durability = durability } else {
+                fail("spool.durability", "must be \"full\" (a committed batch survives a power cut) or \"normal\" (fewer flash writes), got \"\(d)\"")
+            }
+        }
+        settings.maxBytes = byteSize(spool, "max_size", path: "spool.max_size", in: (1 << 20)...(1 << 40)) ?? settings.maxBytes
+        settings.minFreeDiskBytes = byteSize(spool, "min_free_disk", path: "spool.min_free_disk", in: 0...(1 << 40)) ?? settings.minFreeDiskBytes
+        settings.routineTimeToLive = duration(spool, "routine_ttl", path: "spool.routine_ttl", in: .minutes(1)...(.minutes(525_600)))
+        settings.priorityTimeToLive = duration(spool, "priority_ttl", path: "spool.priority_ttl", in: .minutes(1)...(.minutes(525_600)))
+        return (path, settings)
     }
 
     mutating func readDevices(_ root: TOMLTable) -> [LaneLayout.Device] {
@@ -280,6 +310,16 @@ private struct ConfigReader {
         else { parsed = nil }
         guard let parsed, range.contains(parsed) else {
             fail(path, "must be a duration from \(describe(range.lowerBound)) to \(describe(range.upperBound)) such as \"3s\", \"500ms\" or \"5min\", got \(v.debugDescription)")
+            return nil
+        }
+        return parsed
+    }
+
+    mutating func byteSize(_ t: TOMLTable, _ key: String, path: String, in range: ClosedRange<Int64>) -> Int64? {
+        guard let v = t[key] else { return nil }
+        let parsed = v.string.flatMap(parseByteSize) ?? v.int.flatMap { $0 >= 0 ? Int64($0) : nil }
+        guard let parsed, range.contains(parsed) else {
+            fail(path, "must be a size from \(range.lowerBound) to \(range.upperBound) bytes such as \"512MiB\" or \"2GiB\", got \(v.debugDescription)")
             return nil
         }
         return parsed
