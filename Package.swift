@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lanegate", targets: ["lanegate"]),
+        .executable(name: "lanegate-collector", targets: ["lanegate-collector"]),
         .library(name: "LaneCore", targets: ["LaneCore"]),
         .library(name: "LaneWire", targets: ["LaneWire"]),
         .library(name: "LaneSimulators", targets: ["LaneSimulators"]),
@@ -17,6 +18,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         // C: system libraries through pkg-config, and the few kernel calls Glibc does not export.
@@ -41,6 +50,37 @@ let package = Package(
         .target(name: "LaneSQLite", dependencies: ["CSQLite"]),
         // The durable queue between batcher and uplink.
         .target(name: "LaneSpool", dependencies: ["LaneCore", "LaneWire", "LaneSQLite"]),
+        // Delivering spooled batches to the collector over HTTP(S).
+        .target(
+            name: "LaneUplink",
+            dependencies: ["LaneSpool", "LaneWire", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")]
+        ),
+        // The central server: receive, verify, store, query.
+        .target(
+            name: "LaneCollector",
+            dependencies: ["LaneWire", "LaneSQLite",
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTLS", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")]
+        ),
+        .executableTarget(
+            name: "lanegate-collector",
+            dependencies: ["LaneCollector", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTLS", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")]
+        ),
         // Composition: configuration and the commands' work.
         .target(
             name: "LaneGateway",
@@ -56,6 +96,9 @@ let package = Package(
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
         .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite"]),
+        .testTarget(name: "LaneCollectorTests", dependencies: [
+            "LaneCollector", "LaneUplink", "LaneSpool", "LaneWire",
+            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

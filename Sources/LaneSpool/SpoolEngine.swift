@@ -250,9 +250,9 @@ final class SpoolEngine {
 
     // MARK: the uplink side
 
-    func batches(after: UInt64, limit: Int) -> [SpooledBatch] {
-        var found = memory.filter { $0.sequence > after }.prefix(limit)
-        if let store, let stored = try? store.batches(after: after, limit: limit) {
+    func batches(after: UInt64, limit: Int, priorityOnly: Bool) -> [SpooledBatch] {
+        var found = memory.filter { $0.sequence > after && ($0.priority || !priorityOnly) }.prefix(limit)
+        if let store, let stored = try? store.batches(after: after, limit: limit, priorityOnly: priorityOnly) {
             found.append(contentsOf: stored)
             found.sort { $0.sequence < $1.sequence }
         }
@@ -268,7 +268,7 @@ final class SpoolEngine {
     }
 
     func deadLetter(_ sequence: UInt64, status: Int, reason: String, nowUTC: Int64) {
-        guard let batch = batches(after: sequence - 1, limit: 1).first, batch.sequence == sequence else { return }
+        guard let batch = batches(after: sequence - 1, limit: 1, priorityOnly: false).first, batch.sequence == sequence else { return }
         if let store, degraded == nil {
             do {
                 try store.connection.transaction { () throws(SQLiteError) in
@@ -290,7 +290,7 @@ final class SpoolEngine {
             path: path, batches: (store?.storedBatches ?? 0) + memory.count,
             events: (store?.storedEvents ?? 0) + memory.reduce(0) { $0 + $1.events },
             bytes: (store?.storedBytes ?? 0) + Int64(memoryBytes), nextSequence: nextSequence,
-            oldestSequence: batches(after: 0, limit: 1).first?.sequence,
+            oldestSequence: batches(after: 0, limit: 1, priorityOnly: false).first?.sequence,
             deadLetters: (try? store?.deadLetterCount()) ?? 0, unreportedLosses: unreportedLosses(),
             memoryBatches: memory.count, degraded: degraded, setAside: setAside)
     }

@@ -15,6 +15,7 @@ final class SpoolStore {
     private let insertBatch: SQLiteStatement
     private let deleteBatch: SQLiteStatement
     private let selectAfter: SQLiteStatement
+    private let selectPriorityAfter: SQLiteStatement
     private let insertJournal: SQLiteStatement
     private let setMeta: SQLiteStatement
 
@@ -47,6 +48,10 @@ final class SpoolStore {
         deleteBatch = try connection.prepare("DELETE FROM batches WHERE sequence = ? RETURNING events, length(body)")
         selectAfter = try connection.prepare(
             "SELECT sequence, priority, events, created_utc_ns, body FROM batches WHERE sequence > ? ORDER BY sequence LIMIT ?")
+        selectPriorityAfter = try connection.prepare("""
+            SELECT sequence, priority, events, created_utc_ns, body FROM batches
+            WHERE priority = 1 AND sequence > ? ORDER BY sequence LIMIT ?
+            """)
         insertJournal = try connection.prepare("INSERT INTO journal(events, created_utc_ns, body) VALUES (?, ?, ?)")
         setMeta = try connection.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)")
 
@@ -129,13 +134,15 @@ final class SpoolStore {
         return events
     }
 
-    /// Up to `limit` batches with a sequence above `after`, oldest first.
-    func batches(after: UInt64, limit: Int) throws(SQLiteError) -> [SpooledBatch] {
-        selectAfter.reset()
-        try selectAfter.bind(1, Int64(after))
-        try selectAfter.bind(2, Int64(limit))
+    /// Up to `limit` batches with a sequence above `after`, oldest first; only priority ones
+    /// when `priorityOnly`.
+    func batches(after: UInt64, limit: Int, priorityOnly: Bool = false) throws(SQLiteError) -> [SpooledBatch] {
+        let statement = priorityOnly ? selectPriorityAfter : selectAfter
+        statement.reset()
+        try statement.bind(1, Int64(after))
+        try statement.bind(2, Int64(limit))
         var out: [SpooledBatch] = []
-        while try selectAfter.step() { out.append(Self.batch(selectAfter)) }
+        while try statement.step() { out.append(Self.batch(statement)) }
         return out
     }
 

@@ -13,6 +13,14 @@ public enum ClockSync: UInt8, Sendable, Hashable {
     case synchronized = 1
     /// Free-running: the UTC placement may be off by any amount.
     case unsynchronized = 2
+
+    public var name: String {
+        switch self {
+        case .unknown: "unknown"
+        case .synchronized: "synchronized"
+        case .unsynchronized: "unsynchronized"
+        }
+    }
 }
 
 /// A pair of readings of the monotonic and the real-time clock, taken back to back, plus what the

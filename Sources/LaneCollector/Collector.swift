@@ -1,0 +1,162 @@
+import Crypto
+import HTTPTypes
+import Hummingbird
+import LaneCore
+import LaneWire
+import Logging
+import NIOCore
+
+/// The request context: Hummingbird's core storage plus the connection, which carries the TLS
+/// session (and with it a client certificate) when there is one.
+public struct CollectorContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+public struct CollectorSettings: Sendable {
+    /// Larger bodies are refused before they are read to the end.
+    public var maxBodyBytes = 4 << 20
+    public var limits = DecodingLimits()
+    public var maxEventsPerQuery = 10_000
+
+    public init() {}
+}
+
+/// The collector's HTTP API: it receives batches, verifies who sent them and what they hold,
+/// stores them exactly once, and answers queries.
+public struct Collector: Sendable {
+    public let store: any EventStore
+    public let tokens: GatewayTokens
+    public let metrics: CollectorMetrics
+    public let settings: CollectorSettings
+
+    public init(store: any EventStore, tokens: GatewayTokens, metrics: CollectorMetrics = CollectorMetrics(),
+                settings: CollectorSettings = CollectorSettings()) {
+        self.store = store
+        self.tokens = tokens
+        self.metrics = metrics
+        self.settings = settings
+    }
+
+    public func router() -> Router<CollectorContext> {
+        let router = Router(context: CollectorContext.self)
+        router.post("/v1/batches") { request, context in try await ingest(request, context: context) }
+        router.get("/v1/events") { request, _ in try events(request) }
+        router.get("/v1/gateways") { _, _ in try gateways() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+        }
+        router.get("/healthz") { _, _ in "ok\n" }
+        return router
+    }
+
+    // MARK: POST /v1/batches
+
+    func ingest(_ request: Request, context: CollectorContext) async throws -> Response {
+        guard let identity = identity(of: request) else {
+            return refuse(.unauthorized, "auth", "a gateway token is required: Authorization: Bearer <token>")
+        }
+        guard request.headers[.contentEncoding]?.lowercased() == "zstd" else {
+            return refuse(.unsupportedMediaType, "encoding", "the body must be a zstd-compressed lanegate.v1.Batch (Content-Encoding: zstd)")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do { buffer = try await request.collectBody(upTo: settings.maxBodyBytes) } catch {
+            return refuse(.contentTooLarge, "size", "the body exceeds \(settings.maxBodyBytes) bytes")
+        }
+        let body = Array(buffer.readableBytesView)
+        metrics.bytesReceived.increment(by: Int64(body.count))
+        let batch: DecodedBatch
+        do { batch = try BatchDecoder.decode(body, limits: settings.limits) } catch {
+            return refuse(.badRequest, "malformed", error.description)
+        }
+        guard batch.gatewayID == identity else {
+            return refuse(.forbidden, "identity", "this gateway is \"\(identity)\"; the batch claims \"\(batch.gatewayID)\"")
+        }
+        let backlog = request.headers[.lanegateBacklog].flatMap { Int($0) }
+        let outcome = try store.store(batch, bodyDigest: Array(SHA256.hash(data: body)),
+                                      receivedUTC: ClockAnchor.now().utcNanoseconds, backlog: backlog)
+        switch outcome {
+        case .stored(let events):
+            metrics.batchesStored.increment()
+            metrics.eventsStored.increment(by: Int64(events))
+            return acknowledge(batch, status: "stored", events: events)
+        case .duplicate(let events):
+            metrics.batchesDuplicate.increment()
+            return acknowledge(batch, status: "duplicate", events: events)
+        case .conflict:
+            return refuse(.conflict, "conflict",
+                          "sequence \(batch.sequence) of \(batch.gatewayID) is already stored with different content")
+        }
+    }
+
+    private func identity(of request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
+        return tokens.gateway(for: String(header.dropFirst("Bearer ".count)))
+    }
+
+    private func acknowledge(_ batch: DecodedBatch, status: String, events: Int) -> Response {
+        json(.ok, "{\"gateway\":\(jsonQuoted(batch.gatewayID)),\"sequence\":\(batch.sequence),\"status\":\"\(status)\",\"events\":\(events)}")
+    }
+
+    private func refuse(_ status: HTTPResponse.Status, _ label: String, _ reason: String) -> Response {
+        metrics.rejected(status: status.code, reason: label)
+        return json(status, "{\"error\":\(jsonQuoted(reason))}")
+    }
+
+    // MARK: queries
+
+    func events(_ request: Request) throws -> Response {
+        let p = request.uri.queryParameters
+        var q = EventQuery()
+        q.gateway = p["gateway"].map(String.init)
+        q.lane = p["lane"].map(String.init)
+        q.place = (p["read_point"] ?? p["loop"] ?? p["device"]).map(String.init)
+        q.type = p["type"].map(String.init)
+        q.fromUTC = p["from"].flatMap { Int64($0) }
+        q.toUTC = p["to"].flatMap { Int64($0) }
+        q.after = p["after"].flatMap { Int64($0) } ?? 0
+        q.limit = min(p["limit"].flatMap { Int($0) } ?? 1000, settings.maxEventsPerQuery)
+        for key: Substring in ["from", "to", "after", "limit"] where p[key] != nil && Int64(p[key]!) == nil {
+            return refuse(.badRequest, "query", "\(key) must be an integer (UTC nanoseconds for from/to)")
+        }
+        let found = try store.events(q)
+        var out = "{\"events\":["
+        for (i, e) in found.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"id\":\(e.id),\"gateway\":\(jsonQuoted(e.gateway)),\"sequence\":\(e.sequence),\"utc_ns\":\(e.utcNanoseconds),"
+            out += e.json.dropFirst()
+        }
+        out += "],\"next_after\":\(found.last?.id ?? q.after)}\n"
+        return json(.ok, out)
+    }
+
+    func gateways() throws -> Response {
+        var out = "["
+        for (i, g) in try store.gateways().enumerated() {
+            if i > 0 { out += "," }
+            let devices = g.devices.sorted { $0.key < $1.key }.map { "\(jsonQuoted($0.key)):\(jsonQuoted($0.value))" }
+            out += "{\"id\":\(jsonQuoted(g.id)),\"last_seen_utc_ns\":\(g.lastSeenUTC),\"last_sequence\":\(g.lastSequence),"
+            out += "\"batches\":\(g.batches),\"events\":\(g.events),\"gap_events\":\(g.gapEvents),\"lost_reported\":\(g.lostReported),"
+            out += "\"backlog_reported\":\(g.backlogReported.map(String.init) ?? "null"),"
+            out += "\"clock\":{\"sync\":\(jsonQuoted(g.clockSync)),\"max_error_us\":\(g.clockMaxErrorMicros)},"
+            out += "\"devices\":{\(devices.joined(separator: ","))}}"
+        }
+        return json(.ok, out + "]\n")
+    }
+
+    private func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+extension HTTPField.Name {
+    /// Batches waiting in the gateway's spool when it sent this one.
+    public static let lanegateBacklog = HTTPField.Name("Lanegate-Backlog")!
+}

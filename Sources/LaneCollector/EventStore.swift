@@ -1,0 +1,65 @@
+import LaneCore
+import LaneWire
+
+/// What the collector answers for a batch it was given.
+public enum StoreOutcome: Sendable, Equatable {
+    /// Stored now, with this many events.
+    case stored(events: Int)
+    /// Already stored earlier, byte for byte: acknowledged again, nothing stored twice.
+    case duplicate(events: Int)
+    /// The sequence is taken by a batch with different content: refused.
+    case conflict
+}
+
+/// One stored event as the query API returns it.
+public struct StoredEvent: Sendable {
+    public var id: Int64
+    public var gateway: String
+    public var sequence: UInt64
+    public var utcNanoseconds: Int64
+    /// The event's own JSON object (as `lanegate replay` prints it).
+    public var json: String
+}
+
+public struct EventQuery: Sendable {
+    public var gateway: String?
+    public var lane: String?
+    public var place: String?
+    public var type: String?
+    public var fromUTC: Int64?
+    public var toUTC: Int64?
+    /// Events with an id above this (a cursor for paging).
+    public var after: Int64 = 0
+    public var limit: Int = 1000
+
+    public init() {}
+}
+
+/// What the collector knows about one gateway.
+public struct GatewaySummary: Sendable {
+    public var id: String
+    public var lastSeenUTC: Int64
+    public var lastSequence: UInt64
+    public var batches: Int
+    public var events: Int
+    public var gapEvents: Int
+    public var lostReported: UInt64
+    /// The gateway's spool depth as it last said (batches waiting), when it said.
+    public var backlogReported: Int?
+    public var clockSync: String
+    public var clockMaxErrorMicros: Int64
+    /// Each device's last reported state.
+    public var devices: [String: String]
+}
+
+/// Where the collector keeps batches and events. SQLite by default; the interface is small so
+/// that a PostgreSQL store can follow.
+public protocol EventStore: Sendable {
+    /// Stores a verified batch once per (gateway, sequence). `bodyDigest` identifies the exact
+    /// bytes, so a repeat is told apart from a conflicting reuse of the sequence.
+    func store(_ batch: DecodedBatch, bodyDigest: [UInt8], receivedUTC: Int64, backlog: Int?) throws -> StoreOutcome
+    func events(_ query: EventQuery) throws -> [StoredEvent]
+    func gateways() throws -> [GatewaySummary]
+    /// Total events stored, for metrics and tests.
+    func eventCount(gateway: String?) throws -> Int
+}

@@ -1,0 +1,181 @@
+import AsyncHTTPClient
+import LaneCore
+import LaneSpool
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Synchronization
+
+/// Delivers spooled batches to the collector: `POST` with the batch's exact spooled bytes
+/// (`Content-Encoding: zstd`), delete on acknowledgement, dead-letter on a 4xx, retry anything
+/// else with capped exponential backoff and full jitter.
+public final class Uplink: Sendable {
+    public let settings: UplinkSettings
+    private let spool: Spool
+    private let client: HTTPClient
+    private let logger: Logger
+    private let counters = Mutex(UplinkCounters())
+
+    public init(spool: Spool, settings: UplinkSettings, logger: Logger = Logger(label: "lanegate.uplink")) throws(UplinkSetupError) {
+        let lower = settings.url.lowercased()
+        guard lower.hasPrefix("https://") || (lower.hasPrefix("http://") && settings.allowPlainHTTP) else {
+            throw UplinkSetupError("collector URL \(settings.url): use https:// (plain http needs allow_plain_http = true)")
+        }
+        var configuration = HTTPClient.Configuration()
+        if lower.hasPrefix("https://") {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            do {
+                if let ca = settings.caBundle { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca)) }
+                if let cert = settings.clientCertificate, let key = settings.clientKey {
+                    tls.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+                    tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+                }
+            } catch {
+                throw UplinkSetupError("TLS files: \(error)")
+            }
+            configuration.tlsConfiguration = tls
+        }
+        // A collector that cannot be reached should count as a failed attempt soon, not after
+        // the connection pool has retried for long.
+        let timeout = TimeAmount.nanoseconds(Int64(settings.requestTimeout.components.seconds) * 1_000_000_000
+            + settings.requestTimeout.components.attoseconds / 1_000_000_000)
+        configuration.timeout = .init(connect: min(.seconds(10), timeout), read: timeout)
+        self.spool = spool
+        self.settings = settings
+        self.logger = logger
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Closes the HTTP client; call once `run` has returned.
+    public func shutdown() async throws { try await client.shutdown() }
+
+    public var statistics: UplinkCounters { counters.withLock { $0 } }
+
+    /// Sends until cancelled: `concurrency` senders share one queue.
+    public func run() async {
+        let queue = SendQueue(spool: spool)
+        let pacer = BacklogPacer(bytesPerSecond: settings.backlogBytesPerSecond)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, settings.concurrency) {
+                group.addTask { await self.sender(queue, pacer: pacer) }
+            }
+        }
+    }
+
+    private func sender(_ queue: SendQueue, pacer: BacklogPacer) async {
+        var failures = 0
+        while !Task.isCancelled {
+            guard let (batch, lane) = queue.claim() else {
+                try? await Task.sleep(for: settings.pollInterval)
+                continue
+            }
+            if lane == .backlog, let wait = pacer.reserve(batch.body.count) { try? await Task.sleep(for: wait) }
+            let outcome = await deliver(batch)
+            switch outcome {
+            case .acknowledged:
+                spool.acknowledge(batch.sequence)
+                failures = 0
+            case .rejected(let status, let reason):
+                logger.error("collector refused batch \(batch.sequence) (\(status)): \(reason); kept as a dead letter")
+                spool.deadLetter(batch.sequence, status: status, reason: reason, nowUTC: ClockAnchor.now().utcNanoseconds)
+                failures = 0
+            case .retry(let reason):
+                failures += 1
+                counters.withLock { $0.retries += 1 }
+                if failures == 1 || failures % 20 == 0 {
+                    logger.warning("batch \(batch.sequence) not delivered (\(reason)); retrying with backoff")
+                }
+            }
+            queue.release(batch.sequence)
+            if failures > 0 { try? await Task.sleep(for: backoff(after: failures)) }
+        }
+    }
+
+    /// Full jitter: uniform in [0, min(cap, base × 2^(failures-1))].
+    func backoff(after failures: Int) -> Duration {
+        let base = Double(settings.backoffBase.components.seconds) + Double(settings.backoffBase.components.attoseconds) / 1e18
+        let cap = Double(settings.backoffCap.components.seconds) + Double(settings.backoffCap.components.attoseconds) / 1e18
+        let bound = min(cap, base * Double(1 << min(failures - 1, 30)))
+        return .milliseconds(Int64(Double.random(in: 0...bound) * 1000))
+    }
+
+    /// One attempt: POST the batch and read the collector's answer.
+    public func deliver(_ batch: SpooledBatch) async -> DeliveryOutcome {
+        var request = HTTPClientRequest(url: settings.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-protobuf")
+        request.headers.add(name: "Content-Encoding", value: "zstd")
+        request.headers.add(name: "Lanegate-Backlog", value: String(spool.status().batches))
+        if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.body = .bytes(ByteBuffer(bytes: batch.body))
+        let started = ContinuousClock.now
+        do {
+            let response = try await client.execute(request, timeout: .init(settings.requestTimeout))
+            let answer = String(buffer: try await response.body.collect(upTo: 64 << 10))
+            let outcome = Self.outcome(status: Int(response.status.code), answer: answer, sequence: batch.sequence)
+            counters.withLock { $0.record(outcome, events: batch.events, bytes: batch.body.count, took: ContinuousClock.now - started) }
+            return outcome
+        } catch {
+            return .retry(reason: "\(error)")
+        }
+    }
+
+    static func outcome(status: Int, answer: String, sequence: UInt64) -> DeliveryOutcome {
+        switch status {
+        case 200..<300:
+            // The acknowledgement must name this batch; anything else is not an ack.
+            return answer.contains("\"sequence\":\(sequence),") ? .acknowledged
+                : .retry(reason: "status \(status) without an acknowledgement of \(sequence)")
+        case 408, 429: return .retry(reason: "status \(status)")
+        case 400..<500: return .rejected(status: status, reason: String(answer.prefix(500)))
+        default: return .retry(reason: "status \(status)")
+        }
+    }
+}
+
+/// What the uplink has done, for status lines and metrics.
+public struct UplinkCounters: Sendable {
+    public var acknowledged = 0
+    public var rejected = 0
+    public var retries = 0
+    public var eventsDelivered = 0
+    public var bytesDelivered = 0
+    public var lastLatency: Duration?
+
+    mutating func record(_ outcome: DeliveryOutcome, events: Int, bytes: Int, took: Duration) {
+        switch outcome {
+        case .acknowledged:
+            acknowledged += 1
+            eventsDelivered += events
+            bytesDelivered += bytes
+            lastLatency = took
+        case .rejected: rejected += 1
+        case .retry: break
+        }
+    }
+}
+
+public struct UplinkSetupError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A token bucket for backlog bytes: live and priority batches never wait for it.
+final class BacklogPacer: Sendable {
+    private let bytesPerSecond: Int?
+    private let nextFree = Mutex(ContinuousClock.now)
+
+    init(bytesPerSecond: Int?) { self.bytesPerSecond = bytesPerSecond }
+
+    /// Books `bytes` and says how long to wait before sending them; nil when there is no cap.
+    func reserve(_ bytes: Int) -> Duration? {
+        guard let rate = bytesPerSecond, rate > 0 else { return nil }
+        return nextFree.withLock { next in
+            let now = ContinuousClock.now
+            let start = max(next, now)
+            next = start + .nanoseconds(Int64(bytes) * 1_000_000_000 / Int64(rate))
+            return start - now
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// Where and how batches go.
+public struct UplinkSettings: Sendable {
+    /// The collector's batch endpoint, e.g. `https://collector.example:8443/v1/batches`.
+    public var url: String
+    /// Bearer token identifying this gateway (when the collector does not use client certificates).
+    public var token: String?
+    /// PEM files: the CA bundle that signs the collector's certificate, and this gateway's
+    /// client certificate and key for mutual TLS.
+    public var caBundle: String?
+    public var clientCertificate: String?
+    public var clientKey: String?
+    /// Plain HTTP is refused unless this is set (tests, lab benches).
+    public var allowPlainHTTP: Bool
+    /// Requests in flight at once: more drains a backlog faster.
+    public var concurrency: Int
+    public var requestTimeout: Duration
+    /// Retry delays grow from `backoffBase`, doubling, up to `backoffCap`, each drawn uniformly
+    /// below the current bound (full jitter), so a fleet coming back does not arrive in step.
+    public var backoffBase: Duration
+    public var backoffCap: Duration
+    /// Cap on backlog bytes per second (live batches are never held back); nil: no cap.
+    public var backlogBytesPerSecond: Int?
+    /// How often to look for new batches when idle.
+    public var pollInterval: Duration
+
+    public init(url: String, token: String? = nil, caBundle: String? = nil, clientCertificate: String? = nil,
+                clientKey: String? = nil, allowPlainHTTP: Bool = false, concurrency: Int = 4,
+                requestTimeout: Duration = .seconds(30), backoffBase: Duration = .milliseconds(500),
+                backoffCap: Duration = .seconds(60), backlogBytesPerSecond: Int? = nil,
+                pollInterval: Duration = .milliseconds(200)) {
+        self.url = url
+        self.token = token
+        self.caBundle = caBundle
+        self.clientCertificate = clientCertificate
+        self.clientKey = clientKey
+        self.allowPlainHTTP = allowPlainHTTP
+        self.concurrency = concurrency
+        self.requestTimeout = requestTimeout
+        self.backoffBase = backoffBase
+        self.backoffCap = backoffCap
+        self.backlogBytesPerSecond = backlogBytesPerSecond
+        self.pollInterval = pollInterval
+    }
+}
+
+/// What one attempt to deliver a batch came to.
+public enum DeliveryOutcome: Sendable, Equatable {
+    /// The collector stored it (or had already: a duplicate is acknowledged the same way).
+    case acknowledged
+    /// Refused for good (4xx): the batch goes to the dead letters, never retried.
+    case rejected(status: Int, reason: String)
+    /// Worth another try later: 5xx, 408, 429, timeouts, connection errors.
+    case retry(reason: String)
+}

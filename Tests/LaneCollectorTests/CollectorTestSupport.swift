@@ -1,0 +1,113 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import LaneCollector
+import LaneCore
+import LaneSpool
+import LaneWire
+import Logging
+import NIOCore
+import NIOSSL
+
+let tokenA = "token-for-gateway-a-0123456789"
+let tokenB = "token-for-gateway-b-0123456789"
+let tokens = GatewayTokens(pairs: [("gw-a", tokenA), ("gw-b", tokenB)])
+
+func temporaryDirectory() -> String {
+    let path = NSTemporaryDirectory() + "lanegate-collector-\(UUID().uuidString)"
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A collector on loopback, on a port the kernel picked (or `port`), running while `body` runs.
+func withCollector<T: Sendable>(
+    store: SQLiteEventStore? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
+    settings: CollectorSettings = CollectorSettings(),
+    _ body: @Sendable (_ baseURL: String, _ collector: Collector) async throws -> T
+) async throws -> T {
+    let store = try store ?? SQLiteEventStore(path: temporaryDirectory() + "/events.db")
+    let collector = Collector(store: store, tokens: tokens, settings: settings)
+    let (ports, announce) = AsyncStream.makeStream(of: Int.self)
+    let configuration = ApplicationConfiguration(address: .hostname("127.0.0.1", port: port))
+    let running: @Sendable (any Channel) async -> Void = { channel in announce.yield(channel.localAddress!.port!) }
+    // Cancelling the server at the end of a test is not an error worth printing.
+    var logger = Logger(label: "test-collector")
+    logger.logLevel = .critical
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        if let tls {
+            let app = Application(router: collector.router(), server: try .tls(tlsConfiguration: tls),
+                                  configuration: configuration, onServerRunning: running, logger: logger)
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+        } else {
+            let app = Application(router: collector.router(), configuration: configuration, onServerRunning: running, logger: logger)
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+        }
+        var iterator = ports.makeAsyncIterator()
+        let bound = await iterator.next()!
+        let scheme = tls == nil ? "http" : "https"
+        defer { group.cancelAll() }
+        return try await body("\(scheme)://127.0.0.1:\(bound)", collector)
+    }
+}
+
+let layout = LaneLayout(
+    devices: [.init(name: "rfid-a", kind: .rfid), .init(name: "loops", kind: .loops)],
+    readPoints: [.init(name: "lane1/booth", lane: "lane1", antennas: [.init(device: DeviceIndex(0), port: 1)])],
+    loops: [.init(name: "lane1/loop-a", lane: "lane1", device: DeviceIndex(1), line: 0)])
+
+let anchor = ClockAnchor(monotonic: .zero, utcNanoseconds: 1_763_900_000_000_000_000, sync: .synchronized,
+                         maxErrorMicros: 800, estimatedErrorMicros: 100)
+
+/// A compressed batch of `count` events (tag arrivals and vehicles) from `gateway`.
+func encodedBatch(gateway: String, sequence: UInt64, count: Int = 5, priority: Bool = false) -> [UInt8] {
+    let events: [LaneEvent] = (0..<count).map { i in
+        let t = MonotonicInstant(nanoseconds: Int64(sequence) * 60_000_000_000 + Int64(i) * 1_000_000_000)
+        return i % 2 == 0
+            ? .tagArrived(TagArrival(readPoint: 0, tag: TagID(hex: String(format: "30%022x", i))!, time: t, peakRSSI: -55, antennas: 1))
+            : .vehicle(VehiclePassage(loop: 0, onTime: t.advanced(by: -400_000_000), offTime: t))
+    }
+    let batch = EventBatch(sequence: sequence, events: events, counters: nil, anchor: anchor, priority: priority)
+    return BatchEncoder(gatewayID: gateway, layout: layout).encode(batch)
+}
+
+/// POSTs `body` to the collector; returns status and answer.
+func post(_ baseURL: String, _ body: [UInt8], token: String?, encoding: String? = "zstd") async throws -> (Int, String) {
+    var request = HTTPClientRequest(url: baseURL + "/v1/batches")
+    request.method = .POST
+    if let encoding { request.headers.add(name: "Content-Encoding", value: encoding) }
+    if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+    request.body = .bytes(ByteBuffer(bytes: body))
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+}
+
+func get(_ url: String) async throws -> (Int, String) {
+    let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+    return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 16 << 20)))
+}
+
+/// Waits (polling) until `condition` holds or `seconds` pass; returns whether it held.
+func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try condition()
+}
+
+/// A self-signed certificate for 127.0.0.1 made by the openssl tool: (certificate, key) paths.
+func selfSignedCertificate(in directory: String) throws -> (String, String) {
+    let cert = directory + "/cert.pem", key = directory + "/key.pem"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+    process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                         "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=lanegate-test-collector",
+                         "-addext", "subjectAltName=IP:127.0.0.1"]
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw CollectorSetupError("openssl failed") }
+    return (cert, key)
+}

@@ -1,0 +1,114 @@
+import Foundation
+import LaneCollector
+import LaneCore
+import LaneSpool
+@testable import LaneUplink
+import LaneWire
+import NIOSSL
+import Testing
+
+@Suite("Uplink to a real collector", .serialized)
+struct UplinkTests {
+    func spool(with batches: Int, gateway: String = "gw-a", priorityEvery: Int = 0) -> Spool {
+        let spool = Spool(path: temporaryDirectory() + "/spool.db", gatewayID: gateway,
+                          settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: 0)
+        for i in 0..<batches {
+            let sequence = spool.nextSequence
+            let priority = priorityEvery > 0 && i % priorityEvery == 0
+            spool.commit(SpooledBatch(sequence: sequence, priority: priority, events: 5, createdUTC: 0,
+                                      body: encodedBatch(gateway: gateway, sequence: sequence, priority: priority)))
+        }
+        return spool
+    }
+
+    func settings(_ url: String, token: String = tokenA) -> UplinkSettings {
+        UplinkSettings(url: url + "/v1/batches", token: token, allowPlainHTTP: true, requestTimeout: .seconds(2),
+                       backoffBase: .milliseconds(20), backoffCap: .milliseconds(200), pollInterval: .milliseconds(20))
+    }
+
+    /// Runs the uplink until `done` holds (or 30 s pass), then stops it.
+    func run(_ uplink: Uplink, until done: @escaping @Sendable () throws -> Bool) async throws -> Bool {
+        let task = Task { await uplink.run() }
+        let held = try await eventually(30, done)
+        task.cancel()
+        await task.value
+        try await uplink.shutdown()
+        return held
+    }
+
+    @Test func theSpoolDrainsIntoTheCollectorExactlyOnce() async throws {
+        let spool = spool(with: 60, priorityEvery: 7)
+        try await withCollector { url, collector in
+            let uplink = try Uplink(spool: spool, settings: settings(url))
+            #expect(try await run(uplink) { spool.status().batches == 0 })
+            #expect(try collector.store.eventCount(gateway: "gw-a") == 300)
+            #expect(uplink.statistics.acknowledged == 60 && uplink.statistics.rejected == 0)
+        }
+    }
+
+    @Test func aRefusedBatchBecomesADeadLetterAndTheRestFlow() async throws {
+        let spool = spool(with: 3)
+        // gw-b's token: every batch of gw-a is refused as an impostor (403), never retried.
+        try await withCollector { url, collector in
+            let uplink = try Uplink(spool: spool, settings: settings(url, token: tokenB))
+            #expect(try await run(uplink) { spool.status().deadLetters == 3 })
+            #expect(spool.status().batches == 0 && uplink.statistics.retries == 0)
+            #expect(try collector.store.eventCount(gateway: nil) == 0)
+        }
+    }
+
+    @Test func batchesWaitOutACollectorThatIsDownAndArriveWhenItComesBack() async throws {
+        let spool = spool(with: 20)
+        let database = temporaryDirectory() + "/events.db"
+        // Learn a free port from a first run, then leave it closed.
+        let port = try await withCollector { url, _ in Int(url.split(separator: ":").last!)! }
+        let uplink = try Uplink(spool: spool, settings: settings("http://127.0.0.1:\(port)"))
+        let task = Task { await uplink.run() }
+        #expect(await eventually(10) { uplink.statistics.retries >= 3 }, "the collector is down: retries, backing off")
+        #expect(spool.status().batches == 20, "nothing is lost while it is down")
+        try await withCollector(store: try SQLiteEventStore(path: database), port: port) { _, collector async throws in
+            #expect(await eventually(30) { spool.status().batches == 0 })
+            #expect(try collector.store.eventCount(gateway: "gw-a") == 100)
+        }
+        task.cancel()
+        await task.value
+        try await uplink.shutdown()
+    }
+
+    @Test func overTLSTheCollectorsCertificateIsChecked() async throws {
+        let directory = temporaryDirectory()
+        let (cert, key) = try selfSignedCertificate(in: directory)
+        let tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        let spool = spool(with: 4)
+        try await withCollector(tls: tls) { url, collector in
+            // Without the CA bundle the certificate is not trusted: retries, nothing sent.
+            let untrusting = try Uplink(spool: spool, settings: UplinkSettings(url: url + "/v1/batches", token: tokenA,
+                requestTimeout: .seconds(2), backoffBase: .milliseconds(20), backoffCap: .milliseconds(100), pollInterval: .milliseconds(20)))
+            #expect(try await run(untrusting) { untrusting.statistics.retries >= 2 })
+            #expect(try collector.store.eventCount(gateway: nil) == 0)
+
+            let trusting = try Uplink(spool: spool, settings: UplinkSettings(url: url + "/v1/batches", token: tokenA, caBundle: cert,
+                requestTimeout: .seconds(2), backoffBase: .milliseconds(20), backoffCap: .milliseconds(100), pollInterval: .milliseconds(20)))
+            #expect(try await run(trusting) { spool.status().batches == 0 })
+            #expect(try collector.store.eventCount(gateway: "gw-a") == 20)
+        }
+    }
+
+    @Test func plainHTTPIsRefusedUnlessAllowed() {
+        #expect(throws: UplinkSetupError.self) {
+            _ = try Uplink(spool: spool(with: 0), settings: UplinkSettings(url: "http://127.0.0.1:1/v1/batches"))
+        }
+    }
+
+    @Test func retryDelaysUseFullJitterUnderTheCap() async throws {
+        let uplink = try Uplink(spool: spool(with: 0), settings: UplinkSettings(
+            url: "https://127.0.0.1:1/v1/batches", backoffBase: .milliseconds(100), backoffCap: .seconds(2)))
+        let delays = (0..<200).map { _ in uplink.backoff(after: 10) }
+        #expect(delays.allSatisfy { $0 >= .zero && $0 <= .seconds(2) })
+        #expect(Set(delays).count > 50, "jittered, not in step")
+        #expect((0..<200).map { _ in uplink.backoff(after: 1) }.allSatisfy { $0 <= .milliseconds(100) })
+        try await uplink.shutdown()
+    }
+}
