@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LaneCore", targets: ["LaneCore"]),
         .library(name: "LaneWire", targets: ["LaneWire"]),
         .library(name: "LaneSimulators", targets: ["LaneSimulators"]),
+        .library(name: "LaneSpool", targets: ["LaneSpool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -90,7 +91,7 @@ let package = Package(
         .target(name: "LaneSimulators", dependencies: ["LaneCore"]),
         .executableTarget(
             name: "lanegate",
-            dependencies: ["LaneGateway", "LaneSpool", "LaneWire", "LaneSimulators", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),

@@ -23,6 +23,7 @@ let package = Package(
                 .product(name: "LaneCore", package: projectFolder),
                 .product(name: "LaneWire", package: projectFolder),
                 .product(name: "LaneSimulators", package: projectFolder),
+                .product(name: "LaneSpool", package: projectFolder),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Benchmarks/LaneBenchmarks",

@@ -46,6 +46,28 @@ struct UplinkTests {
         }
     }
 
+    /// A backlog drains under a byte-rate cap in the background; a batch committed meanwhile is
+    /// sent at once, and a priority batch goes ahead of the backlog.
+    @Test func liveBatchesOvertakeAPacedBacklog() async throws {
+        let spool = spool(with: 40)
+        try await withCollector { url, collector in
+            var s = settings(url)
+            s.concurrency = 1
+            s.backlogBytesPerSecond = 2_000  // about 5 backlog batches a second
+            let uplink = try Uplink(spool: spool, settings: s)
+            let task = Task { await uplink.run() }
+            #expect(await eventually(5) { (try? collector.store.eventCount(gateway: "gw-a")) ?? 0 > 0 })
+            let live = spool.nextSequence
+            spool.commit(SpooledBatch(sequence: live, priority: false, events: 5, createdUTC: 0,
+                                      body: encodedBatch(gateway: "gw-a", sequence: live)))
+            #expect(await eventually(5) { !spool.batches(after: live - 1, limit: 1).contains { $0.sequence == live } })
+            #expect(spool.status().batches > 20, "the live batch did not wait for the backlog")
+            task.cancel()
+            await task.value
+            try await uplink.shutdown()
+        }
+    }
+
     @Test func aRefusedBatchBecomesADeadLetterAndTheRestFlow() async throws {
         let spool = spool(with: 3)
         // gw-b's token: every batch of gw-a is refused as an impostor (403), never retried.

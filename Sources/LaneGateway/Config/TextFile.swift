@@ -2,16 +2,16 @@
 import Glibc
 #endif
 
-struct FileError: Error, CustomStringConvertible {
-    var description: String
+public struct FileError: Error, CustomStringConvertible {
+    public var description: String
 }
 
 /// Reads a whole file as UTF-8 (invalid bytes become U+FFFD).
-func readTextFile(_ path: String) throws -> String {
+public func readTextFile(_ path: String) throws -> String {
     String(decoding: try readFileBytes(path), as: UTF8.self)
 }
 
-func readFileBytes(_ path: String) throws -> [UInt8] {
+public func readFileBytes(_ path: String) throws -> [UInt8] {
     guard let f = fopen(path, "rb") else { throw FileError(description: String(cString: strerror(errno))) }
     defer { fclose(f) }
     var bytes: [UInt8] = []

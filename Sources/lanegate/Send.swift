@@ -1,0 +1,49 @@
+import ArgumentParser
+import LaneCore
+import LaneSpool
+import LaneGateway
+import LaneUplink
+
+/// `lanegate send`: deliver what waits in a spool file to a collector, then stop.
+struct Send: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Deliver every batch waiting in a spool file to a collector, then report.",
+        discussion: """
+            The same uplink the daemon runs: priority batches first, acknowledged batches deleted, \
+            refused ones kept as dead letters. Stops when the spool is empty (or at --timeout).
+            """)
+
+    @Argument(help: "The spool file.") var spool: String
+    @Option(help: "The collector's batch endpoint, e.g. https://collector:8443/v1/batches.") var collector: String
+    @Option(help: "The gateway id the spool belongs to.") var gateway: String
+    @Option(help: "A file holding this gateway's bearer token.") var tokenFile: String?
+    @Option(help: "CA bundle (PEM) for the collector's certificate.") var caBundle: String?
+    @Flag(help: "Allow plain http:// (lab and tests only).") var allowPlainHttp = false
+    @Option(help: "Requests in flight at once.") var concurrency = 4
+    @Option(help: "Give up after this many seconds.") var timeout = 3600
+
+    func run() async throws {
+        let token = try tokenFile.map { String(try readTextFile($0).filter { !$0.isWhitespace }) }
+        let spool = Spool(path: self.spool, gatewayID: gateway, nowUTC: ClockAnchor.now().utcNanoseconds)
+        if let degraded = spool.status().degraded { throw ValidationError(degraded) }
+        let start = spool.status()
+        let uplink = try Uplink(spool: spool, settings: UplinkSettings(
+            url: collector, token: token, caBundle: caBundle, allowPlainHTTP: allowPlainHttp, concurrency: concurrency))
+        let began = ContinuousClock.now
+        let task = Task { await uplink.run() }
+        let deadline = began + .seconds(timeout)
+        while spool.status().batches > 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        task.cancel()
+        await task.value
+        try await uplink.shutdown()
+        let took = ContinuousClock.now - began
+        let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+        let s = uplink.statistics
+        let end = spool.status()
+        print("sent \(s.acknowledged) of \(start.batches) batches (\(s.eventsDelivered) events, \(s.bytesDelivered) bytes) in \(formatFixed(seconds, decimals: 2)) s: \(formatFixed(Double(s.eventsDelivered) / max(seconds, 1e-9), decimals: 0)) events/s")
+        print("refused \(s.rejected) (dead letters now \(end.deadLetters)), retries \(s.retries), still waiting \(end.batches)")
+        if end.batches > 0 { throw ExitCode(1) }
+    }
+}
