@@ -80,7 +80,7 @@ public struct Collector: Sendable {
             return refuse(.forbidden, "identity", "this gateway is \"\(identity)\"; the batch claims \"\(batch.gatewayID)\"")
         }
         let backlog = request.headers[.lanegateBacklog].flatMap { Int($0) }
-        let outcome = try store.store(batch, bodyDigest: Array(SHA256.hash(data: body)),
+        let outcome = try await store.store(batch, body: body, bodyDigest: Array(SHA256.hash(data: body)),
                                       receivedUTC: ClockAnchor.now().utcNanoseconds, backlog: backlog)
         switch outcome {
         case .stored(let events):
@@ -126,14 +126,14 @@ public struct Collector: Sendable {
         for key: Substring in ["from", "to", "after", "limit"] where p[key] != nil && Int64(p[key]!) == nil {
             return refuse(.badRequest, "query", "\(key) must be an integer (UTC nanoseconds for from/to)")
         }
-        let found = try store.events(q)
+        let (found, resume) = try store.events(q)
         var out = "{\"events\":["
         for (i, e) in found.enumerated() {
             if i > 0 { out += "," }
             out += "{\"id\":\(e.id),\"gateway\":\(jsonQuoted(e.gateway)),\"sequence\":\(e.sequence),\"utc_ns\":\(e.utcNanoseconds),"
             out += e.json.dropFirst()
         }
-        out += "],\"next_after\":\(found.last?.id ?? q.after)}\n"
+        out += "],\"next_after\":\(resume)}\n"
         return json(.ok, out)
     }
 

@@ -55,10 +55,13 @@ public struct GatewaySummary: Sendable {
 /// Where the collector keeps batches and events. SQLite by default; the interface is small so
 /// that a PostgreSQL store can follow.
 public protocol EventStore: Sendable {
-    /// Stores a verified batch once per (gateway, sequence). `bodyDigest` identifies the exact
-    /// bytes, so a repeat is told apart from a conflicting reuse of the sequence.
-    func store(_ batch: DecodedBatch, bodyDigest: [UInt8], receivedUTC: Int64, backlog: Int?) throws -> StoreOutcome
-    func events(_ query: EventQuery) throws -> [StoredEvent]
+    /// Stores a verified batch (decoded, and its wire `body`) once per (gateway, sequence).
+    /// `bodyDigest` identifies the exact bytes, so a repeat is told apart from a conflicting
+    /// reuse of the sequence.
+    func store(_ batch: DecodedBatch, body: [UInt8], bodyDigest: [UInt8], receivedUTC: Int64, backlog: Int?) async throws -> StoreOutcome
+    /// Matching events in storage order, and the cursor to continue after (which moves past
+    /// what was scanned even when fewer than `limit` events matched).
+    func events(_ query: EventQuery) throws -> (events: [StoredEvent], resumeAfter: Int64)
     func gateways() throws -> [GatewaySummary]
     /// Total events stored, for metrics and tests.
     func eventCount(gateway: String?) throws -> Int

@@ -1,12 +1,19 @@
+import Dispatch
+import Foundation
 import LaneCore
 import LaneSQLite
 import LaneWire
 import Synchronization
 
 /// The default store: one SQLite file (WAL, `synchronous=FULL`, so an acknowledged batch is on
-/// disk). Writes are serialized; each batch is one transaction.
+/// disk). Events are kept as the gateway sent them, one compressed batch per row indexed by
+/// gateway and time span (about 15 bytes an event on disk, one row written per batch); queries
+/// decode the batches in range and filter their events. One writer thread does all the writing,
+/// off the request threads, and commits every batch that arrived meanwhile in one transaction
+/// (group commit: one fsync for many batches). Queries use a connection of their own.
 public final class SQLiteEventStore: EventStore {
-    private let state: Mutex<Statements>
+    private let reader: Mutex<Statements>
+    private let writer: GroupCommitWriter
 
     public init(path: String) throws(SQLiteError) {
         let connection = try SQLiteConnection(path: path)
@@ -15,14 +22,11 @@ public final class SQLiteEventStore: EventStore {
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = FULL;
             CREATE TABLE IF NOT EXISTS batches(
-                gateway TEXT NOT NULL, sequence INTEGER NOT NULL, digest BLOB NOT NULL, events INTEGER NOT NULL,
-                received_utc_ns INTEGER NOT NULL, PRIMARY KEY(gateway, sequence)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS events(
-                id INTEGER PRIMARY KEY, gateway TEXT NOT NULL, sequence INTEGER NOT NULL, idx INTEGER NOT NULL,
-                type TEXT NOT NULL, lane TEXT, place TEXT, tag TEXT, utc_ns INTEGER NOT NULL,
-                boot_id TEXT NOT NULL, json TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS events_by_gateway_time ON events(gateway, utc_ns);
-            CREATE INDEX IF NOT EXISTS events_by_time ON events(utc_ns);
+                id INTEGER PRIMARY KEY, gateway TEXT NOT NULL, sequence INTEGER NOT NULL, digest BLOB NOT NULL,
+                events INTEGER NOT NULL, received_utc_ns INTEGER NOT NULL, first_utc_ns INTEGER NOT NULL,
+                last_utc_ns INTEGER NOT NULL, body BLOB NOT NULL, UNIQUE(gateway, sequence));
+            CREATE INDEX IF NOT EXISTS batches_by_gateway_time ON batches(gateway, last_utc_ns);
+            CREATE INDEX IF NOT EXISTS batches_by_time ON batches(last_utc_ns);
             CREATE TABLE IF NOT EXISTS gateways(
                 id TEXT PRIMARY KEY, last_seen_utc_ns INTEGER NOT NULL, last_sequence INTEGER NOT NULL,
                 batches INTEGER NOT NULL, events INTEGER NOT NULL, gap_events INTEGER NOT NULL, lost INTEGER NOT NULL,
@@ -31,24 +35,25 @@ public final class SQLiteEventStore: EventStore {
                 gateway TEXT NOT NULL, device TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,
                 utc_ns INTEGER NOT NULL, PRIMARY KEY(gateway, device)) WITHOUT ROWID;
             """)
-        state = Mutex(try Statements(connection))
+        writer = GroupCommitWriter(try Statements(connection))
+        reader = Mutex(try Statements(try SQLiteConnection(path: path)))
     }
 
-    public func store(_ batch: DecodedBatch, bodyDigest: [UInt8], receivedUTC: Int64, backlog: Int?) throws -> StoreOutcome {
-        try state.withLock { s throws(SQLiteError) in try s.store(batch, digest: bodyDigest, receivedUTC: receivedUTC, backlog: backlog) }
+    public func store(_ batch: DecodedBatch, body: [UInt8], bodyDigest: [UInt8], receivedUTC: Int64, backlog: Int?) async throws -> StoreOutcome {
+        try await writer.submit(StoreRequest(batch: batch, body: body, digest: bodyDigest, receivedUTC: receivedUTC, backlog: backlog))
     }
 
-    public func events(_ query: EventQuery) throws -> [StoredEvent] {
-        try state.withLock { s throws(SQLiteError) in try s.events(query) }
+    public func events(_ query: EventQuery) throws -> (events: [StoredEvent], resumeAfter: Int64) {
+        try reader.withLock { s throws(SQLiteError) in try s.events(query) }
     }
 
     public func gateways() throws -> [GatewaySummary] {
-        try state.withLock { s throws(SQLiteError) in try s.gateways() }
+        try reader.withLock { s throws(SQLiteError) in try s.gateways() }
     }
 
     public func eventCount(gateway: String?) throws -> Int {
-        try state.withLock { s throws(SQLiteError) in
-            let q = try s.connection.prepare("SELECT count(*) FROM events WHERE ?1 IS NULL OR gateway = ?1")
+        try reader.withLock { s throws(SQLiteError) in
+            let q = try s.connection.prepare("SELECT total(events) FROM batches WHERE ?1 IS NULL OR gateway = ?1")
             if let gateway { try q.bind(1, gateway) } else { try q.bindNull(1) }
             try q.step()
             return Int(q.int64(0))
@@ -61,18 +66,15 @@ private final class Statements {
     let connection: SQLiteConnection
     let findBatch: SQLiteStatement
     let insertBatch: SQLiteStatement
-    let insertEvent: SQLiteStatement
     let upsertGateway: SQLiteStatement
     let upsertDevice: SQLiteStatement
 
     init(_ connection: SQLiteConnection) throws(SQLiteError) {
         self.connection = connection
         findBatch = try connection.prepare("SELECT digest, events FROM batches WHERE gateway = ? AND sequence = ?")
-        insertBatch = try connection.prepare(
-            "INSERT INTO batches(gateway, sequence, digest, events, received_utc_ns) VALUES (?, ?, ?, ?, ?)")
-        insertEvent = try connection.prepare("""
-            INSERT INTO events(gateway, sequence, idx, type, lane, place, tag, utc_ns, boot_id, json)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        insertBatch = try connection.prepare("""
+            INSERT INTO batches(gateway, sequence, digest, events, received_utc_ns, first_utc_ns, last_utc_ns, body)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         upsertGateway = try connection.prepare("""
             INSERT INTO gateways(id, last_seen_utc_ns, last_sequence, batches, events, gap_events, lost, backlog,
@@ -89,8 +91,26 @@ private final class Statements {
             """)
     }
 
-    func store(_ batch: DecodedBatch, digest: [UInt8], receivedUTC: Int64, backlog: Int?) throws(SQLiteError) -> StoreOutcome {
-        try connection.transaction { () throws(SQLiteError) -> StoreOutcome in
+    /// Stores each request inside one transaction, each under a savepoint of its own so that
+    /// one failing batch does not take the others with it.
+    func store(_ requests: [StoreRequest]) throws(SQLiteError) -> [Result<StoreOutcome, SQLiteError>] {
+        try connection.transaction { () throws(SQLiteError) in
+            requests.map { r in
+                do throws(SQLiteError) {
+                    try connection.execute("SAVEPOINT batch")
+                    let outcome = try store(r.batch, body: r.body, digest: r.digest, receivedUTC: r.receivedUTC, backlog: r.backlog)
+                    try connection.execute("RELEASE batch")
+                    return .success(outcome)
+                } catch {
+                    try? connection.execute("ROLLBACK TO batch; RELEASE batch")
+                    return .failure(error)
+                }
+            }
+        }
+    }
+
+    private func store(_ batch: DecodedBatch, body: [UInt8], digest: [UInt8], receivedUTC: Int64, backlog: Int?) throws(SQLiteError) -> StoreOutcome {
+        do {
             findBatch.reset()
             try findBatch.bind(1, batch.gatewayID)
             try findBatch.bind(2, Int64(batch.sequence))
@@ -98,32 +118,20 @@ private final class Statements {
                 let events = Int(findBatch.int64(1))
                 return findBatch.bytes(0) == digest ? .duplicate(events: events) : .conflict
             }
+            let times = batch.events.map { batch.anchor.utcNanoseconds(at: $0.time) }
             insertBatch.reset()
             try insertBatch.bind(1, batch.gatewayID)
             try insertBatch.bind(2, Int64(batch.sequence))
             try insertBatch.bind(3, digest)
             try insertBatch.bind(4, Int64(batch.events.count))
             try insertBatch.bind(5, receivedUTC)
+            try insertBatch.bind(6, times.min() ?? 0)
+            try insertBatch.bind(7, times.max() ?? 0)
+            try insertBatch.bind(8, body)
             try insertBatch.step()
 
             var gaps = 0, lost: UInt64 = 0
-            for (index, event) in batch.events.enumerated() {
-                let utc = batch.anchor.utcNanoseconds(at: event.time)
-                let place = event.place(naming: batch)
-                insertEvent.reset()
-                try insertEvent.bind(1, batch.gatewayID)
-                try insertEvent.bind(2, Int64(batch.sequence))
-                try insertEvent.bind(3, Int64(index))
-                try insertEvent.bind(4, event.typeName)
-                if let place {
-                    if let slash = place.firstIndex(of: "/") { try insertEvent.bind(5, String(place[..<slash])) }
-                    try insertEvent.bind(6, place)
-                }
-                if let tag = event.tagHex { try insertEvent.bind(7, tag) }
-                try insertEvent.bind(8, utc)
-                try insertEvent.bind(9, batch.bootID)
-                try insertEvent.bind(10, event.json(naming: batch))
-                try insertEvent.step()
+            for (event, utc) in zip(batch.events, times) {
                 switch event {
                 case .gap(let g):
                     gaps += 1
@@ -154,26 +162,45 @@ private final class Statements {
         }
     }
 
-    func events(_ q: EventQuery) throws(SQLiteError) -> [StoredEvent] {
+    /// Walks the batches in range in storage order, decoding each and keeping the events that
+    /// match, until `limit` events or `maxBatchesScanned` batches. An event's id is its batch's
+    /// row id × 65536 + its index, so ids grow in storage order and serve as the paging cursor.
+    func events(_ q: EventQuery, maxBatchesScanned: Int = 20_000) throws(SQLiteError) -> (events: [StoredEvent], resumeAfter: Int64) {
         let select = try connection.prepare("""
-            SELECT id, gateway, sequence, utc_ns, json FROM events
-            WHERE id > ?1 AND (?2 IS NULL OR gateway = ?2) AND (?3 IS NULL OR lane = ?3) AND (?4 IS NULL OR place = ?4)
-              AND (?5 IS NULL OR type = ?5) AND (?6 IS NULL OR utc_ns >= ?6) AND (?7 IS NULL OR utc_ns < ?7)
-            ORDER BY id LIMIT ?8
+            SELECT id, body FROM batches
+            WHERE id >= ?1 AND (?2 IS NULL OR gateway = ?2) AND (?3 IS NULL OR last_utc_ns >= ?3)
+              AND (?4 IS NULL OR first_utc_ns < ?4)
+            ORDER BY id LIMIT ?5
             """)
-        try select.bind(1, q.after)
-        for (i, text) in [(2, q.gateway), (3, q.lane), (4, q.place), (5, q.type)] {
-            if let text { try select.bind(Int32(i), text) } else { try select.bindNull(Int32(i)) }
-        }
-        if let from = q.fromUTC { try select.bind(6, from) } else { try select.bindNull(6) }
-        if let to = q.toUTC { try select.bind(7, to) } else { try select.bindNull(7) }
-        try select.bind(8, Int64(q.limit))
+        try select.bind(1, q.after >> 16)
+        if let gateway = q.gateway { try select.bind(2, gateway) } else { try select.bindNull(2) }
+        if let from = q.fromUTC { try select.bind(3, from) } else { try select.bindNull(3) }
+        if let to = q.toUTC { try select.bind(4, to) } else { try select.bindNull(4) }
+        try select.bind(5, Int64(maxBatchesScanned))
         var out: [StoredEvent] = []
+        var resume = q.after
         while try select.step() {
-            out.append(StoredEvent(id: select.int64(0), gateway: select.text(1), sequence: UInt64(select.int64(2)),
-                                   utcNanoseconds: select.int64(3), json: select.text(4)))
+            let rowID = select.int64(0)
+            guard let batch = try? BatchDecoder.decode(select.bytes(1)) else { continue }
+            for (index, event) in batch.events.enumerated() {
+                let id = rowID << 16 | Int64(index)
+                guard id > q.after else { continue }
+                resume = id
+                let utc = batch.anchor.utcNanoseconds(at: event.time)
+                if let from = q.fromUTC, utc < from { continue }
+                if let to = q.toUTC, utc >= to { continue }
+                if let type = q.type, event.typeName != type { continue }
+                if q.place != nil || q.lane != nil {
+                    guard let place = event.place(naming: batch) else { continue }
+                    if let wanted = q.place, place != wanted { continue }
+                    if let lane = q.lane, !place.hasPrefix(lane + "/") { continue }
+                }
+                out.append(StoredEvent(id: id, gateway: batch.gatewayID, sequence: batch.sequence,
+                                       utcNanoseconds: utc, json: event.json(naming: batch)))
+                if out.count == q.limit { return (out, id) }
+            }
         }
-        return out
+        return (out, resume)
     }
 
     func gateways() throws(SQLiteError) -> [GatewaySummary] {
@@ -219,4 +246,57 @@ extension LaneEvent {
         default: nil
         }
     }
+}
+
+struct StoreRequest: Sendable {
+    var batch: DecodedBatch
+    var body: [UInt8]
+    var digest: [UInt8]
+    var receivedUTC: Int64
+    var backlog: Int?
+}
+
+/// The single writer: requests queue up while a transaction runs, and the next transaction
+/// takes all of them.
+private final class GroupCommitWriter: Sendable {
+    private typealias Waiting = (StoreRequest, CheckedContinuation<StoreOutcome, any Error>)
+    private let queue = Mutex<[Waiting]>([])
+    private let wake = DispatchSemaphore(value: 0)
+
+    init(_ statements: sending Statements) {
+        let box = UncheckedBox(statements)
+        let thread = Thread { [self] in run(box.value) }
+        thread.name = "collector-writer"
+        thread.start()
+    }
+
+    func submit(_ request: StoreRequest) async throws -> StoreOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.withLock { $0.append((request, continuation)) }
+            wake.signal()
+        }
+    }
+
+    private func run(_ statements: Statements) {
+        while true {
+            wake.wait()
+            let taken = queue.withLock { waiting -> [Waiting] in
+                defer { waiting.removeAll(keepingCapacity: true) }
+                return waiting
+            }
+            if taken.isEmpty { continue }
+            do throws(SQLiteError) {
+                let results = try statements.store(taken.map(\.0))
+                for ((_, continuation), result) in zip(taken, results) { continuation.resume(with: result.mapError { $0 }) }
+            } catch {
+                for (_, continuation) in taken { continuation.resume(throwing: error) }
+            }
+        }
+    }
+}
+
+/// Hands the writer's statements to its thread, which alone uses them from then on.
+private final class UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

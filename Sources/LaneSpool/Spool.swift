@@ -69,6 +69,14 @@ public final class Spool: Sendable {
         engine.withLock { $0.batches(after: after, limit: limit, priorityOnly: priorityOnly) }
     }
 
+    /// Sequence numbers only, for choosing what to send without reading bodies.
+    public func sequences(after: UInt64, limit: Int, priorityOnly: Bool = false) -> [UInt64] {
+        engine.withLock { $0.sequences(after: after, limit: limit, priorityOnly: priorityOnly) }
+    }
+
+    /// One batch by sequence, when it is still waiting.
+    public func batch(_ sequence: UInt64) -> SpooledBatch? { engine.withLock { $0.batch(sequence) } }
+
     /// The collector stored the batch: forget it.
     public func acknowledge(_ sequence: UInt64) { engine.withLock { $0.acknowledge(sequence) } }
 
@@ -78,4 +86,7 @@ public final class Spool: Sendable {
     }
 
     public func status() -> SpoolStatus { engine.withLock { $0.status() } }
+
+    /// Batches waiting (file and memory): cheap, from running totals.
+    public var depth: Int { engine.withLock { $0.depth } }
 }

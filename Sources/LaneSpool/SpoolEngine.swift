@@ -259,12 +259,27 @@ final class SpoolEngine {
         return Array(found.prefix(limit))
     }
 
+    func sequences(after: UInt64, limit: Int, priorityOnly: Bool) -> [UInt64] {
+        var found: [UInt64] = Array(memory.lazy.filter { $0.sequence > after && ($0.priority || !priorityOnly) }
+            .map(\.sequence).prefix(limit))
+        if let store, let stored = try? store.sequences(after: after, limit: limit, priorityOnly: priorityOnly) {
+            found.append(contentsOf: stored)
+            found.sort()
+        }
+        return Array(found.prefix(limit))
+    }
+
+    func batch(_ sequence: UInt64) -> SpooledBatch? {
+        if let held = memory.first(where: { $0.sequence == sequence }) { return held }
+        return try? store?.batch(sequence)
+    }
+
     func acknowledge(_ sequence: UInt64) {
         if let i = memory.firstIndex(where: { $0.sequence == sequence }) {
             memoryBytes -= memory.remove(at: i).body.count
             return
         }
-        do { try store?.delete(sequence) } catch { fail(error, nowUTC: lastRetryUTC) }
+        do { try store?.deleteAcknowledged(sequence) } catch { fail(error, nowUTC: lastRetryUTC) }
     }
 
     func deadLetter(_ sequence: UInt64, status: Int, reason: String, nowUTC: Int64) {
@@ -284,6 +299,8 @@ final class SpoolEngine {
         acknowledge(sequence)
         addLoss(SpoolLoss(reason: .spoolFull, batches: 1, events: UInt64(batch.events)))
     }
+
+    var depth: Int { (store?.storedBatches ?? 0) + memory.count }
 
     func status() -> SpoolStatus {
         SpoolStatus(

@@ -11,11 +11,15 @@ final class SpoolStore {
     private(set) var nextSequence: UInt64 = 1
     /// The file was created by this open.
     private(set) var created = false
+    private let durability: SpoolDurability
 
     private let insertBatch: SQLiteStatement
     private let deleteBatch: SQLiteStatement
     private let selectAfter: SQLiteStatement
     private let selectPriorityAfter: SQLiteStatement
+    private let selectSequences: SQLiteStatement
+    private let selectPrioritySequences: SQLiteStatement
+    private let selectOne: SQLiteStatement
     private let insertJournal: SQLiteStatement
     private let setMeta: SQLiteStatement
 
@@ -24,6 +28,7 @@ final class SpoolStore {
     /// Opens or creates the spool file and checks it is a spool of this gateway.
     init(path: String, gatewayID: String, durability: SpoolDurability) throws(SQLiteError) {
         connection = try SQLiteConnection(path: path)
+        self.durability = durability
         try connection.execute("""
             PRAGMA busy_timeout = 5000;
             PRAGMA journal_mode = WAL;
@@ -52,6 +57,11 @@ final class SpoolStore {
             SELECT sequence, priority, events, created_utc_ns, body FROM batches
             WHERE priority = 1 AND sequence > ? ORDER BY sequence LIMIT ?
             """)
+        selectSequences = try connection.prepare("SELECT sequence FROM batches WHERE sequence > ? ORDER BY sequence LIMIT ?")
+        selectPrioritySequences = try connection.prepare(
+            "SELECT sequence FROM batches WHERE priority = 1 AND sequence > ? ORDER BY sequence LIMIT ?")
+        selectOne = try connection.prepare(
+            "SELECT sequence, priority, events, created_utc_ns, body FROM batches WHERE sequence = ?")
         insertJournal = try connection.prepare("INSERT INTO journal(events, created_utc_ns, body) VALUES (?, ?, ?)")
         setMeta = try connection.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)")
 
@@ -134,6 +144,16 @@ final class SpoolStore {
         return events
     }
 
+    /// Deletes an acknowledged batch without waiting for the disk: losing this deletion to a
+    /// power cut only means the batch is sent again, and the collector acknowledges a repeat
+    /// without storing it twice. (WAL keeps the order: the next full commit makes it durable.)
+    func deleteAcknowledged(_ sequence: UInt64) throws(SQLiteError) {
+        guard durability == .full else { try delete(sequence); return }
+        try connection.execute("PRAGMA synchronous = NORMAL")
+        defer { try? connection.execute("PRAGMA synchronous = FULL") }
+        try delete(sequence)
+    }
+
     /// Up to `limit` batches with a sequence above `after`, oldest first; only priority ones
     /// when `priorityOnly`.
     func batches(after: UInt64, limit: Int, priorityOnly: Bool = false) throws(SQLiteError) -> [SpooledBatch] {
@@ -144,6 +164,24 @@ final class SpoolStore {
         var out: [SpooledBatch] = []
         while try statement.step() { out.append(Self.batch(statement)) }
         return out
+    }
+
+    /// The sequence numbers of up to `limit` batches above `after`, oldest first: what a sender
+    /// scans to choose, without reading bodies.
+    func sequences(after: UInt64, limit: Int, priorityOnly: Bool) throws(SQLiteError) -> [UInt64] {
+        let statement = priorityOnly ? selectPrioritySequences : selectSequences
+        statement.reset()
+        try statement.bind(1, Int64(after))
+        try statement.bind(2, Int64(limit))
+        var out: [UInt64] = []
+        while try statement.step() { out.append(UInt64(statement.int64(0))) }
+        return out
+    }
+
+    func batch(_ sequence: UInt64) throws(SQLiteError) -> SpooledBatch? {
+        selectOne.reset()
+        try selectOne.bind(1, Int64(sequence))
+        return try selectOne.step() ? Self.batch(selectOne) : nil
     }
 
     static func batch(_ row: SQLiteStatement) -> SpooledBatch {

@@ -20,23 +20,28 @@ final class SendQueue: Sendable {
 
     /// The next batch to send and why, claimed for the caller; nil when nothing is waiting.
     func claim() -> (SpooledBatch, Lane)? {
-        inFlight.withLock { busy in
-            func first(_ batches: [SpooledBatch], below limit: UInt64 = .max) -> SpooledBatch? {
-                batches.first { !busy.contains($0.sequence) && $0.sequence <= limit }
+        while true {
+            let picked: (UInt64, Lane)? = inFlight.withLock { busy in
+                func first(_ sequences: [UInt64], below limit: UInt64 = .max) -> UInt64? {
+                    sequences.first { !busy.contains($0) && $0 <= limit }
+                }
+                let window = Self.window + busy.count
+                let choice: (UInt64, Lane)?
+                if let s = first(spool.sequences(after: 0, limit: window, priorityOnly: true)) {
+                    choice = (s, .priority)
+                } else if let s = first(spool.sequences(after: liveAfter, limit: window)) {
+                    choice = (s, .live)
+                } else if let s = first(spool.sequences(after: 0, limit: window), below: liveAfter) {
+                    choice = (s, .backlog)
+                } else {
+                    choice = nil
+                }
+                if let (s, _) = choice { busy.insert(s) }
+                return choice
             }
-            let window = Self.window + busy.count
-            let picked: (SpooledBatch, Lane)?
-            if let b = first(spool.batches(after: 0, limit: window, priorityOnly: true)) {
-                picked = (b, .priority)
-            } else if let b = first(spool.batches(after: liveAfter, limit: window)) {
-                picked = (b, .live)
-            } else if let b = first(spool.batches(after: 0, limit: window), below: liveAfter) {
-                picked = (b, .backlog)
-            } else {
-                picked = nil
-            }
-            if let (b, _) = picked { busy.insert(b.sequence) }
-            return picked
+            guard let (sequence, lane) = picked else { return nil }
+            if let batch = spool.batch(sequence) { return (batch, lane) }
+            release(sequence)  // acknowledged or dropped meanwhile: choose again
         }
     }
 

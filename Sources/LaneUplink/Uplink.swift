@@ -106,7 +106,7 @@ public final class Uplink: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-protobuf")
         request.headers.add(name: "Content-Encoding", value: "zstd")
-        request.headers.add(name: "Lanegate-Backlog", value: String(spool.status().batches))
+        request.headers.add(name: "Lanegate-Backlog", value: String(spool.depth))
         if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         request.body = .bytes(ByteBuffer(bytes: batch.body))
         let started = ContinuousClock.now

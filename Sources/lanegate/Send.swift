@@ -32,7 +32,7 @@ struct Send: AsyncParsableCommand {
         let began = ContinuousClock.now
         let task = Task { await uplink.run() }
         let deadline = began + .seconds(timeout)
-        while spool.status().batches > 0 && ContinuousClock.now < deadline {
+        while spool.depth > 0 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
         task.cancel()

@@ -24,6 +24,31 @@ struct CollectorTests {
         }
     }
 
+    /// Paging with the cursor returns every event once, in order; filters narrow by kind and time.
+    @Test func eventsPageThroughTheCursorAndFilter() async throws {
+        try await withCollector { url, _ in
+            for sequence in UInt64(1)...4 {
+                #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: sequence, count: 5), token: tokenA).0 == 200)
+            }
+            var after: Int64 = 0, seen: [String] = []
+            for _ in 0..<20 {
+                let (_, page) = try await get(url + "/v1/events?gateway=gw-a&limit=3&after=\(after)")
+                let object = try JSONSerialization.jsonObject(with: Data(page.utf8)) as! [String: Any]
+                let events = object["events"] as! [[String: Any]]
+                seen += events.map { "\($0["sequence"]!)/\($0["time_ns"]!)" }
+                after = (object["next_after"] as! NSNumber).int64Value
+                if events.isEmpty { break }
+            }
+            #expect(seen.count == 20 && Set(seen).count == 20, "every event once: \(seen)")
+            // Batch 2's events sit at 120 s … 124 s after the anchor: ask for 121 s up to 123 s.
+            let from = 1_763_900_121_000_000_000, to = 1_763_900_123_000_000_000
+            let (_, window) = try await get(url + "/v1/events?from=\(from)&to=\(to)")
+            #expect(window.components(separatedBy: "\"sequence\":2,").count - 1 == 2, "\(window)")
+            let (_, arrivals) = try await get(url + "/v1/events?type=tag_arrived&lane=lane1")
+            #expect(arrivals.components(separatedBy: "\"type\":\"tag_arrived\"").count - 1 == 12)
+        }
+    }
+
     /// Concurrent duplicates (a retry racing the original) still store the events once.
     @Test func concurrentDuplicatesStoreOnce() async throws {
         try await withCollector { url, collector in
