@@ -5,6 +5,7 @@ import LaneCore
 import LaneWire
 import Logging
 import NIOCore
+import NIOSSL
 
 /// The request context: Hummingbird's core storage plus the connection, which carries the TLS
 /// session (and with it a client certificate) when there is one.
@@ -59,7 +60,12 @@ public struct Collector: Sendable {
     // MARK: POST /v1/batches
 
     func ingest(_ request: Request, context: CollectorContext) async throws -> Response {
-        guard let identity = identity(of: request) else {
+        let identity: String
+        switch await identify(request, context: context) {
+        case .gateway(let id): identity = id
+        case .unknownCertificate(let name):
+            return refuse(.forbidden, "unknown", "the client certificate names \"\(name)\", which is not a known gateway")
+        case .none:
             return refuse(.unauthorized, "auth", "a gateway token is required: Authorization: Bearer <token>")
         }
         guard request.headers[.contentEncoding]?.lowercased() == "zstd" else {
@@ -96,9 +102,18 @@ public struct Collector: Sendable {
         }
     }
 
-    private func identity(of request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
-        return tokens.gateway(for: String(header.dropFirst("Bearer ".count)))
+    enum Identity { case gateway(String), unknownCertificate(String), none }
+
+    /// With a client certificate the gateway is its certificate's common name (TLS has already
+    /// checked it against the client CA); otherwise its bearer token says who it is.
+    func identify(_ request: Request, context: CollectorContext) async -> Identity {
+        if let certificate = try? await context.channel.nioSSL_peerCertificate().get() {
+            guard let name = certificate.subjectName.first(where: { $0.type == .commonName })?.value else { return .none }
+            return tokens.known.contains(name) ? .gateway(name) : .unknownCertificate(name)
+        }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              let gateway = tokens.gateway(for: String(header.dropFirst("Bearer ".count))) else { return .none }
+        return .gateway(gateway)
     }
 
     private func acknowledge(_ batch: DecodedBatch, status: String, events: Int) -> Response {

@@ -1,28 +1,36 @@
 import Crypto
 import LaneSQLite
 
-/// Which bearer token belongs to which gateway, from a file: one `gateway-id token` pair per
-/// line, `#` comments. Used when the collector runs without client certificates.
+/// The gateways the collector knows, and which bearer token belongs to which, from a file: one
+/// `gateway-id token` pair per line, or a bare `gateway-id` for a gateway that identifies itself
+/// by client certificate only; `#` starts a comment.
 public struct GatewayTokens: Sendable {
     private var byDigest: [[UInt8]: String] = [:]
+    public private(set) var known: Set<String> = []
 
-    public init(pairs: [(gateway: String, token: String)]) {
+    public init(pairs: [(gateway: String, token: String)], certificateOnly: [String] = []) {
         for (gateway, token) in pairs { byDigest[Self.digest(token)] = gateway }
+        known = Set(pairs.map(\.gateway) + certificateOnly)
     }
 
     /// Parses the token file's text; errors name the line.
     public init(text: String, file: String) throws(CollectorSetupError) {
         var pairs: [(String, String)] = []
+        var certificateOnly: [String] = []
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if words.isEmpty { continue }
+            if words.count == 1 {
+                certificateOnly.append(String(words[0]))
+                continue
+            }
             guard words.count == 2, words[1].count >= 16 else {
-                throw CollectorSetupError("\(file):\(i + 1): expected `gateway-id token` with a token of at least 16 characters")
+                throw CollectorSetupError("\(file):\(i + 1): expected `gateway-id [token]` with a token of at least 16 characters")
             }
             pairs.append((String(words[0]), String(words[1])))
         }
-        self.init(pairs: pairs)
+        self.init(pairs: pairs, certificateOnly: certificateOnly)
     }
 
     /// The gateway a token belongs to. Looked up by digest, so the comparison does not leak

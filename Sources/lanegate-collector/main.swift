@@ -19,6 +19,8 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "Gateway tokens: one `gateway-id token` per line.") var tokens: String
     @Option(help: "TLS certificate chain (PEM). Without it the server speaks plain HTTP.") var tlsCertificate: String?
     @Option(help: "TLS private key (PEM).") var tlsKey: String?
+    @Option(help: "CA bundle (PEM) for gateway client certificates: with it, every gateway must present one, and its common name is its id.")
+    var clientCa: String?
 
     func run() async throws {
         let logger = Logger(label: "lanegate.collector")
@@ -35,9 +37,13 @@ struct CollectorCommand: AsyncParsableCommand {
             print("lanegate-collector: listening on \(host):\(channel.localAddress?.port ?? port)")
         }
         if let certificate = tlsCertificate, let key = tlsKey {
-            let tls = TLSConfiguration.makeServerConfiguration(
+            var tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            if let clientCa {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientCa))
+                tls.certificateVerification = .noHostnameVerification
+            }
             let app = Application(router: collector.router(), server: try .tls(tlsConfiguration: tls),
                                   configuration: .init(address: address, serverName: "lanegate-collector"),
                                   onServerRunning: announce, logger: logger)
