@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
         .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite"]),
         .testTarget(name: "LaneCollectorTests", dependencies: [
-            "LaneCollector", "LaneUplink", "LaneSpool", "LaneWire",
+            "LaneCollector", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators",
             .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators"], exclude: ["Fixtures"]),
     ],

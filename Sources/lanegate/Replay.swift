@@ -2,8 +2,9 @@ import ArgumentParser
 import LaneCore
 import LaneGateway
 import LaneSpool
+import LaneUplink
 
-struct Replay: ParsableCommand {
+struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a raw-detection trace through dedup and encoding; print the lane events and statistics.",
         discussion: """
@@ -25,10 +26,23 @@ struct Replay: ParsableCommand {
     @Option(name: .long, help: "Also commit the batches to this spool file (created when missing).")
     var spool: String?
 
+    @Option(name: .long, help: "While replaying, also deliver the spool to this collector endpoint (needs --spool); stops once it is empty.")
+    var send: String?
+
+    @Option(name: .long, help: "With --send: a file holding this gateway's bearer token.")
+    var tokenFile: String?
+
+    @Flag(name: .long, help: "With --send: allow plain http:// (lab and tests only).")
+    var allowPlainHttp = false
+
     @Argument(help: "The trace file.")
     var trace: String
 
-    func run() throws {
+    func validate() throws {
+        if send != nil && spool == nil { throw ValidationError("--send needs --spool") }
+    }
+
+    func run() async throws {
         let gateway: GatewayConfig
         let pseudonymizer: TagPseudonymizer?
         do {
@@ -40,6 +54,12 @@ struct Replay: ParsableCommand {
         let format = self.format
         let spool = self.spool.map { Spool(path: $0, gatewayID: gateway.gatewayID, nowUTC: ClockAnchor.now().utcNanoseconds) }
         if let degraded = spool?.status().degraded { fail(SpoolUnavailable(message: degraded)) }
+        var sender: (Uplink, Task<Void, Never>)?
+        if let spool, let send {
+            let token = try tokenFile.map { String(try readTextFile($0).filter { !$0.isWhitespace }) }
+            let uplink = try Uplink(spool: spool, settings: UplinkSettings(url: send, token: token, allowPlainHTTP: allowPlainHttp))
+            sender = (uplink, Task { await uplink.run() })
+        }
         do {
             let stats = try LaneGateway.Replay.run(config: gateway, pseudonymizer: pseudonymizer, tracePath: trace,
                                                    spool: spool) { event, layout in
@@ -51,6 +71,15 @@ struct Replay: ParsableCommand {
             }
             out.flush()
             FileOutput.standardError.write(stats.summary + "\n")
+            if let (uplink, task) = sender, let spool {
+                let deadline = ContinuousClock.now + .seconds(120)
+                while spool.depth > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                task.cancel()
+                await task.value
+                try await uplink.shutdown()
+                let s = uplink.statistics
+                FileOutput.standardError.write("sent             \(s.acknowledged) batches, \(s.eventsDelivered) events; refused \(s.rejected), retries \(s.retries)\n")
+            }
             if let status = spool?.status() {
                 FileOutput.standardError.write("spool            \(status.path): \(status.batches) batches waiting, next sequence \(status.nextSequence)\n")
             }
