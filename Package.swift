@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "LaneCollectorTests", dependencies: [
             "LaneCollector", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators",
             .product(name: "AsyncHTTPClient", package: "async-http-client")]),
-        .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators"], exclude: ["Fixtures"]),
+        .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators", "LaneSpool", "LaneWire"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -114,9 +114,8 @@ private final class Statements {
             findBatch.reset()
             try findBatch.bind(1, batch.gatewayID)
             try findBatch.bind(2, Int64(batch.sequence))
-            if try findBatch.step() {
-                let events = Int(findBatch.int64(1))
-                return findBatch.bytes(0) == digest ? .duplicate(events: events) : .conflict
+            if let (stored, events) = try findBatch.firstRow({ ($0.bytes(0), Int($0.int64(1))) }) {
+                return stored == digest ? .duplicate(events: events) : .conflict
             }
             let times = batch.events.map { batch.anchor.utcNanoseconds(at: $0.time) }
             insertBatch.reset()

@@ -139,6 +139,14 @@ public final class SQLiteStatement {
         }
     }
 
+    /// Steps to the first row, reads it with `read`, and rewinds at once: a statement left on a
+    /// row keeps its read snapshot open, and in WAL mode that stops checkpoints from recycling
+    /// the log, which then grows without bound.
+    public func firstRow<T>(_ read: (SQLiteStatement) -> T) throws(SQLiteError) -> T? {
+        defer { sqlite3_reset(statement) }
+        return try step() ? read(self) : nil
+    }
+
     /// Clears the bindings and rewinds, ready for the next use.
     public func reset() {
         sqlite3_reset(statement)

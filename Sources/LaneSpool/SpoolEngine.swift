@@ -236,9 +236,22 @@ final class SpoolEngine {
             while store.storedBatches > 1, try overLimits(store) {
                 var victim = try store.oldest(priority: false)
                 if victim == nil { victim = try store.oldest(priority: true) }
-                guard let victim, let events = try store.delete(victim) else { break }
+                guard let victim else { break }
+                // A priority batch may carry gap events: their losses must not vanish with it.
+                let carried = try store.batch(victim).map { $0.priority ? Self.lossesCarried(by: $0) : [] } ?? []
+                guard let events = try store.delete(victim) else { break }
                 try store.addLoss(SpoolLoss(reason: .spoolFull, batches: 1, events: UInt64(events)))
+                for loss in carried { try store.addLoss(loss) }
             }
+        }
+    }
+
+    /// The losses a batch reports in its gap events, to be reported again when it is dropped.
+    static func lossesCarried(by batch: SpooledBatch) -> [SpoolLoss] {
+        guard let decoded = try? BatchDecoder.decode(batch.body) else { return [] }
+        return decoded.events.compactMap { event in
+            guard case .gap(let gap) = event else { return nil }
+            return SpoolLoss(reason: gap.reason, batches: 0, events: gap.lost)
         }
     }
 

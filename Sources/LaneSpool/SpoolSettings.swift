@@ -69,3 +69,13 @@ public struct SpoolLoss: Sendable, Hashable {
         self.events = events
     }
 }
+
+extension EventBatch {
+    /// Adds one gap event per spool loss (lost = events), which makes the batch a priority one.
+    public mutating func reportLosses(_ losses: [SpoolLoss], at time: MonotonicInstant) {
+        for loss in losses {
+            events.append(.gap(Gap(time: time, reason: loss.reason, device: nil, lost: loss.events)))
+            priority = true
+        }
+    }
+}

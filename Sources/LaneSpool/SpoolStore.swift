@@ -181,7 +181,7 @@ final class SpoolStore {
     func batch(_ sequence: UInt64) throws(SQLiteError) -> SpooledBatch? {
         selectOne.reset()
         try selectOne.bind(1, Int64(sequence))
-        return try selectOne.step() ? Self.batch(selectOne) : nil
+        return try selectOne.firstRow(Self.batch)
     }
 
     static func batch(_ row: SQLiteStatement) -> SpooledBatch {

@@ -52,7 +52,9 @@ struct Replay: AsyncParsableCommand {
         let out = FileOutput.standardOutput
         if format == .table { out.write(EventTable.header + "\n") }
         let format = self.format
-        let spool = self.spool.map { Spool(path: $0, gatewayID: gateway.gatewayID, nowUTC: ClockAnchor.now().utcNanoseconds) }
+        let spool = self.spool.map {
+            Spool(path: $0, gatewayID: gateway.gatewayID, settings: gateway.spoolSettings, nowUTC: ClockAnchor.now().utcNanoseconds)
+        }
         if let degraded = spool?.status().degraded { fail(SpoolUnavailable(message: degraded)) }
         var sender: (Uplink, Task<Void, Never>)?
         if let spool, let send {

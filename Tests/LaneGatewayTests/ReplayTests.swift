@@ -2,6 +2,8 @@ import Foundation
 import LaneCore
 import LaneGateway
 import LaneSimulators
+import LaneSpool
+import LaneWire
 import Testing
 
 @Suite("Replay against ground truth")
@@ -62,5 +64,33 @@ struct ReplayTests {
         } throws: { error in
             "\(error)" == "\(trace):3: device \"rfid-lane7\" is not in the configuration's [[devices]]"
         }
+    }
+}
+
+@Suite("Replay into a spool")
+struct ReplaySpoolTests {
+    /// A spool over its cap drops routine batches, and the next batch carries the loss upstream
+    /// as a gap event: nothing goes missing silently.
+    @Test func spoolDropsReachTheWireAsGapEvents() throws {
+        let traffic = BoothTraffic(seed: 11, lanes: 2, vehicles: 30)
+        let config = GatewayConfig(gatewayID: "synth-gw", layout: traffic.layout, batchPolicy: BatchPolicy(window: .seconds(5)))
+        let path = NSTemporaryDirectory() + "lanegate-replay-spool-\(UUID().uuidString).db"
+        let spool = Spool(path: path, gatewayID: "synth-gw", settings: SpoolSettings(maxBytes: 4_000, minFreeDiskBytes: 0), nowUTC: 0)
+        let replay = LaneGateway.Replay(config: config, pseudonymizer: nil, spool: spool) { _, _ in }
+        for d in traffic.generate().detections { replay.feed(d) }
+        replay.finish()
+
+        var reported: UInt64 = 0, keptEvents = 0
+        for batch in spool.batches(after: 0, limit: 10_000) {
+            let decoded = try BatchDecoder.decode(batch.body)
+            for event in decoded.events {
+                if case .gap(let gap) = event { reported += gap.lost } else { keptEvents += 1 }
+            }
+        }
+        let dropped = replay.statistics.events - keptEvents
+        #expect(replay.statistics.batches > spool.status().batches && dropped > 0, "the cap made the spool drop batches")
+        #expect(reported > 0, "the drops reached the batches as gap events")
+        #expect(reported + spool.unreportedLosses().reduce(0) { $0 + $1.events } >= UInt64(dropped),
+                "every dropped event is reported or still pending: \(reported) reported, \(dropped) dropped")
     }
 }

@@ -68,12 +68,15 @@ public final class Replay {
         // A replay is not live: the anchor says so (UTC 0, sync unknown) instead of inventing a time.
         let anchor = ClockAnchor(monotonic: pipeline.now ?? .zero, utcNanoseconds: 0, sync: .unknown,
                                  maxErrorMicros: -1, estimatedErrorMicros: -1)
-        guard let batch = batcher.close(now: pipeline.now ?? .zero, counters: pipeline.counters, anchor: anchor) else { return }
+        guard var batch = batcher.close(now: pipeline.now ?? .zero, counters: pipeline.counters, anchor: anchor) else { return }
+        // What the spool had to drop travels upstream in this batch, as gap events.
+        let losses = spool?.unreportedLosses() ?? []
+        batch.reportLosses(losses, at: pipeline.now ?? .zero)
         statistics.batches += 1
         let body = encoder.encode(batch)
         statistics.wireBytes += body.count
         spool?.commit(SpooledBatch(sequence: batch.sequence, priority: batch.priority, events: batch.events.count,
-                                   createdUTC: ClockAnchor.now().utcNanoseconds, body: body))
+                                   createdUTC: ClockAnchor.now().utcNanoseconds, body: body), reported: losses)
         for event in batch.events { statistics.jsonBytes += event.json(naming: config.layout).utf8.count + 1 }
     }
 
