@@ -64,9 +64,9 @@ public final class Spool: Sendable {
     public func unreportedLosses() -> [SpoolLoss] { engine.withLock { $0.unreportedLosses() } }
 
     /// Up to `limit` batches with a sequence above `after`, oldest first (bounded memory for
-    /// backlogs of any size); only priority batches when `priorityOnly`.
-    public func batches(after: UInt64, limit: Int, priorityOnly: Bool = false) -> [SpooledBatch] {
-        engine.withLock { $0.batches(after: after, limit: limit, priorityOnly: priorityOnly) }
+    /// backlogs of any size).
+    public func batches(after: UInt64, limit: Int) -> [SpooledBatch] {
+        engine.withLock { $0.batches(after: after, limit: limit) }
     }
 
     /// Sequence numbers only, for choosing what to send without reading bodies.

@@ -188,10 +188,7 @@ final class SpoolEngine {
 
     private func addLoss(_ loss: SpoolLoss) {
         if let store, degraded == nil, (try? store.addLoss(loss)) != nil { return }
-        var total = memoryLosses[loss.reason] ?? SpoolLoss(reason: loss.reason, batches: 0, events: 0)
-        total.batches += loss.batches
-        total.events += loss.events
-        memoryLosses[loss.reason] = total
+        memoryLosses.add(loss)
     }
 
     /// Takes what it can of `loss` off the memory losses; returns the rest.
@@ -206,12 +203,7 @@ final class SpoolEngine {
 
     func unreportedLosses() -> [SpoolLoss] {
         var merged = memoryLosses
-        for loss in (try? store?.losses()) ?? [] {
-            var total = merged[loss.reason] ?? SpoolLoss(reason: loss.reason, batches: 0, events: 0)
-            total.batches += loss.batches
-            total.events += loss.events
-            merged[loss.reason] = total
-        }
+        for loss in (try? store?.losses()) ?? [] { merged.add(loss) }
         return merged.values.sorted { $0.reason.rawValue < $1.reason.rawValue }
     }
 
@@ -263,9 +255,9 @@ final class SpoolEngine {
 
     // MARK: the uplink side
 
-    func batches(after: UInt64, limit: Int, priorityOnly: Bool) -> [SpooledBatch] {
-        var found = memory.filter { $0.sequence > after && ($0.priority || !priorityOnly) }.prefix(limit)
-        if let store, let stored = try? store.batches(after: after, limit: limit, priorityOnly: priorityOnly) {
+    func batches(after: UInt64, limit: Int) -> [SpooledBatch] {
+        var found = memory.filter { $0.sequence > after }.prefix(limit)
+        if let store, let stored = try? store.batches(after: after, limit: limit) {
             found.append(contentsOf: stored)
             found.sort { $0.sequence < $1.sequence }
         }
@@ -296,7 +288,7 @@ final class SpoolEngine {
     }
 
     func deadLetter(_ sequence: UInt64, status: Int, reason: String, nowUTC: Int64) {
-        guard let batch = batches(after: sequence - 1, limit: 1, priorityOnly: false).first, batch.sequence == sequence else { return }
+        guard let batch = batch(sequence) else { return }
         if let store, degraded == nil {
             do {
                 try store.connection.transaction { () throws(SQLiteError) in
@@ -317,11 +309,21 @@ final class SpoolEngine {
 
     func status() -> SpoolStatus {
         SpoolStatus(
-            path: path, batches: (store?.storedBatches ?? 0) + memory.count,
+            path: path, batches: depth,
             events: (store?.storedEvents ?? 0) + memory.reduce(0) { $0 + $1.events },
             bytes: (store?.storedBytes ?? 0) + Int64(memoryBytes), nextSequence: nextSequence,
-            oldestSequence: batches(after: 0, limit: 1, priorityOnly: false).first?.sequence,
+            oldestSequence: sequences(after: 0, limit: 1, priorityOnly: false).first,
             deadLetters: (try? store?.deadLetterCount()) ?? 0, unreportedLosses: unreportedLosses(),
             memoryBatches: memory.count, degraded: degraded, setAside: setAside)
+    }
+}
+
+extension [GapReason: SpoolLoss] {
+    /// Adds `loss` to the running total of its reason.
+    mutating func add(_ loss: SpoolLoss) {
+        var total = self[loss.reason] ?? SpoolLoss(reason: loss.reason, batches: 0, events: 0)
+        total.batches += loss.batches
+        total.events += loss.events
+        self[loss.reason] = total
     }
 }

@@ -59,13 +59,6 @@ public final class SpoolReader {
             let s = try connection.prepare("SELECT sequence, created_utc_ns FROM batches ORDER BY sequence \(order) LIMIT 1")
             return try s.step() ? (UInt64(s.int64(0)), s.int64(1)) : nil
         }
-        var losses: [SpoolLoss] = []
-        let lossRows = try connection.prepare("SELECT reason, batches, events FROM losses ORDER BY reason")
-        while try lossRows.step() {
-            if let reason = GapReason(rawValue: UInt8(clamping: lossRows.int64(0))) {
-                losses.append(SpoolLoss(reason: reason, batches: UInt64(lossRows.int64(1)), events: UInt64(lossRows.int64(2))))
-            }
-        }
         return Summary(
             gatewayID: try connection.text("SELECT value FROM meta WHERE key = 'gateway_id'") ?? "?",
             format: try connection.integer("SELECT value FROM meta WHERE key = 'format'") ?? 0,
@@ -74,7 +67,7 @@ public final class SpoolReader {
             bytes: totals.int64(3), oldest: try ends("ASC"), newest: try ends("DESC"),
             journaledEvents: Int(try connection.integer("SELECT total(events) FROM journal") ?? 0),
             deadLetters: Int(try connection.integer("SELECT count(*) FROM dead_letters") ?? 0),
-            unreportedLosses: losses)
+            unreportedLosses: try SpoolStore.losses(in: connection))
     }
 
     /// Batches after `after`, oldest first, without their bodies.

@@ -16,7 +16,6 @@ final class SpoolStore {
     private let insertBatch: SQLiteStatement
     private let deleteBatch: SQLiteStatement
     private let selectAfter: SQLiteStatement
-    private let selectPriorityAfter: SQLiteStatement
     private let selectSequences: SQLiteStatement
     private let selectPrioritySequences: SQLiteStatement
     private let selectOne: SQLiteStatement
@@ -53,10 +52,6 @@ final class SpoolStore {
         deleteBatch = try connection.prepare("DELETE FROM batches WHERE sequence = ? RETURNING events, length(body)")
         selectAfter = try connection.prepare(
             "SELECT sequence, priority, events, created_utc_ns, body FROM batches WHERE sequence > ? ORDER BY sequence LIMIT ?")
-        selectPriorityAfter = try connection.prepare("""
-            SELECT sequence, priority, events, created_utc_ns, body FROM batches
-            WHERE priority = 1 AND sequence > ? ORDER BY sequence LIMIT ?
-            """)
         selectSequences = try connection.prepare("SELECT sequence FROM batches WHERE sequence > ? ORDER BY sequence LIMIT ?")
         selectPrioritySequences = try connection.prepare(
             "SELECT sequence FROM batches WHERE priority = 1 AND sequence > ? ORDER BY sequence LIMIT ?")
@@ -154,15 +149,13 @@ final class SpoolStore {
         try delete(sequence)
     }
 
-    /// Up to `limit` batches with a sequence above `after`, oldest first; only priority ones
-    /// when `priorityOnly`.
-    func batches(after: UInt64, limit: Int, priorityOnly: Bool = false) throws(SQLiteError) -> [SpooledBatch] {
-        let statement = priorityOnly ? selectPriorityAfter : selectAfter
-        statement.reset()
-        try statement.bind(1, Int64(after))
-        try statement.bind(2, Int64(limit))
+    /// Up to `limit` batches with a sequence above `after`, oldest first.
+    func batches(after: UInt64, limit: Int) throws(SQLiteError) -> [SpooledBatch] {
+        selectAfter.reset()
+        try selectAfter.bind(1, Int64(after))
+        try selectAfter.bind(2, Int64(limit))
         var out: [SpooledBatch] = []
-        while try statement.step() { out.append(Self.batch(statement)) }
+        while try selectAfter.step() { out.append(Self.batch(selectAfter)) }
         return out
     }
 
@@ -224,7 +217,10 @@ final class SpoolStore {
             """)
     }
 
-    func losses() throws(SQLiteError) -> [SpoolLoss] {
+    func losses() throws(SQLiteError) -> [SpoolLoss] { try Self.losses(in: connection) }
+
+    /// The unreported losses recorded in a spool file, by reason (also read offline).
+    static func losses(in connection: SQLiteConnection) throws(SQLiteError) -> [SpoolLoss] {
         let select = try connection.prepare("SELECT reason, batches, events FROM losses ORDER BY reason")
         var out: [SpoolLoss] = []
         while try select.step() {

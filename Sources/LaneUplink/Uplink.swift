@@ -94,9 +94,7 @@ public final class Uplink: Sendable {
 
     /// Full jitter: uniform in [0, min(cap, base × 2^(failures-1))].
     func backoff(after failures: Int) -> Duration {
-        let base = Double(settings.backoffBase.components.seconds) + Double(settings.backoffBase.components.attoseconds) / 1e18
-        let cap = Double(settings.backoffCap.components.seconds) + Double(settings.backoffCap.components.attoseconds) / 1e18
-        let bound = min(cap, base * Double(1 << min(failures - 1, 30)))
+        let bound = min(settings.backoffCap.inSeconds, settings.backoffBase.inSeconds * Double(1 << min(failures - 1, 30)))
         return .milliseconds(Int64(Double.random(in: 0...bound) * 1000))
     }
 
@@ -178,4 +176,8 @@ final class BacklogPacer: Sendable {
             return start - now
         }
     }
+}
+
+extension Duration {
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -56,11 +56,10 @@ struct Replay: AsyncParsableCommand {
             Spool(path: $0, gatewayID: gateway.gatewayID, settings: gateway.spoolSettings, nowUTC: ClockAnchor.now().utcNanoseconds)
         }
         if let degraded = spool?.status().degraded { fail(SpoolUnavailable(message: degraded)) }
-        var sender: (Uplink, Task<Void, Never>)?
+        var sender: RunningUplink?
         if let spool, let send {
-            let token = try tokenFile.map { String(try readTextFile($0).filter { !$0.isWhitespace }) }
-            let uplink = try Uplink(spool: spool, settings: UplinkSettings(url: send, token: token, allowPlainHTTP: allowPlainHttp))
-            sender = (uplink, Task { await uplink.run() })
+            let token = try tokenFile.map(readToken)
+            sender = RunningUplink(try Uplink(spool: spool, settings: UplinkSettings(url: send, token: token, allowPlainHTTP: allowPlainHttp)))
         }
         do {
             let stats = try LaneGateway.Replay.run(config: gateway, pseudonymizer: pseudonymizer, tracePath: trace,
@@ -73,13 +72,9 @@ struct Replay: AsyncParsableCommand {
             }
             out.flush()
             FileOutput.standardError.write(stats.summary + "\n")
-            if let (uplink, task) = sender, let spool {
-                let deadline = ContinuousClock.now + .seconds(120)
-                while spool.depth > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-                task.cancel()
-                await task.value
-                try await uplink.shutdown()
-                let s = uplink.statistics
+            if let sender, let spool {
+                try await sender.finish(emptying: spool, deadline: ContinuousClock.now + .seconds(120))
+                let s = sender.uplink.statistics
                 FileOutput.standardError.write("sent             \(s.acknowledged) batches, \(s.eventsDelivered) events; refused \(s.rejected), retries \(s.retries)\n")
             }
             if let status = spool?.status() {

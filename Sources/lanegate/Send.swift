@@ -23,21 +23,14 @@ struct Send: AsyncParsableCommand {
     @Option(help: "Give up after this many seconds.") var timeout = 3600
 
     func run() async throws {
-        let token = try tokenFile.map { String(try readTextFile($0).filter { !$0.isWhitespace }) }
+        let token = try tokenFile.map(readToken)
         let spool = Spool(path: self.spool, gatewayID: gateway, nowUTC: ClockAnchor.now().utcNanoseconds)
         if let degraded = spool.status().degraded { throw ValidationError(degraded) }
         let start = spool.status()
         let uplink = try Uplink(spool: spool, settings: UplinkSettings(
             url: collector, token: token, caBundle: caBundle, allowPlainHTTP: allowPlainHttp, concurrency: concurrency))
         let began = ContinuousClock.now
-        let task = Task { await uplink.run() }
-        let deadline = began + .seconds(timeout)
-        while spool.depth > 0 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        task.cancel()
-        await task.value
-        try await uplink.shutdown()
+        try await RunningUplink(uplink).finish(emptying: spool, deadline: began + .seconds(timeout))
         let took = ContinuousClock.now - began
         let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
         let s = uplink.statistics
@@ -45,5 +38,27 @@ struct Send: AsyncParsableCommand {
         print("sent \(s.acknowledged) of \(start.batches) batches (\(s.eventsDelivered) events, \(s.bytesDelivered) bytes) in \(formatFixed(seconds, decimals: 2)) s: \(formatFixed(Double(s.eventsDelivered) / max(seconds, 1e-9), decimals: 0)) events/s")
         print("refused \(s.rejected) (dead letters now \(end.deadLetters)), retries \(s.retries), still waiting \(end.batches)")
         if end.batches > 0 { throw ExitCode(1) }
+    }
+}
+
+/// A bearer token file's token (whitespace and the final newline ignored).
+func readToken(_ path: String) throws -> String { String(try readTextFile(path).filter { !$0.isWhitespace }) }
+
+/// An uplink sending in the background until its spool is empty.
+struct RunningUplink {
+    let uplink: Uplink
+    private let task: Task<Void, Never>
+
+    init(_ uplink: Uplink) {
+        self.uplink = uplink
+        task = Task { await uplink.run() }
+    }
+
+    /// Waits until `spool` holds nothing (or `deadline` passes), then stops the uplink.
+    func finish(emptying spool: Spool, deadline: ContinuousClock.Instant) async throws {
+        while spool.depth > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        task.cancel()
+        await task.value
+        try await uplink.shutdown()
     }
 }
