@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LaneWire", targets: ["LaneWire"]),
         .library(name: "LaneSimulators", targets: ["LaneSimulators"]),
         .library(name: "LaneSpool", targets: ["LaneSpool"]),
+        .library(name: "LaneDevices", targets: ["LaneDevices"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,6 +50,8 @@ let package = Package(
         ),
         // A thin layer over Debian's libsqlite3, shared by the spool and the collector's store.
         .target(name: "LaneSQLite", dependencies: ["CSQLite"]),
+        // Transports (tty, TCP, libusb, libgpiod), protocol codecs and drivers, device supervision.
+        .target(name: "LaneDevices", dependencies: ["LaneCore", "CLaneSystem", "CLibUSB", "CGPIOD"]),
         // The durable queue between batcher and uplink.
         .target(name: "LaneSpool", dependencies: ["LaneCore", "LaneWire", "LaneSQLite"]),
         // Delivering spooled batches to the collector over HTTP(S).
@@ -87,14 +90,15 @@ let package = Package(
             name: "LaneGateway",
             dependencies: ["LaneCore", "LaneWire", "LaneSpool", "TOMLKit"]
         ),
-        // The other side of every wire: synthetic traffic now, device-side protocol simulators next.
-        .target(name: "LaneSimulators", dependencies: ["LaneCore"]),
+        // The other side of every wire: synthetic traffic, and the device side of each protocol.
+        .target(name: "LaneSimulators", dependencies: ["LaneCore", "CLaneSystem"]),
         .executableTarget(
             name: "lanegate",
             dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),
+        .testTarget(name: "LaneDevicesTests", dependencies: ["LaneDevices", "LaneSimulators", "LaneCore"]),
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
         .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite"]),
         .testTarget(name: "LaneCollectorTests", dependencies: [

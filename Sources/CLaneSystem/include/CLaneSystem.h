@@ -2,6 +2,7 @@
 #ifndef CLANESYSTEM_H
 #define CLANESYSTEM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /// What the kernel's NTP discipline says about the system clock (adjtimex(2)).
@@ -18,5 +19,16 @@ int lanegate_read_clock_quality(lanegate_clock_quality *out);
 /// STA_UNSYNC, exported as a constant because Swift cannot import the macro through this header.
 extern const int32_t lanegate_sta_unsync;
 extern const int32_t lanegate_time_error;
+
+/// Makes an open terminal exclusive (TIOCEXCL): a second open fails with EBUSY.
+/// Returns 0 or -errno.
+int lanegate_tty_exclusive(int fd);
+
+/// Names the calling thread (first 15 bytes), as `top -H` and `ps -L` show it.
+void lanegate_name_this_thread(const char *name);
+
+/// Opens a pseudo-terminal master (non-blocking, close-on-exec), unlocks it and writes its
+/// slave's path into `path`. Returns the master fd, or -errno.
+int lanegate_open_pty(char *path, size_t capacity);
 
 #endif

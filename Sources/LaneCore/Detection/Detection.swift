@@ -51,7 +51,7 @@ public struct TagRead: Sendable, BitwiseCopyable {
 }
 
 /// An e-seal receiver heard a seal's report.
-public struct SealReport: Sendable, BitwiseCopyable {
+public struct SealReport: Sendable, BitwiseCopyable, Hashable {
     public var seal: SealID
     public var status: SealStatus
     /// The seal's own count of seal/open/tamper events.

@@ -1,0 +1,101 @@
+import LaneCore
+import Synchronization
+
+/// What a driver's session works with: its ring, its counters, its status, the stop signal.
+/// Owned by the device's thread; only ``StopSignal`` and the counters are touched elsewhere.
+public final class DeviceContext: @unchecked Sendable {
+    public let index: DeviceIndex
+    public let name: String
+    public let counters: DeviceCounters
+    public let stop: StopSignal
+    private let board: DeviceStatusBoard
+    private var producer: RingProducer<Detection>
+    /// Set once a session reaches `reading`: supervision resets its backoff after a good run.
+    private(set) var reachedReading = false
+    /// The failure last reported, while retries keep failing.
+    private var lastFailure: String?
+    /// States a retry passed through (connected, configured) before it is known whether it
+    /// fails the same way again: a device failing identically on every retry reports once.
+    private var held: [(DeviceState, String)] = []
+
+    public init(index: DeviceIndex, name: String, ring: SPSCRing<Detection>, board: DeviceStatusBoard,
+                counters: DeviceCounters = DeviceCounters(), stop: StopSignal = StopSignal()) {
+        self.index = index
+        self.name = name
+        self.counters = counters
+        self.stop = stop
+        self.board = board
+        self.producer = RingProducer(ring)
+    }
+
+    public var shouldStop: Bool { stop.isSet }
+
+    /// Hands a detection to the pipeline; a full ring drops it, counted (the pipeline turns the
+    /// ring's drop count into a gap event).
+    @inline(__always)
+    public func emit(_ payload: Detection.Payload, at time: MonotonicInstant) {
+        if producer.push(Detection(time: time, device: index, payload: payload)) {
+            counters.detections.add(1, ordering: .relaxed)
+        } else {
+            counters.ringDrops.add(1, ordering: .relaxed)
+        }
+    }
+
+    public func report(_ state: DeviceState, _ detail: String) {
+        if state == .reading {
+            reachedReading = true
+            release()
+        } else if lastFailure != nil {
+            held.append((state, detail))
+            return
+        }
+        board.report(index, state, detail)
+    }
+
+    /// The session failed: reported unless it is the same failure as last time.
+    func fail(_ state: DeviceState, _ detail: String) {
+        guard lastFailure != detail else {
+            held.removeAll()
+            return
+        }
+        release()
+        board.report(index, state, detail)
+        lastFailure = detail
+    }
+
+    private func release() {
+        lastFailure = nil
+        for (state, detail) in held { board.report(index, state, detail) }
+        held.removeAll()
+    }
+
+    func beginSession() {
+        reachedReading = false
+        counters.sessions.add(1, ordering: .relaxed)
+    }
+}
+
+/// A stop request shared by the supervisor and its device threads; sleeps wake up early for it.
+public final class StopSignal: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+
+    public var isSet: Bool { flag.load(ordering: .acquiring) }
+    public func set() { flag.store(true, ordering: .releasing) }
+
+    /// Sleeps up to `span`, in short steps so a stop is noticed within 50 ms. False when stopped.
+    public func sleep(_ span: Nanoseconds) -> Bool {
+        let end = MonotonicInstant.now().advanced(by: span)
+        while !isSet {
+            let left = end.since(.now())
+            if left <= 0 { return true }
+            var request = timespec(tv_sec: 0, tv_nsec: Int(min(left, .milliseconds(50))))
+            nanosleep(&request, nil)
+        }
+        return false
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
