@@ -20,7 +20,7 @@ swift test --skip-build
 step "SPSC ring under ThreadSanitizer"
 swift test --sanitize=thread --scratch-path .build-tsan --filter 'RingTests'
 
-step "fuzz the batch decoder (bounded run)"
+step "fuzz the batch decoder and the device codecs (bounded runs)"
 bash Tests/Fuzz/run.sh -runs=200000
 
 echo

@@ -18,6 +18,12 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
         ),
+        .executableTarget(
+            name: "FuzzDeviceCodecs",
+            dependencies: [.product(name: "LaneDevices", package: projectFolder)],
+            swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

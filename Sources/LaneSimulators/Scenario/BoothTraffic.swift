@@ -19,6 +19,9 @@ public struct BoothTraffic: Sendable {
     /// Share of seals that are tampered while at the booth.
     public var tamperShare: Double
     public var spacing: Double = 4.0
+    /// Multiplies queueing and dwell times (not speeds, read timing or seal report timing):
+    /// 0.1 plays a booth's ten minutes in one, for live tests and demos against real drivers.
+    public var timeScale: Double = 1.0
     public var start = MonotonicInstant(nanoseconds: .seconds(1000))
 
     public init(seed: UInt64 = 1, lanes: Int = 2, vehicles: Int = 40, distinctTags: Int = 2000,
@@ -94,6 +97,7 @@ public struct BoothTraffic: Sendable {
         // A tag is busy until its vehicle has left and its last visit has surely departed.
         var tagFreeAt = [MonotonicInstant](repeating: .zero, count: distinctTags)
         var laneFreeAt = [MonotonicInstant](repeating: start, count: lanes)
+        var loopsFreeAt = [MonotonicInstant](repeating: start, count: lanes)
         let epcPrefix: [UInt8] = [0x30, 0x14, 0x2D, 0x1A, 0x80, 0x5C, 0x40]  // SGTIN-96-like header
         func epc(_ i: Int) -> TagID {
             let serial = UInt64(i) &* 0x9E37_79B1 & 0xFF_FFFF_FFFF
@@ -104,15 +108,22 @@ public struct BoothTraffic: Sendable {
             let lane = Int.random(in: 0..<lanes, using: &rng)
             let reader = DeviceIndex(UInt16(lane))
             let isTruck = Double.random(in: 0..<1, using: &rng) < sealedShare
-            let arrive = laneFreeAt[lane].advanced(by: Nanoseconds(Double.random(in: 2...20, using: &rng) * 1e9))
+            var arrive = laneFreeAt[lane].advanced(by: scaled(Double.random(in: 2...20, using: &rng)))
             var tagIndex = Int.random(in: 0..<distinctTags, using: &rng)
             for _ in 0..<distinctTags where tagFreeAt[tagIndex] > arrive { tagIndex = (tagIndex + 1) % distinctTags }
             let tag = epc(tagIndex)
 
             // Upstream read point, then the approach over the speed trap, then the booth.
-            let upstreamDwell = Nanoseconds(Double.random(in: 2...6, using: &rng) * 1e9)
-            let boothStart = arrive.advanced(by: upstreamDwell + .seconds(Int64.random(in: 8...20, using: &rng)))
-            let boothDwell = Nanoseconds(Double.random(in: isTruck ? 60...240 : 10...45, using: &rng) * 1e9)
+            let upstreamDwell = scaled(Double.random(in: 2...6, using: &rng))
+            var boothStart = arrive.advanced(by: upstreamDwell + scaled(Double(Int64.random(in: 8...20, using: &rng))))
+            // A vehicle reaches the loops only once the one before has left them (compressed
+            // time could otherwise stack two vehicles on one loop).
+            let loopsClear = loopsFreeAt[lane].since(boothStart.advanced(by: -.seconds(4)))
+            if loopsClear > 0 {
+                arrive = arrive.advanced(by: loopsClear)
+                boothStart = boothStart.advanced(by: loopsClear)
+            }
+            let boothDwell = scaled(Double.random(in: isTruck ? 60...240 : 10...45, using: &rng))
             let boothEnd = boothStart.advanced(by: boothDwell)
             let lanePrefix = "lane\(lane + 1)"
             for (name, ports, from, span) in [("upstream", [UInt8(1), 2], arrive, upstreamDwell),
@@ -155,6 +166,7 @@ public struct BoothTraffic: Sendable {
                                                 payload: .loop(LoopEdge(line: line, occupied: true))))
                 }
                 detections.append(Detection(time: off, device: loopCard, payload: .loop(LoopEdge(line: line, occupied: false))))
+                loopsFreeAt[lane] = max(loopsFreeAt[lane], off.advanced(by: .seconds(1)))
                 truth.passages.append(.init(loop: "\(lanePrefix)/loop-\(k == 0 ? "a" : "b")", on: on, off: off, speed: speed))
             }
 
@@ -180,9 +192,11 @@ public struct BoothTraffic: Sendable {
                 }
             }
             laneFreeAt[lane] = boothEnd
-            tagFreeAt[tagIndex] = boothEnd.advanced(by: .seconds(30))
+            tagFreeAt[tagIndex] = boothEnd.advanced(by: max(scaled(30), .seconds(10)))
         }
         detections.sort { $0.time < $1.time }
         return Output(detections: detections, truth: truth)
     }
+
+    private func scaled(_ seconds: Double) -> Nanoseconds { Nanoseconds(seconds * timeScale * 1e9) }
 }

@@ -1,0 +1,84 @@
+import LaneCore
+import LaneDevices
+
+/// The pipeline thread's work in a running gateway: drain every device's ring, put detections
+/// from different devices back in time order, run the lane pipeline, and turn device status
+/// changes and ring overflows into events.
+///
+/// Devices deliver late by different amounts (a reader reports once per search cycle; a GPIO
+/// edge arrives at once), so detections wait `holdBack` before they are processed in time
+/// order. Anything later than that still counts, as a late detection.
+public final class LivePipeline {
+    public let pipeline: LanePipeline
+    public let holdBack: Nanoseconds
+    private let consumers: [ConsumerBox]
+    private let board: DeviceStatusBoard
+    private var waiting: [Detection] = []
+    private var ready: [Detection] = []
+
+    public init(pipeline: LanePipeline, rings: [SPSCRing<Detection>], board: DeviceStatusBoard,
+                holdBack: Nanoseconds = .milliseconds(500)) {
+        self.pipeline = pipeline
+        self.consumers = rings.map { ConsumerBox(RingConsumer($0)) }
+        self.board = board
+        self.holdBack = holdBack
+        waiting.reserveCapacity(4096)
+        ready.reserveCapacity(4096)
+    }
+
+    /// One turn of the loop at local time `now`; returns how many detections it took in.
+    @discardableResult
+    public func step(now: MonotonicInstant = .now(), into events: inout [LaneEvent]) -> Int {
+        step(upTo: now.advanced(by: -holdBack), advancing: true, into: &events)
+    }
+
+    /// Shutdown or end of input: everything waiting is processed and every visit closed. Time
+    /// does not run on, so no fault clock fires for the future.
+    public func finish(into events: inout [LaneEvent]) {
+        _ = step(upTo: .distantFuture, advancing: false, into: &events)
+        pipeline.finish(into: &events)
+    }
+
+    private func step(upTo horizon: MonotonicInstant, advancing: Bool, into events: inout [LaneEvent]) -> Int {
+        var taken = 0
+        for (index, box) in consumers.enumerated() {
+            taken += box.consumer.popBatch(limit: .max) { waiting.append($0) }
+            let drops = box.consumer.takeDrops()
+            if drops > 0 { pipeline.recordRingDrops(device: DeviceIndex(UInt16(index)), count: drops, into: &events) }
+        }
+        for change in board.takeChanges() { events.append(.deviceStatus(change)) }
+        process(upTo: horizon, advancing: advancing, into: &events)
+        return taken
+    }
+
+    private func process(upTo horizon: MonotonicInstant, advancing: Bool, into events: inout [LaneEvent]) {
+        if !waiting.isEmpty {
+            waiting.sort { $0.time < $1.time }
+            let due = waiting.partitioningIndex { $0.time > horizon }
+            ready.append(contentsOf: waiting[..<due])
+            waiting.removeSubrange(..<due)
+            for detection in ready { pipeline.process(detection, into: &events) }
+            ready.removeAll(keepingCapacity: true)
+        }
+        if advancing && horizon > .zero { pipeline.advance(to: horizon, into: &events) }
+    }
+}
+
+/// Noncopyable ring ends cannot live in an array; a box per ring can.
+private final class ConsumerBox {
+    var consumer: RingConsumer<Detection>
+    init(_ consumer: consuming RingConsumer<Detection>) { self.consumer = consumer }
+}
+
+extension Array {
+    /// The index of the first element for which `belongs` is true, given that the array is
+    /// partitioned (all false, then all true).
+    func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if belongs(self[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+}
