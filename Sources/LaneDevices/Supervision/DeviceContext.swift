@@ -84,9 +84,12 @@ public final class StopSignal: Sendable {
     public func set() { flag.store(true, ordering: .releasing) }
 
     /// Sleeps up to `span`, in short steps so a stop is noticed within 50 ms. False when stopped.
-    public func sleep(_ span: Nanoseconds) -> Bool {
+    /// With `wake`, the sleep also ends as soon as the value it returns changes (a device appeared).
+    public func sleep(_ span: Nanoseconds, wake: (@Sendable () -> UInt64)? = nil) -> Bool {
         let end = MonotonicInstant.now().advanced(by: span)
+        let initial = wake?()
         while !isSet {
+            if let wake, wake() != initial { return true }
             let left = end.since(.now())
             if left <= 0 { return true }
             var request = timespec(tv_sec: 0, tv_nsec: Int(min(left, .milliseconds(50))))

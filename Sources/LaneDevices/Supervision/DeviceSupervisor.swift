@@ -16,13 +16,15 @@ public final class DeviceSupervisor: Sendable {
     }
 
     /// Starts `driver` as device `index`, pushing into `ring` (whose producer end it claims).
+    /// `wake` cuts a retry's backoff short when its value changes (``USBHotplug/generation``
+    /// for USB devices: a replugged reader is back at once).
     @discardableResult
     public func start(_ driver: some DeviceDriver, index: DeviceIndex, name: String, ring: SPSCRing<Detection>,
-                      counters: DeviceCounters = DeviceCounters()) -> DeviceCounters {
+                      counters: DeviceCounters = DeviceCounters(), wake: (@Sendable () -> UInt64)? = nil) -> DeviceCounters {
         let context = DeviceContext(index: index, name: name, ring: ring, board: board, counters: counters, stop: stopSignal)
         let backoff = self.backoff
         let thread = DedicatedThread(name: "dev-\(index.rawValue)") {
-            Self.supervise(driver, context: context, backoff: backoff)
+            Self.supervise(driver, context: context, backoff: backoff, wake: wake)
         }
         threads.withLock { $0.append(thread) }
         return counters
@@ -38,7 +40,8 @@ public final class DeviceSupervisor: Sendable {
         for thread in all { thread.join() }
     }
 
-    static func supervise(_ driver: some DeviceDriver, context: DeviceContext, backoff: Backoff) {
+    static func supervise(_ driver: some DeviceDriver, context: DeviceContext, backoff: Backoff,
+                          wake: (@Sendable () -> UInt64)?) {
         var failures = 0
         while !context.shouldStop {
             context.beginSession()
@@ -53,7 +56,7 @@ public final class DeviceSupervisor: Sendable {
             }
             let healthy = context.reachedReading && MonotonicInstant.now().since(began) >= backoff.healthyAfter
             failures = healthy ? 1 : failures + 1
-            guard context.stop.sleep(backoff.delay(afterFailures: failures)) else { break }
+            guard context.stop.sleep(backoff.delay(afterFailures: failures), wake: wake) else { break }
         }
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CLibUSB
 import LaneCore
 import Synchronization
@@ -270,7 +273,8 @@ extension USBSerialLink {
     }
 }
 
-/// The process's one libusb context, created on first use.
+/// The process's one libusb context, created on first use, with a thread that handles libusb's
+/// events so hotplug callbacks arrive.
 enum USBContext {
     private static let context = Mutex<Int?>(nil)
 
@@ -281,9 +285,44 @@ enum USBContext {
             let status = libusb_init(&created)
             guard status == 0, let created else { return .failure(USBSerialLink.error("libusb_init", status)) }
             stored = Int(bitPattern: UnsafeRawPointer(created))
+            USBHotplug.watch(created)
             return .success(created)
         }
         return try result.get()
+    }
+}
+
+/// Counts USB device arrivals (libusb hotplug), so a supervisor waiting to retry an unplugged
+/// reader tries again the moment something is plugged in, rather than at the end of its backoff.
+public enum USBHotplug {
+    private static let arrivals = Atomic<UInt64>(0)
+
+    /// Grows by one for every USB device that appears. Zero, and never moving, where libusb
+    /// has no hotplug support (the backoff alone then brings devices back).
+    public static var generation: UInt64 { arrivals.load(ordering: .acquiring) }
+
+    /// Opens libusb (if nothing has yet) so arrivals are watched from now on.
+    public static func start() { _ = try? USBContext.shared() }
+
+    static func watch(_ context: OpaquePointer) {
+        guard libusb_has_capability(UInt32(LIBUSB_CAP_HAS_HOTPLUG.rawValue)) != 0 else { return }
+        var handle: libusb_hotplug_callback_handle = 0
+        let status = libusb_hotplug_register_callback(
+            context, Int32(LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED.rawValue), 0,
+            LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
+            { _, _, _, _ in
+                USBHotplug.arrivals.add(1, ordering: .releasing)
+                return 0  // stay registered
+            }, nil, &handle)
+        guard status == 0 else { return }
+        let address = Int(bitPattern: UnsafeRawPointer(context))
+        _ = DedicatedThread(name: "usb-events") {
+            let context = OpaquePointer(bitPattern: address)!
+            while true {
+                var timeout = timeval(tv_sec: 1, tv_usec: 0)
+                libusb_handle_events_timeout_completed(context, &timeout, nil)
+            }
+        }
     }
 }
 

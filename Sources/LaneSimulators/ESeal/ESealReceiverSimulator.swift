@@ -4,7 +4,7 @@ import Glibc
 import LaneCore
 import Synchronization
 
-/// The receiver side of the e-seal link over a pty: a heartbeat every second, a SEAL_REPORT for
+/// The receiver side of the e-seal link over a serial line: a heartbeat every second, a SEAL_REPORT for
 /// every seal it hears, GET_STATUS and SET_TIME answered. It can hang (heartbeats stop), be
 /// unplugged and replugged, report its own errors, and babble.
 public final class ESealReceiverSimulator: Sendable {
@@ -26,13 +26,18 @@ public final class ESealReceiverSimulator: Sendable {
         var bootTime = MonotonicInstant.now()
     }
 
-    public let terminal: PseudoTerminal
+    public let line: any SerialLine
     private let state = Mutex(State())
     private let running = Atomic<Bool>(true)
     private let thread = Mutex<DedicatedThread?>(nil)
 
-    public init(link: String) throws(SimulatorError) {
-        terminal = try PseudoTerminal(link: link)
+    /// Serves on a fresh pty reachable at `link`.
+    public convenience init(link: String) throws(SimulatorError) {
+        self.init(line: try PseudoTerminal(link: link))
+    }
+
+    public init(line: any SerialLine) {
+        self.line = line
         let started = DedicatedThread(name: "sim-eseal") { [self] in serve() }
         thread.withLock { $0 = started }
     }
@@ -40,7 +45,7 @@ public final class ESealReceiverSimulator: Sendable {
     public func stop() {
         running.store(false, ordering: .releasing)
         thread.withLock { $0 }?.join()
-        terminal.unplug()
+        line.unplug()
     }
 
     /// The receiver hears a seal.
@@ -65,11 +70,11 @@ public final class ESealReceiverSimulator: Sendable {
     public func babble(_ bytes: [UInt8]) { state.withLock { $0.outgoing += bytes } }
 
     public func unplug() {
-        terminal.unplug()
+        line.unplug()
         state.withLock { $0 = State() }
     }
 
-    public func replug() throws(SimulatorError) { try terminal.plug() }
+    public func replug() throws(SimulatorError) { try line.plug() }
 
     public var counts: Counts { state.withLock { $0.counts } }
     /// The UTC seconds the host set, nil before any SET_TIME.
@@ -78,7 +83,7 @@ public final class ESealReceiverSimulator: Sendable {
     private func serve() {
         var input: [UInt8] = []
         while running.load(ordering: .acquiring) {
-            input += terminal.read(timeout: .milliseconds(10))
+            input += line.read(timeout: .milliseconds(10))
             let out: [UInt8] = state.withLock { state in
                 while let frame = ESealWire.cut(&input, bad: &state.counts.badFrames) { answer(frame, &state) }
                 let now = MonotonicInstant.now()
@@ -92,7 +97,7 @@ public final class ESealReceiverSimulator: Sendable {
                 defer { state.outgoing.removeAll() }
                 return state.outgoing
             }
-            terminal.write(out)
+            line.write(out)
         }
     }
 

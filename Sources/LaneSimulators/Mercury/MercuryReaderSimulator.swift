@@ -1,11 +1,12 @@
 import LaneCore
 import Synchronization
 
-/// The reader side of the Mercury serial protocol over a pty: answers the connect flow
-/// (version, program, region, protocol, antennas, power, CRC setting, baud), and while a search
-/// runs, streams the tags placed in its field as metadata records, one search cycle at a time.
-/// It only hears the host at its own baud, starts in the bootloader or in auto-read if asked,
-/// and can be unplugged, replugged and made to babble.
+/// The reader side of the Mercury serial protocol over a serial line (a pty, or a socket behind
+/// an emulated USB adapter): answers the connect flow (version, program, region, protocol,
+/// antennas, power, CRC setting, baud), and while a search runs, streams the tags placed in its
+/// field as metadata records, one search cycle at a time. On a pty it only hears the host at its
+/// own baud; it starts in the bootloader or in auto-read if asked, and can be unplugged,
+/// replugged and made to babble.
 ///
 /// Written from the protocol description, independently of the driver's codec, so the two
 /// check each other.
@@ -52,14 +53,19 @@ public final class MercuryReaderSimulator: Sendable {
         var tagProtocol: UInt16 = 0
     }
 
-    public let terminal: PseudoTerminal
+    public let line: any SerialLine
     private let options: Options
     private let state: Mutex<State>
     private let running = Atomic<Bool>(true)
     private let thread = Mutex<DedicatedThread?>(nil)
 
-    public init(link: String, options: Options = Options()) throws(SimulatorError) {
-        terminal = try PseudoTerminal(link: link)
+    /// Serves on a fresh pty reachable at `link`.
+    public convenience init(link: String, options: Options = Options()) throws(SimulatorError) {
+        self.init(line: try PseudoTerminal(link: link), options: options)
+    }
+
+    public init(line: any SerialLine, options: Options = Options()) {
+        self.line = line
         self.options = options
         var initial = State(baud: options.baud, inBootloader: options.startsInBootloader)
         if options.streamingAtPowerUp { initial.streaming = true }
@@ -72,7 +78,7 @@ public final class MercuryReaderSimulator: Sendable {
     public func stop() {
         running.store(false, ordering: .releasing)
         thread.withLock { $0 }?.join()
-        terminal.unplug()
+        line.unplug()
     }
 
     /// A read of `tag` at `antenna`, reported in the current search cycle.
@@ -87,14 +93,14 @@ public final class MercuryReaderSimulator: Sendable {
 
     /// Pulls the cable: the pty goes away, and the module loses power (state resets).
     public func unplug() {
-        terminal.unplug()
+        line.unplug()
         state.withLock { state in
             state = State(baud: options.baud, inBootloader: options.startsInBootloader)
             state.streaming = options.streamingAtPowerUp
         }
     }
 
-    public func replug() throws(SimulatorError) { try terminal.plug() }
+    public func replug() throws(SimulatorError) { try line.plug() }
 
     public var counts: Counts { state.withLock { $0.counts } }
     public var isStreaming: Bool { state.withLock { $0.streaming } }
@@ -102,15 +108,15 @@ public final class MercuryReaderSimulator: Sendable {
     private func serve() {
         var input: [UInt8] = []
         while running.load(ordering: .acquiring) {
-            let bytes = terminal.read(timeout: .milliseconds(10))
-            let atRightBaud = terminal.driverBaud == state.withLock { $0.baud }
+            let bytes = line.read(timeout: .milliseconds(10))
+            let atRightBaud = line.driverBaud.map { $0 == state.withLock { $0.baud } } ?? true
             if !bytes.isEmpty {
                 if atRightBaud {
                     input += bytes
                 } else {
                     // A UART at the wrong speed hears noise and answers nothing sensible.
                     state.withLock { $0.counts.ignoredAtWrongBaud += 1 }
-                    terminal.write([0x00, 0xF0, 0x1E])
+                    line.write([0x00, 0xF0, 0x1E])
                 }
             }
             while let command = Self.cutCommand(&input) { handle(command) }
@@ -119,7 +125,7 @@ public final class MercuryReaderSimulator: Sendable {
                 defer { state.outgoing.removeAll() }
                 return state.outgoing
             }
-            terminal.write(out)
+            line.write(out)
         }
     }
 
