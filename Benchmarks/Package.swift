@@ -24,6 +24,7 @@ let package = Package(
                 .product(name: "LaneWire", package: projectFolder),
                 .product(name: "LaneSimulators", package: projectFolder),
                 .product(name: "LaneSpool", package: projectFolder),
+                .product(name: "LaneDevices", package: projectFolder),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Benchmarks/LaneBenchmarks",

@@ -6,10 +6,13 @@
 # crash-* here and fails the run.
 set -euo pipefail
 cd "$(dirname "$0")"
+# Every Swift module is instrumented, not only the fuzz targets: coverage inside the decoders
+# is what guides libFuzzer (without it the device codecs reach 16 edges; with it, over 500).
+flags=(-c release -Xswiftc -sanitize=fuzzer,address)
 for target in FuzzBatchDecoder FuzzDeviceCodecs; do
-    swift build -c release --product "$target" 2>&1 | grep -E 'error|warning: .*Sources|Compiling Fuzz|Build' || true
+    swift build "${flags[@]}" --product "$target" 2>&1 | grep -E 'error|warning: .*Sources|Compiling Fuzz|Build' || true
 done
-bin="$(swift build -c release --show-bin-path)"
+bin="$(swift build "${flags[@]}" --show-bin-path)"
 for target in FuzzBatchDecoder FuzzDeviceCodecs; do
     [ -x "$bin/$target" ] || { echo "fuzz: $target did not build"; exit 1; }
 done

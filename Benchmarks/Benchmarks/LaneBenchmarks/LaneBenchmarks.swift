@@ -4,4 +4,5 @@ let benchmarks: @Sendable () -> Void = {
     ringBenchmarks()
     pipelineBenchmarks()
     spoolBenchmarks()
+    deviceBenchmarks()
 }
