@@ -14,8 +14,11 @@ struct LiveDevicesTests {
     @Test func scenarioThroughSimulatorsDriversAndPipelineMatchesTheTruth() throws {
         var traffic = BoothTraffic(seed: 23, lanes: 2, vehicles: 8, sealedShare: 0.5, tamperShare: 0.5)
         traffic.timeScale = 0.05
+        traffic.chatterPulses = 25
+        traffic.readerOutage = .seconds(2)
         let output = traffic.generate()
-        let layout = traffic.layout
+        var layout = traffic.layout
+        layout.loops[0].maxActuationsPerMinute = 20  // 25 calls in 5 s is chatter
         let directory = NSTemporaryDirectory() + "lanegate-live-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 
@@ -55,7 +58,11 @@ struct LiveDevicesTests {
         }
         #expect(board.entries.allSatisfy { $0.state == .reading }, "every device reading before the scenario starts")
 
-        let player = ScenarioPlayer(output.detections) { d in
+        let outage = try #require(output.truth.outages.first)
+        let reader = readers[Int(outage.device.rawValue)]
+        let actions = [ScenarioPlayer.Action(at: outage.from) { reader.unplug() },
+                       ScenarioPlayer.Action(at: outage.to) { try? reader.replug() }]
+        let player = ScenarioPlayer(output.detections, actions: actions) { d in
             switch (d.device.rawValue, d.payload) {
             case (0...1, .tag(let read)): readers[Int(d.device.rawValue)].read(read.tag, antenna: read.antenna, rssi: read.rssi, at: d.time)
             case (_, .seal(let report)): receiver.hear(report)
@@ -105,9 +112,23 @@ struct LiveDevicesTests {
             #expect(abs(change.time.since(player.local(tamper.time))) < .milliseconds(250))
         }
 
-        // Device states reached the event stream; nothing was lost on the way.
+        // The chattering loop raised its fault (and still gave its calls as passages, above).
+        let faults = events.compactMap { e -> DetectorFault? in if case .detectorFault(let f) = e { f } else { nil } }
+        #expect(faults.map { "\(layout.loopName($0.loop)) \($0.kind.name) \($0.raised)" } == ["lane1/loop-a erratic_counts true"])
+
+        // Device states reached the event stream, the unplugged reader's loss and return
+        // included (inside the outage, and reading again before its next vehicle).
         let statuses = events.compactMap { e -> DeviceStatusChange? in if case .deviceStatus(let s) = e { s } else { nil } }
         #expect(Set(statuses.filter { $0.state == .reading }.map(\.device)) == Set((0..<4).map { DeviceIndex(UInt16($0)) }))
+        let unplugged = statuses.filter { $0.device == outage.device }.map(\.state)
+        // Pulled (closed), then perhaps still missing (not found) on a retry: each reason once.
+        #expect(unplugged.prefix(4) == [.connected, .configured, .reading, .lost])
+        #expect(unplugged.suffix(3) == [.connected, .configured, .reading])
+        #expect(unplugged.dropFirst(3).dropLast(3).allSatisfy { $0 == .lost })
+        let lost = try #require(statuses.first { $0.device == outage.device && $0.state == .lost })
+        #expect(lost.time >= player.local(outage.from) && lost.time < player.local(outage.to))
+        #expect(statuses.filter { $0.device != outage.device }.allSatisfy { $0.state != .lost && $0.state != .error },
+                "no other device stalls")
         #expect(!events.contains { if case .gap = $0 { true } else { false } })
     }
 }

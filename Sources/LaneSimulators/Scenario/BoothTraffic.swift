@@ -22,6 +22,12 @@ public struct BoothTraffic: Sendable {
     /// Multiplies queueing and dwell times (not speeds, read timing or seal report timing):
     /// 0.1 plays a booth's ten minutes in one, for live tests and demos against real drivers.
     public var timeScale: Double = 1.0
+    /// Lane 1's first loop chatters this many times (short calls, 200 ms apart) before the
+    /// first vehicle: a failing detector card.
+    public var chatterPulses = 0
+    /// Lane 1's reader is unplugged for this long in a quiet moment between two vehicles, and
+    /// plugged back in (the player does it; the truth says when).
+    public var readerOutage: Nanoseconds = 0
     public var start = MonotonicInstant(nanoseconds: .seconds(1000))
 
     public init(seed: UInt64 = 1, lanes: Int = 2, vehicles: Int = 40, distinctTags: Int = 2000,
@@ -57,9 +63,18 @@ public struct BoothTraffic: Sendable {
             public var seal: SealID
             public var time: MonotonicInstant
         }
+        /// A reader off the lane between `from` and `to`.
+        public struct Outage: Sendable, Hashable {
+            public var device: DeviceIndex
+            public var from: MonotonicInstant
+            public var to: MonotonicInstant
+        }
         public var visits: [Visit] = []
         public var passages: [Passage] = []
         public var tampers: [Tamper] = []
+        /// Loops whose chatter must raise an erratic-counts fault.
+        public var chattering: [String] = []
+        public var outages: [Outage] = []
     }
 
     public struct Output: Sendable {
@@ -98,6 +113,19 @@ public struct BoothTraffic: Sendable {
         var tagFreeAt = [MonotonicInstant](repeating: .zero, count: distinctTags)
         var laneFreeAt = [MonotonicInstant](repeating: start, count: lanes)
         var loopsFreeAt = [MonotonicInstant](repeating: start, count: lanes)
+        if chatterPulses > 0 {
+            for pulse in 0..<chatterPulses {
+                let on = start.advanced(by: .milliseconds(200) * Int64(pulse))
+                detections.append(Detection(time: on, device: loopCard, payload: .loop(LoopEdge(line: 0, occupied: true))))
+                detections.append(Detection(time: on.advanced(by: .milliseconds(80)), device: loopCard,
+                                            payload: .loop(LoopEdge(line: 0, occupied: false))))
+                truth.passages.append(.init(loop: "lane1/loop-a", on: on, off: on.advanced(by: .milliseconds(80)), speed: 0))
+            }
+            truth.chattering.append("lane1/loop-a")
+            let quiet = start.advanced(by: .milliseconds(200) * Int64(chatterPulses) + .seconds(2))
+            loopsFreeAt[0] = quiet.advanced(by: .seconds(4))
+            laneFreeAt[0] = quiet
+        }
         let epcPrefix: [UInt8] = [0x30, 0x14, 0x2D, 0x1A, 0x80, 0x5C, 0x40]  // SGTIN-96-like header
         func epc(_ i: Int) -> TagID {
             let serial = UInt64(i) &* 0x9E37_79B1 & 0xFF_FFFF_FFFF
@@ -193,6 +221,14 @@ public struct BoothTraffic: Sendable {
             }
             laneFreeAt[lane] = boothEnd
             tagFreeAt[tagIndex] = boothEnd.advanced(by: max(scaled(30), .seconds(10)))
+            // The outage goes into the first gap on lane 1 long enough to hold it with room to
+            // reconnect: pulled after the vehicle's last read, back well before the next.
+            if lane == 0, readerOutage > 0, truth.outages.isEmpty {
+                let from = boothEnd.advanced(by: .milliseconds(300))
+                let to = from.advanced(by: readerOutage)
+                laneFreeAt[0] = max(laneFreeAt[0], to.advanced(by: .seconds(3)))
+                truth.outages.append(.init(device: DeviceIndex(0), from: from, to: to))
+            }
         }
         detections.sort { $0.time < $1.time }
         return Output(detections: detections, truth: truth)
