@@ -88,7 +88,8 @@ let package = Package(
         // Composition: configuration and the commands' work.
         .target(
             name: "LaneGateway",
-            dependencies: ["LaneCore", "LaneWire", "LaneSpool", "LaneDevices", "TOMLKit"]
+            dependencies: ["LaneCore", "LaneWire", "LaneSpool", "LaneDevices", "TOMLKit",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         // The other side of every wire: synthetic traffic, and the device side of each protocol.
         .target(name: "LaneSimulators", dependencies: ["LaneCore", "CLaneSystem"]),
@@ -104,7 +105,8 @@ let package = Package(
         .testTarget(name: "LaneCollectorTests", dependencies: [
             "LaneCollector", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators",
             .product(name: "AsyncHTTPClient", package: "async-http-client")]),
-        .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators", "LaneSpool", "LaneWire", "LaneDevices"],
+        .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators", "LaneSpool", "LaneWire", "LaneDevices",
+                                                     .product(name: "Logging", package: "swift-log")],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

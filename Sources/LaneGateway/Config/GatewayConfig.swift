@@ -11,17 +11,23 @@ public struct GatewayConfig: Sendable {
     public var privacyKeyFile: String?
     public var spoolPath: String
     public var spoolSettings: SpoolSettings
+    /// How to reach each device of `layout.devices` (same order); nil for a device given by
+    /// name and kind only (enough for replaying traces, not for reading hardware).
+    public var deviceSetups: [DeviceSetup?]
 
     public static let defaultSpoolPath = "/var/lib/lanegate/spool.db"
 
     public init(gatewayID: String, layout: LaneLayout, batchPolicy: BatchPolicy = BatchPolicy(), privacyKeyFile: String? = nil,
-                spoolPath: String = GatewayConfig.defaultSpoolPath, spoolSettings: SpoolSettings = SpoolSettings()) {
+                spoolPath: String = GatewayConfig.defaultSpoolPath, spoolSettings: SpoolSettings = SpoolSettings(),
+                deviceSetups: [DeviceSetup?] = []) {
         self.gatewayID = gatewayID
         self.layout = layout
         self.batchPolicy = batchPolicy
         self.privacyKeyFile = privacyKeyFile
         self.spoolPath = spoolPath
         self.spoolSettings = spoolSettings
+        self.deviceSetups = deviceSetups.count == layout.devices.count ? deviceSetups
+            : Array(repeating: nil, count: layout.devices.count)
     }
 
     /// Reads and validates `path`. Every problem found is reported, each with its line.
@@ -47,7 +53,7 @@ public struct GatewayConfig: Sendable {
 }
 
 /// Walks the parsed TOML, collecting every error instead of stopping at the first.
-private struct ConfigReader {
+struct ConfigReader {
     let file: String
     let locator: TOMLKeyLocator
     var errors: [ConfigError] = []
@@ -90,10 +96,16 @@ private struct ConfigReader {
         }
 
         let (spoolPath, spoolSettings) = readSpool(root)
-        let devices = readDevices(root)
+        let (devices, setups) = readDevices(root)
         let layout = readLanes(root, devices: devices, maxTags: maxTags, maxSeals: maxSeals)
+        let finished = setups.enumerated().map { i, setup -> DeviceSetup? in
+            // A GPIO loop device reads the lines the lanes' loops name.
+            guard case .gpioLoops(var settings) = setup else { return setup }
+            settings.lines = layout.loops.filter { Int($0.device.rawValue) == i }.map(\.line)
+            return .gpioLoops(settings)
+        }
         return GatewayConfig(gatewayID: gatewayID, layout: layout, batchPolicy: policy, privacyKeyFile: keyFile,
-                             spoolPath: spoolPath, spoolSettings: spoolSettings)
+                             spoolPath: spoolPath, spoolSettings: spoolSettings, deviceSetups: finished)
     }
 
     mutating func readSpool(_ root: TOMLTable) -> (String, SpoolSettings) {
@@ -116,8 +128,9 @@ private struct ConfigReader {
         return (path, settings)
     }
 
-    mutating func readDevices(_ root: TOMLTable) -> [LaneLayout.Device] {
+    mutating func readDevices(_ root: TOMLTable) -> ([LaneLayout.Device], [DeviceSetup?]) {
         var devices: [LaneLayout.Device] = []
+        var setups: [DeviceSetup?] = []
         for (i, entry) in tables(root, "devices", path: "devices").enumerated() {
             let path = "devices[\(i)]"
             guard let name = string(entry, "name", path: path + ".name") else { continue }
@@ -128,9 +141,10 @@ private struct ConfigReader {
                 continue
             }
             devices.append(LaneLayout.Device(name: name, kind: kind))
+            setups.append(readSetup(entry, kind: kind, path: path))
         }
         if devices.count > Int(UInt16.max) { fail("devices", "at most \(UInt16.max) devices") }
-        return devices
+        return (devices, setups)
     }
 
     mutating func readLanes(_ root: TOMLTable, devices: [LaneLayout.Device], maxTags: Int, maxSeals: Int) -> LaneLayout {

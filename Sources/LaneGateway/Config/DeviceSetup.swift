@@ -1,0 +1,61 @@
+import LaneCore
+import LaneDevices
+
+/// How the gateway reaches one configured device and how its driver is set up: the part of a
+/// `[[devices]]` entry beyond its name and kind.
+public enum DeviceSetup: Sendable {
+    /// A Mercury-protocol reader on a serial line.
+    case mercury(MercuryReaderSettings, SerialTransport)
+    /// A network reader speaking LLRP.
+    case llrp(LLRPClientSettings)
+    /// An e-seal receiver on a serial line.
+    case eseal(ESealReceiverSettings, SerialTransport)
+    /// Loop inputs on GPIO lines (which lines: the lanes' loops on this device).
+    case gpioLoops(GPIOLoopSettings)
+
+    /// A serial device: a tty path (a udev symlink such as `/dev/lanegate/rfid-lane1`), or a USB
+    /// adapter driven through libusb.
+    public enum SerialTransport: Sendable, Hashable {
+        case tty(String)
+        case usb(USBDeviceMatch)
+    }
+}
+
+extension DeviceSetup.SerialTransport {
+    /// Opens the transport at a baud; what the drivers are handed.
+    public var opener: @Sendable (Int) throws(LinkError) -> any ByteLink {
+        switch self {
+        case .tty(let path):
+            { baud throws(LinkError) in try TTYLink(path: path, baud: baud) }
+        case .usb(let match):
+            { baud throws(LinkError) in try USBSerialLink(match: match, baud: baud) }
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .tty(let path): path
+        case .usb(let match): "usb " + match.description
+        }
+    }
+}
+
+extension DeviceSetup {
+    /// The driver for this setup.
+    public var driver: any DeviceDriver {
+        switch self {
+        case .mercury(let settings, let transport): MercuryReaderDriver(settings: settings, open: transport.opener)
+        case .llrp(let settings): LLRPClientDriver(settings: settings)
+        case .eseal(let settings, let transport): ESealReceiverDriver(settings: settings, open: transport.opener)
+        case .gpioLoops(let settings): GPIOLoopDriver(settings: settings)
+        }
+    }
+
+    /// What ends a retry's wait early: a USB device appearing, for USB devices.
+    public var wake: (@Sendable () -> UInt64)? {
+        switch self {
+        case .mercury(_, .usb), .eseal(_, .usb): { USBHotplug.generation }
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import LaneCore
+import LaneDevices
+@testable import LaneGateway
+import Testing
+
+@Suite("Device configuration")
+struct DeviceConfigTests {
+    static func config(devices: String) -> String {
+        """
+        [gateway]
+        id = "test-gw"
+        \(devices)
+        [[lanes]]
+        name = "lane1"
+          [[lanes.read_points]]
+          name = "booth"
+          antennas = [{ device = "rfid-lane1", ports = [1, 2] }]
+          [[lanes.loops]]
+          name = "loop-a"
+          device = "loops"
+          line = 4
+          [[lanes.loops]]
+          name = "loop-b"
+          device = "loops"
+          line = 5
+        """
+    }
+
+    @Test func everyTransportAndItsOptions() throws {
+        let text = Self.config(devices: """
+        [[devices]]
+        name = "rfid-lane1"
+        kind = "rfid"
+        usb = { vendor = 0x0403, product = 0x6001, serial = "A10K2B3" }
+        baud = 921600
+        region = "na2"
+        tag_protocol = "ata"
+        antennas = [1, 2]
+        read_power_dbm = 27.5
+        cycle = "100ms"
+        response_crc = false
+        [[devices]]
+        name = "portal"
+        kind = "rfid"
+        protocol = "llrp"
+        host = "10.20.0.7"
+        keepalive = "5s"
+        [[devices]]
+        name = "eseal"
+        kind = "eseal"
+        tty = "/dev/lanegate/eseal"
+        [[devices]]
+        name = "loops"
+        kind = "loops"
+        gpio_chip = "gpiochip1"
+        bias = "pull-up"
+        """)
+        let config = try GatewayConfig.parse(text, file: "t.toml")
+        #expect(config.deviceSetups.count == 4)
+        guard case .mercury(let mercury, .usb(let match)) = config.deviceSetups[0] else { Issue.record("rfid-lane1"); return }
+        #expect(match == USBDeviceMatch(vendor: 0x0403, product: 0x6001, serial: "A10K2B3"))
+        #expect(mercury.baud == 921_600)
+        #expect(mercury.region == .na2)
+        #expect(mercury.tagProtocol == .ata)
+        #expect(mercury.antennas == [1, 2])
+        #expect(mercury.readPowerCentiDBm == 2750)
+        #expect(mercury.onTimeMilliseconds == 100)
+        #expect(!mercury.responseCRC)
+        guard case .llrp(let llrp) = config.deviceSetups[1] else { Issue.record("portal"); return }
+        #expect(llrp.host == "10.20.0.7" && llrp.port == 5084 && llrp.keepalivePeriod == .seconds(5))
+        guard case .eseal(_, .tty(let path)) = config.deviceSetups[2] else { Issue.record("eseal"); return }
+        #expect(path == "/dev/lanegate/eseal")
+        guard case .gpioLoops(let gpio) = config.deviceSetups[3] else { Issue.record("loops"); return }
+        #expect(gpio.chip == "gpiochip1" && gpio.bias == .pullUp && gpio.activeLow)
+        #expect(gpio.lines == [4, 5], "the lines are the lanes' loops on this device")
+        #expect(config.deviceSetups[0]?.wake != nil, "USB devices come back on hotplug")
+        #expect(config.deviceSetups[2]?.wake == nil)
+    }
+
+    @Test func devicesByNameAndKindOnlyHaveNoSetup() throws {
+        let config = try GatewayConfig.parse(Self.config(devices: """
+        [[devices]]
+        name = "rfid-lane1"
+        kind = "rfid"
+        [[devices]]
+        name = "loops"
+        kind = "loops"
+        """), file: "t.toml")
+        #expect(config.deviceSetups.count == 2)
+        #expect(config.deviceSetups.allSatisfy { $0 == nil })
+    }
+
+    @Test func mistakesAreNamedWithWhatIsAllowed() throws {
+        let text = Self.config(devices: """
+        [[devices]]
+        name = "rfid-lane1"
+        kind = "rfid"
+        usb = { vendor = 0x0403, product = 0x6001 }
+        baud = 12345
+        [[devices]]
+        name = "portal"
+        kind = "rfid"
+        protocol = "llrp"
+        [[devices]]
+        name = "other"
+        kind = "rfid"
+        protocol = "snmp"
+        [[devices]]
+        name = "eseal"
+        kind = "eseal"
+        tty = "ttyUSB0"
+        [[devices]]
+        name = "eseal2"
+        kind = "eseal"
+        tty = "/dev/ttyUSB1"
+        usb = { vendor = 0x10c4, product = 0xea60 }
+        [[devices]]
+        name = "loops"
+        kind = "loops"
+        gpio_chip = "gpiochip0"
+        bias = "sideways"
+        colour = "red"
+        """)
+        do {
+            _ = try GatewayConfig.parse(text, file: "t.toml")
+            Issue.record("accepted a broken file")
+        } catch let errors as ConfigErrors {
+            let lines = errors.errors.map(\.description)
+            let expected = [
+                "t.toml:6: devices[0].usb.serial: is required for a generic FTDI adapter id",
+                "t.toml:7: devices[0].baud: must be one of 9600, 19200",
+                "devices[1].host: an LLRP reader needs host",
+                "t.toml:15: devices[2].protocol: must be \"mercury\" (serial and USB modules) or \"llrp\"",
+                "t.toml:19: devices[3].tty: must be an absolute path",
+                "devices[4]: give either tty or usb, not both",
+                "t.toml:29: devices[5].bias: must be one of \"as-is\", \"pull-up\", \"pull-down\", \"disabled\", got \"sideways\"",
+                "t.toml:30: devices[5].colour: unknown key",
+            ]
+            for prefix in expected {
+                #expect(lines.contains { $0.contains(prefix) }, "\(prefix) not in \(lines)")
+            }
+        }
+    }
+}
