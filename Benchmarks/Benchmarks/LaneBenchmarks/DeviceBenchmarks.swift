@@ -21,8 +21,10 @@ func deviceBenchmarks() {
             var records = 0
             for chunk in stride(from: 0, to: mercuryStream.count, by: 4096) {
                 decoder.append(mercuryStream[chunk..<min(chunk + 4096, mercuryStream.count)])
-                while let frame = decoder.next() {
-                    if case .tag = try? MercuryStreamMessage.parse(frame.data) { records += 1 }
+                while let isTag = decoder.nextFrame({ _, _, data in
+                    if case .tag = try? MercuryStreamMessage.parse(data) { true } else { false }
+                }) {
+                    if isTag { records += 1 }
                 }
             }
             precondition(records == 10_000)

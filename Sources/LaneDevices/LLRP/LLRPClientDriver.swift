@@ -92,7 +92,7 @@ struct LLRPConnection {
     /// The READER_EVENT_NOTIFICATION a reader sends first, with its ConnectionAttemptEvent status.
     mutating func awaitConnectionAttempt() throws(DeviceError) -> UInt16 {
         let deadline = MonotonicInstant.now().advanced(by: settings.responseTimeout)
-        while MonotonicInstant.now() < deadline {
+        while MonotonicInstant.now() < deadline && !context.shouldStop {
             guard let message = try receive(until: deadline) else { continue }
             if message.type == LLRPMessageType.readerEventNotification {
                 do throws(LLRPDecodeError) {
@@ -111,7 +111,7 @@ struct LLRPConnection {
         try send(message)
         let expected = LLRPMessageType.response(to: message.type)
         let deadline = MonotonicInstant.now().advanced(by: settings.responseTimeout)
-        while MonotonicInstant.now() < deadline {
+        while MonotonicInstant.now() < deadline && !context.shouldStop {
             guard let reply = try receive(until: deadline) else { continue }
             if reply.id == message.id && (reply.type == expected || reply.type == LLRPMessageType.errorMessage) {
                 let status: (code: UInt16, text: String)
@@ -197,8 +197,9 @@ struct LLRPConnection {
                     return message
                 }
             } catch { throw .protocolViolation(error.description) }
-            let left = deadline.since(.now())
-            guard left > 0 else { return nil }
+            // Short waits, so a stop request is noticed within 200 ms even mid-handshake.
+            let left = min(deadline.since(.now()), .milliseconds(200))
+            guard left > 0, !context.shouldStop else { return nil }
             let n: Int
             do throws(LinkError) {
                 n = try link.read(into: &scratch, timeout: left)

@@ -33,6 +33,12 @@ public struct MercuryFrameDecoder: Sendable {
 
     /// The next complete frame, or nil until more bytes arrive.
     public mutating func next() -> MercuryFrame? {
+        nextFrame { opcode, status, data in MercuryFrame(opcode: opcode, status: status, data: Array(data)) }
+    }
+
+    /// Hands the next complete frame to `body` without copying its data out of the receive
+    /// buffer (the streaming path: no allocation per tag). Nil until more bytes arrive.
+    public mutating func nextFrame<R>(_ handle: (_ opcode: UInt8, _ status: UInt16, _ data: ArraySlice<UInt8>) -> R) -> R? {
         while true {
             guard let start = buffer.firstIndex(of: 0xFF) else {
                 counters.garbageBytes &+= UInt64(buffer.count)
@@ -61,8 +67,7 @@ public struct MercuryFrameDecoder: Sendable {
                     continue
                 }
             }
-            let frame = MercuryFrame(opcode: buffer[2], status: UInt16(buffer[3]) << 8 | UInt16(buffer[4]),
-                                     data: Array(buffer.slice(5, length)))
+            let result = handle(buffer[2], UInt16(buffer[3]) << 8 | UInt16(buffer[4]), buffer.slice(5, length))
             buffer.consume(total)
             // Without CRCs expected, a CRC that came anyway (the reply to the very command that
             // switched them off) is recognised and skipped rather than counted as garbage.
@@ -71,7 +76,7 @@ public struct MercuryFrameDecoder: Sendable {
                 buffer.consume(2)
             }
             counters.frames &+= 1
-            return frame
+            return result
         }
     }
 }

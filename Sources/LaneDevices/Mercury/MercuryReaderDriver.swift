@@ -164,38 +164,27 @@ struct MercuryLinkSession {
         try send(.startContinuousRead(onTimeMilliseconds: settings.onTimeMilliseconds))
         var lastFrame = MonotonicInstant.now()
         var reading = false
+        let context = self.context
         while !context.shouldStop {
             let received = try receive(timeout: .milliseconds(200))
             let now = MonotonicInstant.now()
-            while let frame = decoder.next() {
+            // Frames are handled in place in the receive buffer: no allocation per tag.
+            while let outcome = decoder.nextFrame({ opcode, status, data in
+                Self.handleStreamFrame(opcode: opcode, status: status, data: data, context: context, received: now,
+                                       searchStart: searchStart, clock: &clock, lastStamp: &lastStamp, wraps: &wraps)
+            }) {
                 lastFrame = now
-                guard frame.opcode == MercuryOpcode.readTagMultiple else { continue }
-                if !reading {
-                    reading = true
-                    context.report(.reading, "streaming, \(settings.onTimeMilliseconds) ms cycles")
-                }
-                switch frame.status {
-                case MercuryStatus.success: break
-                case MercuryStatus.noTagsFound: continue
-                default:
+                switch outcome {
+                case .other: continue
+                case .failed(let status):
                     context.counters.deviceErrors.add(1, ordering: .relaxed)
-                    throw .rejected("search stopped: \(MercuryStatus.describe(frame.status))")
+                    throw .rejected("search stopped: \(MercuryStatus.describe(status))")
+                case .searching:
+                    if !reading {
+                        reading = true
+                        context.report(.reading, "streaming, \(settings.onTimeMilliseconds) ms cycles")
+                    }
                 }
-                let message: MercuryStreamMessage
-                do throws(MercuryRecordError) { message = try .parse(frame.data) } catch {
-                    context.counters.badRecords.add(1, ordering: .relaxed)
-                    continue
-                }
-                guard case .tag(let record) = message else { continue }
-                var time = now
-                if let stamp = record.timestampMilliseconds {
-                    if stamp < lastStamp && lastStamp &- stamp > 1 << 31 { wraps += 1 }
-                    lastStamp = stamp
-                    let readerNanos = (wraps << 32 + Int64(stamp)) * 1_000_000
-                    time = clock.map(reader: searchStart.nanoseconds + readerNanos, received: now)
-                }
-                context.emit(.tag(TagRead(tag: record.epc, antenna: record.antenna, rssi: record.rssi,
-                                          readerMicros: record.timestampMilliseconds.map { Int64($0) * 1000 })), at: time)
             }
             if received == 0 && decoder.pendingBytes > 0 { decoder.abandonPartialFrame() }
             // Garbage keeps bytes coming without a single frame: that is silence too.
@@ -203,6 +192,37 @@ struct MercuryLinkSession {
                 throw .silent("no valid frames for \(settings.silenceTimeout / 1_000_000_000) s")
             }
         }
+    }
+
+    enum StreamFrame { case searching, other, failed(UInt16) }
+
+    /// One frame during the search: a tag record becomes a detection stamped by the reader's
+    /// clock (mapped onto ours); status words say whether the search runs.
+    private static func handleStreamFrame(opcode: UInt8, status: UInt16, data: ArraySlice<UInt8>, context: DeviceContext,
+                                          received: MonotonicInstant, searchStart: MonotonicInstant, clock: inout ReaderClock,
+                                          lastStamp: inout UInt32, wraps: inout Int64) -> StreamFrame {
+        guard opcode == MercuryOpcode.readTagMultiple else { return .other }
+        switch status {
+        case MercuryStatus.success: break
+        case MercuryStatus.noTagsFound: return .searching
+        default: return .failed(status)
+        }
+        let message: MercuryStreamMessage
+        do throws(MercuryRecordError) { message = try .parse(data) } catch {
+            context.counters.badRecords.add(1, ordering: .relaxed)
+            return .searching
+        }
+        guard case .tag(let record) = message else { return .searching }
+        var time = received
+        if let stamp = record.timestampMilliseconds {
+            if stamp < lastStamp && lastStamp &- stamp > 1 << 31 { wraps += 1 }
+            lastStamp = stamp
+            let readerNanos = (wraps << 32 + Int64(stamp)) * 1_000_000
+            time = clock.map(reader: searchStart.nanoseconds + readerNanos, received: received)
+        }
+        context.emit(.tag(TagRead(tag: record.epc, antenna: record.antenna, rssi: record.rssi,
+                                  readerMicros: record.timestampMilliseconds.map { Int64($0) * 1000 })), at: time)
+        return .searching
     }
 
     mutating func send(_ command: MercuryCommand) throws(DeviceError) {

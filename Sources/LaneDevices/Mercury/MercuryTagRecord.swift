@@ -50,6 +50,10 @@ extension MercuryStreamMessage {
 
     /// Decodes the data of a successful 0x22 frame.
     public static func parse(_ data: [UInt8]) throws(MercuryRecordError) -> MercuryStreamMessage {
+        try parse(data[...])
+    }
+
+    public static func parse(_ data: ArraySlice<UInt8>) throws(MercuryRecordError) -> MercuryStreamMessage {
         var reader = FieldReader(data)
         let option = try reader.u8("option")
         guard option & 0x10 != 0 else { throw .noMetadata }
@@ -95,11 +99,14 @@ extension MercuryStreamMessage {
 
 /// Big-endian fields read off the front of a frame's data; running short names the field.
 struct FieldReader {
-    let data: [UInt8]
-    var offset = 0
-    init(_ data: [UInt8]) { self.data = data }
+    let data: ArraySlice<UInt8>
+    var offset: Int
+    init(_ data: ArraySlice<UInt8>) {
+        self.data = data
+        offset = data.startIndex
+    }
 
-    var remaining: Int { data.count - offset }
+    var remaining: Int { data.endIndex - offset }
 
     mutating func bytes(_ n: Int, _ field: String) throws(MercuryRecordError) -> ArraySlice<UInt8> {
         guard n >= 0, remaining >= n else { throw .truncated(field: field) }
