@@ -20,6 +20,14 @@ swift test --skip-build
 step "SPSC ring under ThreadSanitizer"
 swift test --sanitize=thread --scratch-path .build-tsan --filter 'RingTests'
 
+step "systemd units: exposure 2.0 or lower (systemd-analyze security --offline=true)"
+for unit in systemd/*.service; do
+    score="$(systemd-analyze security --offline=true "$unit" 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')"
+    [ -n "$score" ] || { echo "check: systemd-analyze gave no score for $unit"; exit 1; }
+    echo "$unit: $score"
+    awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || { echo "check: $unit exposure $score is above 2.0"; exit 1; }
+done
+
 step "fuzz the batch decoder and the device codecs (bounded runs)"
 bash Tests/Fuzz/run.sh -runs=200000
 
