@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C: system libraries through pkg-config, and the few kernel calls Glibc does not export.
@@ -88,14 +89,18 @@ let package = Package(
         // Composition: configuration and the commands' work.
         .target(
             name: "LaneGateway",
-            dependencies: ["LaneCore", "LaneWire", "LaneSpool", "LaneDevices", "TOMLKit",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: ["LaneCore", "LaneWire", "LaneSpool", "LaneDevices", "LaneUplink", "TOMLKit",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         // The other side of every wire: synthetic traffic, and the device side of each protocol.
         .target(name: "LaneSimulators", dependencies: ["LaneCore", "CLaneSystem"]),
         .executableTarget(
             name: "lanegate",
-            dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),

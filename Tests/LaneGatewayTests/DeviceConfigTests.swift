@@ -142,3 +142,52 @@ struct DeviceConfigTests {
         }
     }
 }
+
+@Suite("Collector and spool configuration")
+struct CollectorConfigTests {
+    static func text(_ extra: String) -> String {
+        DeviceConfigTests.config(devices: """
+        [[devices]]
+        name = "rfid-lane1"
+        kind = "rfid"
+        [[devices]]
+        name = "loops"
+        kind = "loops"
+        """) + "\n" + extra
+    }
+
+    @Test func collectorAndAPartialSpoolTable() throws {
+        let config = try GatewayConfig.parse(Self.text("""
+        [collector]
+        url = "https://collector.example:8443/v1/batches"
+        ca_bundle = "/etc/lanegate/collector-ca.pem"
+        client_certificate = "/etc/lanegate/gateway.pem"
+        client_key = "/etc/lanegate/gateway.key"
+        [spool]
+        max_size = "64MiB"
+        """), file: "t.toml")
+        #expect(config.collector?.url == "https://collector.example:8443/v1/batches")
+        #expect(config.collector?.clientKey == "/etc/lanegate/gateway.key")
+        #expect(config.spoolPath == GatewayConfig.defaultSpoolPath, "a [spool] table may leave path and durability out")
+        #expect(config.spoolSettings.maxBytes == 64 << 20)
+    }
+
+    @Test func plainHTTPOnlyWhenAllowedAndKeyFilesInPairs() throws {
+        do {
+            _ = try GatewayConfig.parse(Self.text("""
+            [collector]
+            url = "http://collector:8080/v1/batches"
+            client_certificate = "/etc/lanegate/gateway.pem"
+            token_file = "token"
+            """), file: "t.toml")
+            Issue.record("accepted a broken [collector]")
+        } catch let errors as ConfigErrors {
+            let lines = errors.errors.map(\.description)
+            #expect(lines.contains { $0.contains("collector.url: must be an https:// URL") }, "\(lines)")
+            #expect(lines.contains { $0.contains("collector.token_file: must be an absolute path") }, "\(lines)")
+            #expect(lines.contains { $0.contains("collector: client_certificate and client_key go together") }, "\(lines)")
+        }
+        let lab = try GatewayConfig.parse(Self.text("[collector]\nurl = \"http://127.0.0.1:8080/v1/batches\"\nallow_plain_http = true\n"), file: "t.toml")
+        #expect(lab.collector?.allowPlainHTTP == true)
+    }
+}

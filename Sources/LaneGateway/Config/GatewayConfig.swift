@@ -14,6 +14,18 @@ public struct GatewayConfig: Sendable {
     /// How to reach each device of `layout.devices` (same order); nil for a device given by
     /// name and kind only (enough for replaying traces, not for reading hardware).
     public var deviceSetups: [DeviceSetup?]
+    /// Where batches go; nil when the file has no `[collector]` (replay and tools only).
+    public var collector: CollectorSettings?
+
+    public struct CollectorSettings: Sendable, Hashable {
+        public var url: String
+        public var tokenFile: String?
+        public var caBundle: String?
+        public var clientCertificate: String?
+        public var clientKey: String?
+        public var allowPlainHTTP = false
+        public init(url: String) { self.url = url }
+    }
 
     public static let defaultSpoolPath = "/var/lib/lanegate/spool.db"
 
@@ -96,6 +108,7 @@ struct ConfigReader {
         }
 
         let (spoolPath, spoolSettings) = readSpool(root)
+        let collector = readCollector(root)
         let (devices, setups) = readDevices(root)
         let layout = readLanes(root, devices: devices, maxTags: maxTags, maxSeals: maxSeals)
         let finished = setups.enumerated().map { i, setup -> DeviceSetup? in
@@ -104,8 +117,32 @@ struct ConfigReader {
             settings.lines = layout.loops.filter { Int($0.device.rawValue) == i }.map(\.line)
             return .gpioLoops(settings)
         }
-        return GatewayConfig(gatewayID: gatewayID, layout: layout, batchPolicy: policy, privacyKeyFile: keyFile,
-                             spoolPath: spoolPath, spoolSettings: spoolSettings, deviceSetups: finished)
+        var config = GatewayConfig(gatewayID: gatewayID, layout: layout, batchPolicy: policy, privacyKeyFile: keyFile,
+                                   spoolPath: spoolPath, spoolSettings: spoolSettings, deviceSetups: finished)
+        config.collector = collector
+        return config
+    }
+
+    mutating func readCollector(_ root: TOMLTable) -> GatewayConfig.CollectorSettings? {
+        guard let table = table(root, "collector", path: "collector", required: false) else { return nil }
+        checkKeys(table, path: "collector", allowed: ["url", "token_file", "ca_bundle", "client_certificate", "client_key", "allow_plain_http"])
+        guard let url = string(table, "url", path: "collector.url") else { return nil }
+        var settings = GatewayConfig.CollectorSettings(url: url)
+        settings.allowPlainHTTP = bool(table, "allow_plain_http", path: "collector.allow_plain_http") ?? false
+        if !url.hasPrefix("https://") && !(url.hasPrefix("http://") && settings.allowPlainHTTP) {
+            fail("collector.url", "must be an https:// URL such as \"https://collector.example:8443/v1/batches\" (http:// only with allow_plain_http = true), got \"\(url)\"")
+        }
+        for (key, keyPath) in [("token_file", \GatewayConfig.CollectorSettings.tokenFile), ("ca_bundle", \.caBundle),
+                               ("client_certificate", \.clientCertificate), ("client_key", \.clientKey)] {
+            guard let file = string(table, key, path: "collector.\(key)", required: false) else { continue }
+            if file.hasPrefix("/") { settings[keyPath: keyPath] = file } else {
+                fail("collector.\(key)", "must be an absolute path, got \"\(file)\"")
+            }
+        }
+        if (settings.clientCertificate == nil) != (settings.clientKey == nil) {
+            fail("collector", "client_certificate and client_key go together")
+        }
+        return settings
     }
 
     mutating func readSpool(_ root: TOMLTable) -> (String, SpoolSettings) {
@@ -113,10 +150,10 @@ struct ConfigReader {
         var path = GatewayConfig.defaultSpoolPath
         guard let spool = table(root, "spool", path: "spool", required: false) else { return (path, settings) }
         checkKeys(spool, path: "spool", allowed: ["path", "durability", "max_size", "min_free_disk", "routine_ttl", "priority_ttl"])
-        if let p = string(spool, "path", path: "spool.path") {
+        if let p = string(spool, "path", path: "spool.path", required: false) {
             if p.hasPrefix("/") { path = p } else { fail("spool.path", "must be an absolute path, got \"\(p)\"") }
         }
-        if let d = string(spool, "durability", path: "spool.durability") {
+        if let d = string(spool, "durability", path: "spool.durability", required: false) {
             if let durability = SpoolDurability(rawValue: d) { settings.durability = durability } else {
                 fail("spool.durability", "must be \"full\" (a committed batch survives a power cut) or \"normal\" (fewer flash writes), got \"\(d)\"")
             }

@@ -32,7 +32,13 @@ public final class LivePipeline {
         step(upTo: now.advanced(by: -holdBack), advancing: true, into: &events)
     }
 
-    /// Shutdown or end of input: everything waiting is processed and every visit closed. Time
+    /// Shutdown: everything the devices delivered is processed now, without waiting out the
+    /// hold-back; visits still present stay open (a restart sees them arrive again).
+    public func drain(into events: inout [LaneEvent]) {
+        _ = step(upTo: .distantFuture, advancing: false, into: &events)
+    }
+
+    /// End of input: everything waiting is processed and every visit closed. Time
     /// does not run on, so no fault clock fires for the future.
     public func finish(into events: inout [LaneEvent]) {
         _ = step(upTo: .distantFuture, advancing: false, into: &events)

@@ -7,12 +7,10 @@ import LaneWire
 public final class Replay {
     public let config: GatewayConfig
     private let pipeline: LanePipeline
-    private var batcher: Batcher
-    private let encoder: BatchEncoder
+    private let batches: BatchAssembler
     private var deviceIndex: [String: DeviceIndex] = [:]
     private var pending: [LaneEvent] = []
     private let onEvent: (LaneEvent, LaneLayout) -> Void
-    private let spool: Spool?
     public private(set) var statistics = ReplayStatistics()
 
     /// `onEvent` sees each lane event as it is emitted; closed batches are committed to `spool`
@@ -20,10 +18,8 @@ public final class Replay {
     public init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, spool: Spool? = nil,
                 onEvent: @escaping (LaneEvent, LaneLayout) -> Void) {
         self.config = config
-        self.spool = spool
         pipeline = LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer)
-        batcher = Batcher(policy: config.batchPolicy, firstSequence: spool?.nextSequence ?? 1)
-        encoder = BatchEncoder(gatewayID: config.gatewayID, layout: config.layout)
+        batches = BatchAssembler(config: config, spool: spool)
         for (i, device) in config.layout.devices.enumerated() { deviceIndex[device.name] = DeviceIndex(UInt16(i)) }
         self.onEvent = onEvent
         pending.reserveCapacity(64)
@@ -57,26 +53,19 @@ public final class Replay {
         for event in pending {
             statistics.eventsByType[event.typeName, default: 0] += 1
             onEvent(event, config.layout)
-            batcher.add(event, now: now)
-            if batcher.isDue(now: now) { closeBatch() }
+            if batches.add(event, now: now) { closeBatch() }
         }
         pending.removeAll(keepingCapacity: true)
-        if batcher.isDue(now: now) { closeBatch() }
+        if batches.isDue(now: now) { closeBatch() }
     }
 
     private func closeBatch() {
         // A replay is not live: the anchor says so (UTC 0, sync unknown) instead of inventing a time.
         let anchor = ClockAnchor(monotonic: pipeline.now ?? .zero, utcNanoseconds: 0, sync: .unknown,
                                  maxErrorMicros: -1, estimatedErrorMicros: -1)
-        guard var batch = batcher.close(now: pipeline.now ?? .zero, counters: pipeline.counters, anchor: anchor) else { return }
-        // What the spool had to drop travels upstream in this batch, as gap events.
-        let losses = spool?.unreportedLosses() ?? []
-        batch.reportLosses(losses, at: pipeline.now ?? .zero)
+        guard let (batch, body) = batches.close(now: pipeline.now ?? .zero, counters: pipeline.counters, anchor: anchor) else { return }
         statistics.batches += 1
-        let body = encoder.encode(batch)
         statistics.wireBytes += body.count
-        spool?.commit(SpooledBatch(sequence: batch.sequence, priority: batch.priority, events: batch.events.count,
-                                   createdUTC: ClockAnchor.now().utcNanoseconds, body: body), reported: losses)
         for event in batch.events { statistics.jsonBytes += event.json(naming: config.layout).utf8.count + 1 }
     }
 

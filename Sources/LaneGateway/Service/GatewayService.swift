@@ -1,0 +1,95 @@
+import LaneCore
+import LaneDevices
+import LaneSpool
+import LaneUplink
+import Logging
+import ServiceLifecycle
+
+/// `lanegate run`: the devices, the pipeline thread, the spool and the uplink, under systemd.
+///
+/// Start: open the spool, start every configured device and the pipeline, start sending, then
+/// `READY=1`. While running: a one-line `STATUS=` every few seconds, and `WATCHDOG=1` only when
+/// the pipeline thread has turned since the last feed. On SIGTERM or SIGINT: `STOPPING=1`,
+/// stop the devices, drain their rings, commit the open batch, give the uplink a moment to
+/// deliver it, and return.
+public struct GatewayService: Service {
+    public let config: GatewayConfig
+    public let pseudonymizer: TagPseudonymizer?
+    public let logger: Logger
+    public let notifier: SystemdNotifier
+    /// How long the uplink may keep delivering after the pipeline stopped.
+    public var finalDelivery: Duration = .seconds(3)
+
+    public init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, logger: Logger,
+                notifier: SystemdNotifier = SystemdNotifier()) {
+        self.config = config
+        self.pseudonymizer = pseudonymizer
+        self.logger = logger
+        self.notifier = notifier
+    }
+
+    public func run() async throws {
+        guard let collector = config.collector else {
+            throw ConfigError(file: "configuration", line: nil, key: "collector.url", message: "lanegate run needs a [collector] with url")
+        }
+        let spool = Spool(path: config.spoolPath, gatewayID: config.gatewayID, settings: config.spoolSettings,
+                          nowUTC: ClockAnchor.now().utcNanoseconds)
+        if let degraded = spool.status().degraded { logger.warning("spool degraded: \(degraded)") }
+        let uplink = try Uplink(spool: spool, settings: UplinkSettings(
+            url: collector.url, token: try collector.tokenFile.map { String(try readTextFile($0).filter { !$0.isWhitespace }) },
+            caBundle: collector.caBundle, clientCertificate: collector.clientCertificate, clientKey: collector.clientKey,
+            allowPlainHTTP: collector.allowPlainHTTP), logger: logger)
+
+        let board = DeviceStatusBoard(devices: config.layout.devices.count)
+        let supervisor = DeviceSupervisor(board: board)
+        let rings = config.layout.devices.map { _ in SPSCRing<Detection>(capacity: 4096) }
+        var started = 0
+        for (i, device) in config.layout.devices.enumerated() {
+            guard let setup = config.deviceSetups[i] else {
+                logger.warning("\(device.name): no tty, usb, host or gpio_chip configured; not read")
+                continue
+            }
+            if setup.wake != nil { USBHotplug.start() }
+            supervisor.start(setup.driver, index: DeviceIndex(UInt16(i)), name: device.name, ring: rings[i], wake: setup.wake)
+            started += 1
+        }
+        let gateway = LiveGateway(config: config, pseudonymizer: pseudonymizer, rings: rings, board: board,
+                                  spool: spool, logger: logger)
+        let sending = Task { await uplink.run() }
+        logger.info("running: \(started) of \(config.layout.devices.count) devices, spool \(config.spoolPath), collector \(collector.url)")
+        notifier.ready(status: summary(board: board, spool: spool, uplink: uplink))
+
+        // Until SIGTERM/SIGINT: status, and the watchdog fed only while the pipeline turns.
+        let interval = notifier.watchdogInterval.map { min($0, .seconds(5)) } ?? .seconds(5)
+        try? await cancelWhenGracefulShutdown { [notifier] in
+            var lastTurns: UInt64 = 0
+            while !Task.isCancelled {
+                try await Task.sleep(for: .nanoseconds(interval))
+                let turns = gateway.progress.turns.load(ordering: .relaxed)
+                if turns != lastTurns { notifier.watchdog() }
+                lastTurns = turns
+                notifier.status(summary(board: board, spool: spool, uplink: uplink))
+            }
+        }
+
+        notifier.stopping(status: "stopping: draining devices and committing the spool")
+        logger.info("stopping")
+        supervisor.stop()
+        gateway.stop()
+        let deadline = ContinuousClock.now + finalDelivery
+        while spool.depth > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        sending.cancel()
+        await sending.value
+        try? await uplink.shutdown()
+        logger.info("stopped: \(spool.depth) batches wait in the spool for the next start")
+    }
+
+    /// One line for `systemctl status`: devices up, spool depth, link.
+    func summary(board: DeviceStatusBoard, spool: Spool, uplink: Uplink) -> String {
+        let entries = board.entries
+        let reading = entries.filter { $0.state == .reading }.count
+        let configured = config.deviceSetups.compactMap { $0 }.count
+        let stats = uplink.statistics
+        return "devices \(reading)/\(configured) reading, spool \(spool.depth) batches, sent \(stats.acknowledged), retries \(stats.retries)"
+    }
+}

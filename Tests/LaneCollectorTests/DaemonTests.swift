@@ -1,0 +1,131 @@
+import Foundation
+import LaneCore
+import LaneSimulators
+import LaneSpool
+import Testing
+
+/// `lanegate run` as systemd runs it: the real binary, its devices simulated on ptys, a real
+/// collector on loopback, and a notify socket standing in for systemd's.
+@Suite("The daemon", .serialized)
+struct DaemonTests {
+    static let lanegate = CrashTests.root.appendingPathComponent(".build/debug/lanegate").path
+
+    @Test func readsDevicesSendsEventsTalksToSystemdAndStopsCleanly() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.lanegate), "build first: swift build --build-tests")
+        let dir = temporaryDirectory()
+        let reader = try MercuryReaderSimulator(link: dir + "/rfid")
+        let receiver = try ESealReceiverSimulator(link: dir + "/eseal")
+        defer {
+            reader.stop()
+            receiver.stop()
+        }
+        let notify = try DatagramSink(path: dir + "/notify")
+        try tokenA.write(toFile: dir + "/token", atomically: true, encoding: .utf8)
+
+        try await withCollector { url, _ in
+            try """
+            [gateway]
+            id = "gw-a"
+            [collector]
+            url = "\(url)/v1/batches"
+            token_file = "\(dir)/token"
+            allow_plain_http = true
+            [spool]
+            path = "\(dir)/spool.db"
+            min_free_disk = "0"
+            [pipeline]
+            batch_window = "1s"
+            [[devices]]
+            name = "rfid-a"
+            kind = "rfid"
+            tty = "\(dir)/rfid"
+            antennas = [1]
+            cycle = "50ms"
+            [[devices]]
+            name = "eseal"
+            kind = "eseal"
+            tty = "\(dir)/eseal"
+            [[lanes]]
+            name = "lane1"
+              [[lanes.read_points]]
+              name = "booth"
+              antennas = [{ device = "rfid-a", ports = [1] }, { device = "eseal", ports = [1] }]
+              depart_after = "1s"
+            """.write(toFile: dir + "/lanegate.toml", atomically: true, encoding: .utf8)
+
+            let daemon = Process()
+            daemon.executableURL = URL(fileURLWithPath: Self.lanegate)
+            daemon.arguments = ["run", "--config", dir + "/lanegate.toml"]
+            daemon.environment = ["NOTIFY_SOCKET": dir + "/notify", "WATCHDOG_USEC": "2000000", "JOURNAL_STREAM": "8:1234"]
+            let log = Pipe()
+            daemon.standardError = log
+            try daemon.run()
+
+            let ready = await eventually(20) { notify.received.contains { $0.hasPrefix("READY=1") } || !daemon.isRunning }
+            guard ready, daemon.isRunning else {
+                let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                Issue.record("the daemon did not start: \(text)")
+                return
+            }
+            #expect(await eventually(10) { notify.received.contains { $0.contains("STATUS=devices 2/2 reading") } })
+
+            let tag = TagID(hex: "3005fb63ac1f3841ec880467")!
+            for _ in 0..<5 { reader.read(tag, antenna: 1, rssi: -48); try await Task.sleep(for: .milliseconds(60)) }
+            let seal = SealID(manufacturer: 0x0E1F, tag: 0xC0FFEE)
+            receiver.hear(SealReport(seal: seal, status: .sealed, eventCount: 1, eventTime: 1_763_900_000, rssi: -60, antenna: 1))
+            receiver.hear(SealReport(seal: seal, status: [.tampered, .opened], eventCount: 2, eventTime: 1_763_900_100, rssi: -60, antenna: 1))
+
+            var stored = ""
+            for _ in 0..<100 where !(stored.contains("tag_departed") && stored.contains("seal_changed")) {
+                try await Task.sleep(for: .milliseconds(200))
+                stored = (try? await get(url + "/v1/events?gateway=gw-a"))?.1 ?? ""
+            }
+            #expect(stored.contains("tag_departed") && stored.contains("seal_changed"), "events reached the collector: \(stored.prefix(400))")
+            #expect(stored.contains("3005fb63ac1f3841ec880467"))
+            #expect(stored.contains("device_status"), "device states travel with the events")
+            #expect(notify.received.contains("WATCHDOG=1"), "the watchdog is fed while the pipeline turns")
+
+            kill(daemon.processIdentifier, SIGTERM)
+            #expect(await eventually(20) { !daemon.isRunning }, "SIGTERM stops it within the unit's stop timeout")
+            #expect(daemon.terminationStatus == 0)
+            #expect(notify.received.contains { $0.hasPrefix("STOPPING=1") })
+            let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(text.contains("<6>lanegate: rfid-a reading"), "journald lines with priorities: \(text.prefix(600))")
+            let spool = try SpoolReader(path: dir + "/spool.db").summary()
+            #expect(spool.batches == 0, "the last batch was committed and delivered before exit")
+        }
+    }
+}
+
+/// Collects the datagrams sent to a unix socket path, as systemd's notify socket would.
+final class DatagramSink: @unchecked Sendable {
+    private let fd: Int32
+    private let lock = NSLock()
+    private var messages: [String] = []
+    private var thread: Thread?
+
+    init(path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        let socketFD = fd
+        thread = Thread { [weak self] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = recv(socketFD, &buffer, buffer.count, 0)
+                guard n > 0, let self else { return }
+                self.lock.withLock { self.messages.append(String(decoding: buffer.prefix(n), as: UTF8.self)) }
+            }
+        }
+        thread?.start()
+    }
+
+    deinit { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+
+    var received: [String] { lock.withLock { messages } }
+}
