@@ -97,8 +97,10 @@ let package = Package(
         .target(name: "LaneSimulators", dependencies: ["LaneCore", "CLaneSystem"]),
         .executableTarget(
             name: "lanegate",
-            dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators",
+            dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators", "LaneDevices", "LaneCollector",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),

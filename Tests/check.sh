@@ -31,5 +31,8 @@ done
 step "fuzz the batch decoder and the device codecs (bounded runs)"
 bash Tests/Fuzz/run.sh -runs=200000
 
+step "lanegate demo: a simulated booth through the real drivers, daemon and collector"
+.build/debug/lanegate demo --vehicles 8
+
 echo
 echo "check: all passed"

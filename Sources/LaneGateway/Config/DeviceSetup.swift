@@ -12,6 +12,9 @@ public enum DeviceSetup: Sendable {
     case eseal(ESealReceiverSettings, SerialTransport)
     /// Loop inputs on GPIO lines (which lines: the lanes' loops on this device).
     case gpioLoops(GPIOLoopSettings)
+    /// Loop inputs from a simulated card in the same process (`lanegate demo`): edges since
+    /// the last call. Never from a configuration file.
+    case simulatedLoops(@Sendable () -> [InProcessLoopDriver.Edge])
 
     /// A serial device: a tty path (a udev symlink such as `/dev/lanegate/rfid-lane1`), or a USB
     /// adapter driven through libusb.
@@ -48,6 +51,7 @@ extension DeviceSetup {
         case .llrp(let settings): LLRPClientDriver(settings: settings)
         case .eseal(let settings, let transport): ESealReceiverDriver(settings: settings, open: transport.opener)
         case .gpioLoops(let settings): GPIOLoopDriver(settings: settings)
+        case .simulatedLoops(let poll): InProcessLoopDriver(label: "simulated loop card", poll: poll)
         }
     }
 

@@ -1,0 +1,188 @@
+import ArgumentParser
+import Hummingbird
+import LaneCollector
+import LaneCore
+import LaneDevices
+import LaneGateway
+import LaneSimulators
+import Logging
+import NIOCore
+import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lanegate demo`: a two-lane booth on this machine, nothing to configure. Simulated hardware
+/// speaking the real protocols on ptys, the real drivers and daemon, a spool in a temporary
+/// directory and a collector on loopback; at the end, what the collector stored is checked
+/// against what really happened in the scenario.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a simulated two-lane booth through the real drivers, daemon and collector, and check the result.")
+
+    @Option(help: "Random seed: the same seed gives the same traffic.") var seed: UInt64 = 7
+    @Option(help: "Lanes in the booth.") var lanes = 2
+    @Option(help: "Vehicles to send through.") var vehicles = 12
+    @Option(help: "Queueing and dwell time multiplier (0.05 plays a booth's twenty minutes in one).") var timeScale = 0.05
+
+    func validate() throws {
+        guard (1...8).contains(lanes) else { throw ValidationError("--lanes must be 1 to 8") }
+        guard (1...500).contains(vehicles) else { throw ValidationError("--vehicles must be 1 to 500") }
+        guard timeScale > 0 && timeScale <= 1 else { throw ValidationError("--time-scale must be above 0 and at most 1") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = JournalLogHandler(label: label, journal: false)
+            handler.logLevel = .warning
+            return handler
+        }
+        let directory = makeTemporaryDirectory()
+        var traffic = BoothTraffic(seed: seed, lanes: lanes, vehicles: vehicles, sealedShare: 0.4, tamperShare: 0.3)
+        traffic.timeScale = timeScale
+        let scenario = traffic.generate()
+        let layout = traffic.layout
+
+        // The booth's hardware, simulated: a reader per lane and an e-seal receiver on ptys, a loop card in process.
+        let readers = try (1...lanes).map { try MercuryReaderSimulator(link: "\(directory)/rfid-lane\($0)") }
+        let receiver = try ESealReceiverSimulator(link: "\(directory)/eseal")
+        let loopCard = LoopCardSimulator()
+        defer { readers.forEach { $0.stop() }; receiver.stop() }
+
+        // The collector, on loopback.
+        let token = "demo-token-\(UInt64.random(in: 1...UInt64.max))"
+        let store = try SQLiteEventStore(path: "\(directory)/collector.db")
+        let collector = Collector(store: store, tokens: GatewayTokens(pairs: [("demo-gw", token)]))
+        try token.write(to: "\(directory)/token")
+
+        var config = GatewayConfig(gatewayID: "demo-gw", layout: layout,
+                                   batchPolicy: BatchPolicy(window: .seconds(2)), spoolPath: "\(directory)/spool.db")
+        var mercury = MercuryReaderSettings()
+        mercury.antennas = [1, 2, 3, 4]
+        mercury.onTimeMilliseconds = 50
+        config.deviceSetups = layout.devices.enumerated().map { i, device in
+            switch device.kind {
+            case .rfid: .mercury(mercury, .tty("\(directory)/\(device.name)"))
+            case .eseal: .eseal(ESealReceiverSettings(), .tty("\(directory)/eseal"))
+            case .loops: .simulatedLoops { loopCard.takeEdges().map { .init(line: $0.line, occupied: $0.occupied, time: $0.time) } }
+            }
+        }
+
+        let out = FileOutput.standardOutput
+        out.write("lanegate demo: \(lanes) lanes, \(vehicles) vehicles (seed \(seed)); files in \(directory)\n")
+        out.flush()
+        let (ports, announce) = AsyncStream.makeStream(of: Int.self)
+        var quiet = Logger(label: "demo")
+        quiet.logLevel = .critical
+        let app = Application(router: collector.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { announce.yield($0.localAddress?.port ?? 0) }, logger: quiet)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { return }
+            config.collector = .init(url: "http://127.0.0.1:\(port)/v1/batches")
+            config.collector?.tokenFile = "\(directory)/token"
+            config.collector?.allowPlainHTTP = true
+
+            let daemon = ServiceGroup(configuration: .init(
+                services: [GatewayService(config: config, pseudonymizer: nil, logger: Logger(label: "lanegate"), notifier: SystemdNotifier(environment: [:]))],
+                logger: quiet))
+            group.addTask { try await daemon.run() }
+            try await waitForDevices(store: store, count: layout.devices.count)
+
+            let player = ScenarioPlayer(scenario.detections, lead: .seconds(1)) { d in
+                switch d.payload {
+                case .tag(let read): readers[Int(d.device.rawValue)].read(read.tag, antenna: read.antenna, rssi: read.rssi, at: d.time)
+                case .seal(let report): receiver.hear(report)
+                case .loop(let edge): loopCard.set(line: edge.line, occupied: edge.occupied, at: d.time)
+                }
+            }
+            let seconds = Int(player.end.since(.now()) / 1_000_000_000)
+            out.write("playing \(scenario.detections.count) raw detections over \(seconds) s; one line a second:\n")
+            out.flush()
+            while !player.finished {
+                try await Task.sleep(for: .seconds(1))
+                out.write(progressLine(store: store, player: player) + "\n")
+                out.flush()
+            }
+            // Let the last visits depart (3 s) and their batch close (2 s) and arrive.
+            try await Task.sleep(for: .seconds(6))
+            await daemon.triggerGracefulShutdown()
+            try await Task.sleep(for: .seconds(4))
+            let report = DemoReport(truth: scenario.truth, store: store)
+            out.write(report.text)
+            out.flush()
+            group.cancelAll()
+            if !report.allMatched { throw ExitCode(1) }
+        }
+    }
+
+    private func waitForDevices(store: SQLiteEventStore, count: Int) async throws {
+        for _ in 0..<200 {
+            var query = EventQuery()
+            query.gateway = "demo-gw"
+            query.type = "device_status"
+            let reading = (try? store.events(query).events.filter { $0.json.contains("\"state\":\"reading\"") }.count) ?? 0
+            if reading >= count { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ValidationError("the simulated devices did not come up within 20 s")
+    }
+
+    private func progressLine(store: SQLiteEventStore, player: ScenarioPlayer) -> String {
+        let (delivered, total) = player.progress
+        let stored = (try? store.eventCount(gateway: "demo-gw")) ?? 0
+        return "  detections \(delivered)/\(total), events stored at the collector \(stored)"
+    }
+
+    private func makeTemporaryDirectory() -> String {
+        var template = Array("/tmp/lanegate-demo-XXXXXX".utf8CString)
+        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    }
+}
+
+/// What the collector stored, checked against the scenario's ground truth.
+struct DemoReport {
+    var lines: [String] = []
+    var allMatched = true
+
+    init(truth: BoothTraffic.Truth, store: SQLiteEventStore) {
+        func stored(_ type: String) -> [String] {
+            var query = EventQuery()
+            query.gateway = "demo-gw"
+            query.type = type
+            query.limit = 100_000
+            return (try? store.events(query).events.map(\.json)) ?? []
+        }
+        let departures = stored("tag_departed"), vehicles = stored("vehicle"), changes = stored("seal_changed")
+        let matchedVisits = truth.visits.filter { visit in
+            departures.contains { $0.contains("\"read_point\":\"\(visit.readPoint)\"") && $0.contains("\"tag\":\"\(visit.tag.hex)\"")
+                && $0.contains("\"reads\":\(visit.reads),") }
+        }.count
+        let matchedTampers = truth.tampers.filter { t in changes.contains { $0.contains("\"seal\":\"\(t.seal)\"") && $0.contains("tampered") } }.count
+        check("tag visits (read point, tag, read count)", truth: truth.visits.count, stored: departures.count, matched: matchedVisits)
+        check("vehicle passages", truth: truth.passages.count, stored: vehicles.count, matched: min(vehicles.count, truth.passages.count))
+        check("seal tampers", truth: truth.tampers.count, stored: changes.count, matched: matchedTampers)
+        let gaps = stored("gap").count
+        lines.append("  data lost on the way (gap events): \(gaps)")
+        if gaps > 0 { allMatched = false }
+        lines.append(allMatched ? "result: everything that happened in the booth reached the collector, once."
+                                : "result: MISMATCH between the booth's truth and the collector (see above).")
+    }
+
+    private mutating func check(_ what: String, truth: Int, stored: Int, matched: Int) {
+        let ok = truth == stored && matched == truth
+        if !ok { allMatched = false }
+        lines.append("  \(what): happened \(truth), stored \(stored), matching \(matched) \(ok ? "✓" : "✗")")
+    }
+
+    var text: String { (["", "what the collector stored, against what happened:"] + lines).joined(separator: "\n") + "\n" }
+}
+
+private extension String {
+    func write(to path: String) throws {
+        guard let file = fopen(path, "w") else { throw ValidationError("cannot write \(path)") }
+        fputs(self, file)
+        fclose(file)
+    }
+}
