@@ -55,14 +55,15 @@ final class DriverHarness: @unchecked Sendable {
 
     var states: [DeviceState] { changes.map(\.state) }
 
-    /// Polls until `condition` holds, draining as it goes; false after `seconds`.
+    /// Polls until `condition` holds, draining as it goes; false after `seconds`. Sleeps with
+    /// `Task.sleep`, never blocking one of the few threads the async tests share.
     @discardableResult
-    func wait(seconds: Double = 10, _ condition: (DriverHarness) -> Bool) -> Bool {
+    func wait(seconds: Double = 10, _ condition: (DriverHarness) -> Bool) async -> Bool {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
             drain()
             if condition(self) { return true }
-            usleep(10_000)
+            try? await Task.sleep(for: .milliseconds(10))
         }
         drain()
         return condition(self)

@@ -12,13 +12,13 @@ struct ESealDriverTests {
         return ESealReceiverDriver(settings: settings) { baud throws(LinkError) in try TTYLink(path: path, baud: baud) }
     }
 
-    @Test func setsTheClockThenForwardsSealReports() throws {
+    @Test func setsTheClockThenForwardsSealReports() async throws {
         let path = temporaryDirectory() + "/eseal"
         let receiver = try ESealReceiverSimulator(link: path)
         defer { receiver.stop() }
         let harness = DriverHarness(Self.driver(path))
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         #expect(harness.changes.last?.detail.contains("firmware 1.4") == true)
         let now = UInt32(Date().timeIntervalSince1970)
         #expect(receiver.clock.map { $0 >= now - 5 && $0 <= now + 5 } == true)
@@ -27,40 +27,40 @@ struct ESealDriverTests {
         let seal = SealID(manufacturer: 0x0E1F, tag: 0xC0FFEE)
         receiver.hear(SealReport(seal: seal, status: .sealed, eventCount: 1, eventTime: 1_763_900_000, rssi: -62, antenna: 1))
         receiver.hear(SealReport(seal: seal, status: [.tampered, .opened], eventCount: 2, eventTime: 1_763_900_100, rssi: -61, antenna: 1))
-        #expect(harness.wait { $0.sealReports.count == 2 })
+        #expect(await harness.wait { $0.sealReports.count == 2 })
         #expect(harness.sealReports.map(\.status) == [.sealed, [.tampered, .opened]])
         #expect(harness.sealReports.last?.eventCount == 2)
         #expect(harness.sealReports.last?.seal == seal)
     }
 
-    @Test func aSilentReceiverIsReportedGoneAndReconnected() throws {
+    @Test func aSilentReceiverIsReportedGoneAndReconnected() async throws {
         let path = temporaryDirectory() + "/eseal"
         let receiver = try ESealReceiverSimulator(link: path)
         defer { receiver.stop() }
         let harness = DriverHarness(Self.driver(path))
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         receiver.hang(true)
-        #expect(harness.wait(seconds: 6) { $0.states.last == .lost })
+        #expect(await harness.wait(seconds: 6) { $0.states.last == .lost })
         #expect(harness.changes.last?.detail.contains("no heartbeat") == true)
         receiver.hang(false)
-        #expect(harness.wait(seconds: 6) { $0.states.last == .reading })
-        #expect(receiver.counts.timeSets >= 2, "the clock is set again on every connect")
+        #expect(await harness.wait(seconds: 6) { $0.states.last == .reading })
+        #expect(await harness.wait { _ in receiver.counts.timeSets >= 2 }, "the clock is set again on every connect")
     }
 
-    @Test func receiverErrorsAndGarbageAreReportedAndCounted() throws {
+    @Test func receiverErrorsAndGarbageAreReportedAndCounted() async throws {
         let path = temporaryDirectory() + "/eseal"
         let receiver = try ESealReceiverSimulator(link: path)
         defer { receiver.stop() }
         let harness = DriverHarness(Self.driver(path))
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         receiver.babble([0xAA, 0x55, 0x00, 0x12, 0xAA, 0x55, 0x03, 0x01, 0x02, 0x03, 0x04, 0x05])
         receiver.fail(code: 1)
-        #expect(harness.wait { $0.states.last == .error })
+        #expect(await harness.wait { $0.states.last == .error })
         #expect(harness.changes.last?.detail == "receiver reports radio fault")
         // The next heartbeat shows it working again.
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         let counts = harness.counters.snapshot
         #expect(counts.deviceErrors == 1)
         #expect(counts.garbageBytes + counts.crcErrors + counts.oversizedFrames > 0)

@@ -14,76 +14,76 @@ struct LLRPDriverTests {
         return LLRPClientDriver(settings: settings)
     }
 
-    @Test func connectionFlowThenTagReports() throws {
+    @Test func connectionFlowThenTagReports() async throws {
         let reader = try LLRPReaderSimulator()
         defer { reader.stop() }
         let harness = DriverHarness(Self.driver(reader.port))
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         #expect(harness.changes.first { $0.state == .configured }?.detail.contains("firmware 7.5.0-sim, 4 antennas") == true)
         #expect(reader.counts.started == 1)
         for i in 0..<10 { reader.read(epc(i), antenna: UInt16(1 + i % 4), rssi: Int8(-50 - i)) }
-        #expect(harness.wait { $0.tagReads.count == 10 })
+        #expect(await harness.wait { $0.tagReads.count == 10 })
         #expect(harness.states.last == .reading)
         #expect(harness.tagReads.map(\.tag) == (0..<10).map(epc))
-        #expect(harness.tagReads.map(\.antenna) == (0..<10).map { UInt8(1 + $0 % 4) })
-        #expect(harness.tagReads.map(\.rssi) == (0..<10).map { Int8(-50 - $0) })
-        #expect(harness.wait { _ in reader.counts.keepaliveAcks >= 2 }, "every keepalive is acknowledged")
+        #expect(harness.tagReads.map(\.antenna) == (0..<10).map { (i: Int) -> UInt8 in UInt8(1 + i % 4) })
+        #expect(harness.tagReads.map(\.rssi) == (0..<10).map { (i: Int) -> Int8 in Int8(-50 - i) })
+        #expect(await harness.wait { _ in reader.counts.keepaliveAcks >= 2 }, "every keepalive is acknowledged")
     }
 
-    @Test func aReaderClockDecadesOffIsMappedOntoOurs() throws {
+    @Test func aReaderClockDecadesOffIsMappedOntoOurs() async throws {
         let twentyFiveYears: Int64 = -25 * 365 * 86400 * 1_000_000
         let reader = try LLRPReaderSimulator(clockOffsetMicros: twentyFiveYears)
         defer { reader.stop() }
         let harness = DriverHarness(Self.driver(reader.port))
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         let placed = MonotonicInstant.now()
         reader.read(epc(1), antenna: 1, rssi: -50, at: placed)
-        #expect(harness.wait { $0.tagReads.count == 1 })
+        #expect(await harness.wait { $0.tagReads.count == 1 })
         #expect(harness.changes.last?.detail.contains("reader clock behind UTC by 24 years") == true)
         let time = try #require(harness.detections.first?.time)
         #expect(time <= .now())
         #expect(abs(time.since(placed)) < .milliseconds(500))
     }
 
-    @Test func aDeadLinkIsDetectedFromMissedKeepalivesAndReconnected() throws {
+    @Test func aDeadLinkIsDetectedFromMissedKeepalivesAndReconnected() async throws {
         let reader = try LLRPReaderSimulator()
         defer { reader.stop() }
         let harness = DriverHarness(Self.driver(reader.port))
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         reader.hang(true)
-        #expect(harness.wait(seconds: 5) { $0.states.last == .lost })
+        #expect(await harness.wait(seconds: 5) { $0.states.last == .lost })
         #expect(harness.changes.last?.detail.contains("no keepalive or report") == true)
         reader.hang(false)
         reader.dropClient()
-        #expect(harness.wait(seconds: 8) { $0.states.last == .reading && reader.counts.connections >= 2 })
+        #expect(await harness.wait(seconds: 8) { $0.states.last == .reading && reader.counts.connections >= 2 })
         reader.read(epc(5), antenna: 1, rssi: -50)
-        #expect(harness.wait { $0.tagReads.count == 1 })
+        #expect(await harness.wait { $0.tagReads.count == 1 })
     }
 
-    @Test func aReaderHeldByAnotherClientIsReportedAndRetried() throws {
+    @Test func aReaderHeldByAnotherClientIsReportedAndRetried() async throws {
         let reader = try LLRPReaderSimulator()
         defer { reader.stop() }
         let first = DriverHarness(Self.driver(reader.port))
-        #expect(first.wait { $0.states.last == .reading })
+        #expect(await first.wait { $0.states.last == .reading })
         let second = DriverHarness(Self.driver(reader.port))
-        #expect(second.wait { $0.states.last == .error })
+        #expect(await second.wait { $0.states.last == .error })
         #expect(second.changes.last?.detail.contains("another client holds it") == true)
         first.stop()
-        #expect(second.wait(seconds: 8) { $0.states.last == .reading })
+        #expect(await second.wait(seconds: 8) { $0.states.last == .reading })
         second.stop()
         #expect(reader.counts.refused >= 1)
     }
 
-    @Test func aReaderThatIsNotThereIsLost() throws {
+    @Test func aReaderThatIsNotThereIsLost() async throws {
         let listener = try TCPListener()
         let port = listener.port
         _ = consume listener  // the port is now closed: connection refused
         let harness = DriverHarness(Self.driver(port))
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .lost })
+        #expect(await harness.wait { $0.states.last == .lost })
         #expect(harness.changes.last?.detail.contains("connection refused") == true)
     }
 }

@@ -16,23 +16,23 @@ struct MercuryDriverTests {
         return MercuryReaderDriver(settings: settings) { baud throws(LinkError) in try TTYLink(path: path, baud: baud) }
     }
 
-    @Test func connectsConfiguresAndStreamsTagsWithMetadata() throws {
+    @Test func connectsConfiguresAndStreamsTagsWithMetadata() async throws {
         let path = temporaryDirectory() + "/rfid"
         let reader = try MercuryReaderSimulator(link: path)
         defer { reader.stop() }
         let harness = DriverHarness(Self.driver(path))
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         #expect(harness.states == [.connected, .configured, .reading])
         #expect(harness.changes[1].detail.contains("M6e Nano firmware 01.0B.01.02 at 115200 baud"))
 
         let before = MonotonicInstant.now()
         for i in 0..<20 { reader.read(epc(i), antenna: UInt8(1 + i % 2), rssi: Int8(-40 - i)) }
-        #expect(harness.wait { $0.tagReads.count == 20 })
+        #expect(await harness.wait { $0.tagReads.count == 20 })
         let reads = harness.tagReads
         #expect(reads.map(\.tag) == (0..<20).map(epc))
-        #expect(reads.map(\.antenna) == (0..<20).map { UInt8(1 + $0 % 2) })
-        #expect(reads.map(\.rssi) == (0..<20).map { Int8(-40 - $0) })
+        #expect(reads.map(\.antenna) == (0..<20).map { (i: Int) -> UInt8 in UInt8(1 + i % 2) })
+        #expect(reads.map(\.rssi) == (0..<20).map { (i: Int) -> Int8 in Int8(-40 - i) })
         // Stamped by the reader's clock, mapped to ours: not before the reads were placed, not in the future.
         for detection in harness.detections {
             #expect(detection.time >= before.advanced(by: -.milliseconds(5)))
@@ -42,7 +42,7 @@ struct MercuryDriverTests {
         #expect(reader.counts.searches == 1)
     }
 
-    @Test func findsTheBaudByProbingAndBootsTheApplication() throws {
+    @Test func findsTheBaudByProbingAndBootsTheApplication() async throws {
         let path = temporaryDirectory() + "/rfid"
         var options = MercuryReaderSimulator.Options()
         options.baud = 57600
@@ -51,14 +51,14 @@ struct MercuryDriverTests {
         defer { reader.stop() }
         let harness = DriverHarness(Self.driver(path))
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         #expect(harness.changes.first { $0.state == .configured }?.detail.contains("at 57600 baud") == true)
         #expect(reader.counts.ignoredAtWrongBaud > 0)
         reader.read(epc(1), antenna: 2, rssi: -50)
-        #expect(harness.wait { $0.tagReads.count == 1 })
+        #expect(await harness.wait { $0.tagReads.count == 1 })
     }
 
-    @Test func stopsAReaderLeftStreamingAndWorksWithoutResponseCRCs() throws {
+    @Test func stopsAReaderLeftStreamingAndWorksWithoutResponseCRCs() async throws {
         let path = temporaryDirectory() + "/rfid"
         var options = MercuryReaderSimulator.Options()
         options.streamingAtPowerUp = true
@@ -66,58 +66,58 @@ struct MercuryDriverTests {
         defer { reader.stop() }
         let harness = DriverHarness(Self.driver(path) { $0.responseCRC = false })
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         reader.read(epc(7), antenna: 1, rssi: -55)
-        #expect(harness.wait { $0.tagReads.count == 1 })
+        #expect(await harness.wait { $0.tagReads.count == 1 })
         #expect(harness.tagReads.first?.tag == epc(7))
         #expect(harness.counters.snapshot.crcErrors == 0)
     }
 
-    @Test func garbageOnTheLineIsCountedAndReadsContinue() throws {
+    @Test func garbageOnTheLineIsCountedAndReadsContinue() async throws {
         let path = temporaryDirectory() + "/rfid"
         let reader = try MercuryReaderSimulator(link: path)
         defer { reader.stop() }
         let harness = DriverHarness(Self.driver(path))
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         reader.babble([0x13, 0x37, 0xFF, 0xF9, 0x00] + MercuryWire.response(opcode: 0x22, status: 0, data: [1, 2, 3]).dropLast())
         reader.read(epc(3), antenna: 1, rssi: -45)
         reader.babble(Array(repeating: 0xFF, count: 3) + [0x01, 0x22, 0x00, 0x00, 0x10, 0xAB, 0xCD])
         reader.read(epc(4), antenna: 2, rssi: -46)
-        #expect(harness.wait { $0.tagReads.count == 2 })
+        #expect(await harness.wait { $0.tagReads.count == 2 })
         #expect(harness.tagReads.map(\.tag) == [epc(3), epc(4)])
         let counts = harness.counters.snapshot
         #expect(counts.garbageBytes + counts.crcErrors + counts.oversizedFrames > 0)
         #expect(harness.states == [.connected, .configured, .reading], "garbage must not cost the session")
     }
 
-    @Test func unplugIsReportedAndTheReaderComesBackByItself() throws {
+    @Test func unplugIsReportedAndTheReaderComesBackByItself() async throws {
         let path = temporaryDirectory() + "/rfid"
         let reader = try MercuryReaderSimulator(link: path)
         defer { reader.stop() }
         let harness = DriverHarness(Self.driver(path))
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         reader.unplug()
-        #expect(harness.wait { $0.states.last == .lost })
+        #expect(await harness.wait { $0.states.last == .lost })
         try reader.replug()
-        #expect(harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading })
         #expect(harness.states.starts(with: [.connected, .configured, .reading, .lost]))
         reader.read(epc(9), antenna: 1, rssi: -40)
-        #expect(harness.wait { $0.tagReads.count == 1 })
+        #expect(await harness.wait { $0.tagReads.count == 1 })
         #expect(harness.counters.snapshot.sessions >= 2)
     }
 
-    @Test func aReaderThatRefusesTheRegionIsAnErrorWithTheReason() throws {
+    @Test func aReaderThatRefusesTheRegionIsAnErrorWithTheReason() async throws {
         let path = temporaryDirectory() + "/rfid"
         let reader = try MercuryReaderSimulator(link: path)
         defer { reader.stop() }
         let harness = DriverHarness(Self.driver(path) { $0.region = .init(rawValue: 0x0D)! ; $0.tagProtocol = .iso18000_6B })
         defer { harness.stop() }
-        #expect(harness.wait { $0.states.last == .error })
+        #expect(await harness.wait { $0.states.last == .error })
         #expect(harness.changes.last?.detail.contains("does not support tag protocol iso18000-6b") == true)
         // Failing the same way on every retry is reported once.
-        Thread.sleep(forTimeInterval: 0.8)
+        try await Task.sleep(for: .milliseconds(800))
         harness.drain()
         #expect(harness.states.filter { $0 == .error }.count == 1)
         #expect(harness.counters.snapshot.sessions >= 2)
