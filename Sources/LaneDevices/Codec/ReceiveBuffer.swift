@@ -63,6 +63,42 @@ public struct ReceiveBuffer: Sendable {
     }
 }
 
+/// What every frame decoder keeps: the bytes not decoded yet, what was thrown away, and the
+/// hunt for the next frame start.
+struct FrameHunt: Sendable {
+    let startByte: UInt8
+    var buffer = ReceiveBuffer()
+    var counters = DecodeCounters()
+
+    init(startByte: UInt8) { self.startByte = startByte }
+
+    mutating func append(_ bytes: some Collection<UInt8>) {
+        counters.overflowBytes &+= UInt64(buffer.append(bytes))
+    }
+
+    /// The device went quiet in the middle of a frame: what is held goes, counted as a
+    /// truncated frame when it began like one, as garbage otherwise.
+    mutating func abandonPartialFrame() {
+        guard !buffer.isEmpty else { return }
+        if buffer[0] == startByte { counters.truncated &+= 1 } else { counters.garbageBytes &+= UInt64(buffer.count) }
+        buffer.removeAll()
+    }
+
+    /// Drops, and counts, everything before the next start byte; false when none is buffered.
+    mutating func seekStart() -> Bool {
+        guard let start = buffer.firstIndex(of: startByte) else {
+            counters.garbageBytes &+= UInt64(buffer.count)
+            buffer.removeAll()
+            return false
+        }
+        if start > 0 {
+            counters.garbageBytes &+= UInt64(start)
+            buffer.consume(start)
+        }
+        return true
+    }
+}
+
 /// What a frame decoder threw away, and why. Every discarded byte is counted somewhere.
 public struct DecodeCounters: Sendable, Hashable {
     /// Bytes skipped while hunting for a frame start.

@@ -22,10 +22,8 @@ public struct ESealReceiverDriver: DeviceDriver {
     }
 
     public func session(_ context: DeviceContext) throws(DeviceError) {
-        let link: any ByteLink
-        do throws(LinkError) { link = try open(settings.baud) } catch { throw .link(error) }
+        let link = try context.connect { () throws(LinkError) in try open(settings.baud) }
         defer { link.close() }
-        context.report(.connected, link.name)
         var decoder = ESealFrameDecoder()
         var absorbed = DecodeCounters()
         var scratch = [UInt8](repeating: 0, count: 2048)

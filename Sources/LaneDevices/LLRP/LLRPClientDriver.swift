@@ -36,10 +36,8 @@ public struct LLRPClientDriver: DeviceDriver {
     }
 
     public func session(_ context: DeviceContext) throws(DeviceError) {
-        let link: any ByteLink
-        do throws(LinkError) { link = try open() } catch { throw .link(error) }
+        let link = try context.connect(open)
         defer { link.close() }
-        context.report(.connected, link.name)
         var connection = LLRPConnection(link: link, context: context, settings: settings)
 
         let attempt = try connection.awaitConnectionAttempt()

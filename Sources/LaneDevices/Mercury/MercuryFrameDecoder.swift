@@ -10,26 +10,20 @@ public struct MercuryFrameDecoder: Sendable {
     }
 
     public var crcMode: CRCMode
-    public private(set) var counters = DecodeCounters()
-    private var buffer = ReceiveBuffer()
+    private var hunt = FrameHunt(startByte: 0xFF)
+    public var counters: DecodeCounters { hunt.counters }
 
     public init(crcMode: CRCMode = .present) {
         self.crcMode = crcMode
     }
 
     /// Bytes held for a frame that has not completed yet.
-    public var pendingBytes: Int { buffer.count }
+    public var pendingBytes: Int { hunt.buffer.count }
 
-    public mutating func append(_ bytes: some Collection<UInt8>) {
-        counters.overflowBytes &+= UInt64(buffer.append(bytes))
-    }
+    public mutating func append(_ bytes: some Collection<UInt8>) { hunt.append(bytes) }
 
     /// The device went quiet in the middle of a frame: drop what is held.
-    public mutating func abandonPartialFrame() {
-        guard !buffer.isEmpty else { return }
-        if buffer[0] == 0xFF { counters.truncated &+= 1 } else { counters.garbageBytes &+= UInt64(buffer.count) }
-        buffer.removeAll()
-    }
+    public mutating func abandonPartialFrame() { hunt.abandonPartialFrame() }
 
     /// The next complete frame, or nil until more bytes arrive.
     public mutating func next() -> MercuryFrame? {
@@ -40,42 +34,34 @@ public struct MercuryFrameDecoder: Sendable {
     /// buffer (the streaming path: no allocation per tag). Nil until more bytes arrive.
     public mutating func nextFrame<R>(_ handle: (_ opcode: UInt8, _ status: UInt16, _ data: ArraySlice<UInt8>) -> R) -> R? {
         while true {
-            guard let start = buffer.firstIndex(of: 0xFF) else {
-                counters.garbageBytes &+= UInt64(buffer.count)
-                buffer.removeAll()
-                return nil
-            }
-            if start > 0 {
-                counters.garbageBytes &+= UInt64(start)
-                buffer.consume(start)
-            }
-            guard buffer.count >= 2 else { return nil }
-            let length = Int(buffer[1])
+            guard hunt.seekStart() else { return nil }
+            guard hunt.buffer.count >= 2 else { return nil }
+            let length = Int(hunt.buffer[1])
             guard length <= MercuryFrame.maxDataLength else {
-                counters.oversized &+= 1
-                buffer.consume(1)
+                hunt.counters.oversized &+= 1
+                hunt.buffer.consume(1)
                 continue
             }
             let body = 5 + length
             let total = crcMode == .present ? body + 2 : body
-            guard buffer.count >= total else { return nil }
-            let crc = CRC16.mercury(buffer.slice(1, body - 1))
+            guard hunt.buffer.count >= total else { return nil }
+            let crc = CRC16.mercury(hunt.buffer.slice(1, body - 1))
             if crcMode == .present {
-                guard UInt16(buffer[body]) << 8 | UInt16(buffer[body + 1]) == crc else {
-                    counters.crcErrors &+= 1
-                    buffer.consume(1)
+                guard UInt16(hunt.buffer[body]) << 8 | UInt16(hunt.buffer[body + 1]) == crc else {
+                    hunt.counters.crcErrors &+= 1
+                    hunt.buffer.consume(1)
                     continue
                 }
             }
-            let result = handle(buffer[2], UInt16(buffer[3]) << 8 | UInt16(buffer[4]), buffer.slice(5, length))
-            buffer.consume(total)
+            let result = handle(hunt.buffer[2], UInt16(hunt.buffer[3]) << 8 | UInt16(hunt.buffer[4]), hunt.buffer.slice(5, length))
+            hunt.buffer.consume(total)
             // Without CRCs expected, a CRC that came anyway (the reply to the very command that
             // switched them off) is recognised and skipped rather than counted as garbage.
-            if crcMode == .absent, buffer.count >= 2, buffer[0] != 0xFF,
-               UInt16(buffer[0]) << 8 | UInt16(buffer[1]) == crc {
-                buffer.consume(2)
+            if crcMode == .absent, hunt.buffer.count >= 2, hunt.buffer[0] != 0xFF,
+               UInt16(hunt.buffer[0]) << 8 | UInt16(hunt.buffer[1]) == crc {
+                hunt.buffer.consume(2)
             }
-            counters.frames &+= 1
+            hunt.counters.frames &+= 1
             return result
         }
     }

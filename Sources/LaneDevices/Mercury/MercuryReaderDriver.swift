@@ -36,11 +36,9 @@ public struct MercuryReaderDriver: DeviceDriver {
     }
 
     public func session(_ context: DeviceContext) throws(DeviceError) {
-        let link: any ByteLink
-        do throws(LinkError) { link = try open(settings.baud) } catch { throw .link(error) }
+        let link = try context.connect { () throws(LinkError) in try open(settings.baud) }
         defer { link.close() }
         var reader = MercuryLinkSession(link: link, context: context, settings: settings)
-        context.report(.connected, link.name)
 
         let (version, baud) = try reader.findBaud()
         try reader.ensureApplication()

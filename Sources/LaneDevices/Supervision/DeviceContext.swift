@@ -41,6 +41,14 @@ public final class DeviceContext: @unchecked Sendable {
         }
     }
 
+    /// Opens the device's link and reports it connected; failing to open ends the session.
+    public func connect(_ open: () throws(LinkError) -> any ByteLink) throws(DeviceError) -> any ByteLink {
+        let link: any ByteLink
+        do throws(LinkError) { link = try open() } catch { throw .link(error) }
+        report(.connected, link.name)
+        return link
+    }
+
     public func report(_ state: DeviceState, _ detail: String) {
         if state == .reading {
             reachedReading = true
