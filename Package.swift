@@ -91,7 +91,9 @@ let package = Package(
             name: "LaneGateway",
             dependencies: ["LaneCore", "LaneWire", "LaneSpool", "LaneDevices", "LaneUplink", "TOMLKit",
                            .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         // The other side of every wire: synthetic traffic, and the device side of each protocol.
         .target(name: "LaneSimulators", dependencies: ["LaneCore", "CLaneSystem"]),

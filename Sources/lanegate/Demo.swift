@@ -57,6 +57,7 @@ struct Demo: AsyncParsableCommand {
 
         var config = GatewayConfig(gatewayID: "demo-gw", layout: layout,
                                    batchPolicy: BatchPolicy(window: .seconds(2)), spoolPath: "\(directory)/spool.db")
+        config.metricsListen = nil  // a gateway on this machine may hold the metrics port
         var mercury = MercuryReaderSettings()
         mercury.antennas = [1, 2, 3, 4]
         mercury.onTimeMilliseconds = 50

@@ -22,6 +22,7 @@ struct DaemonTests {
         let notify = try DatagramSink(path: dir + "/notify")
         try tokenA.write(toFile: dir + "/token", atomically: true, encoding: .utf8)
 
+        let metricsPort = 30_000 + Int.random(in: 0..<20_000)
         try await withCollector { url, _ in
             try """
             [gateway]
@@ -35,6 +36,8 @@ struct DaemonTests {
             min_free_disk = "0"
             [pipeline]
             batch_window = "1s"
+            [metrics]
+            listen = "127.0.0.1:\(metricsPort)"
             [[devices]]
             name = "rfid-a"
             kind = "rfid"
@@ -84,6 +87,17 @@ struct DaemonTests {
             #expect(stored.contains("3005fb63ac1f3841ec880467"))
             #expect(stored.contains("device_status"), "device states travel with the events")
             #expect(notify.received.contains("WATCHDOG=1"), "the watchdog is fed while the pipeline turns")
+
+            var metrics = ""
+            for _ in 0..<30 where !metrics.contains("lanegate_uplink_batches_acknowledged_total") {
+                try await Task.sleep(for: .milliseconds(200))
+                metrics = (try? await get("http://127.0.0.1:\(metricsPort)/metrics"))?.1 ?? ""
+            }
+            for expected in [#"lanegate_device_state{device="rfid-a"} 3"#, #"lanegate_device_state{device="eseal"} 3"#,
+                             #"lanegate_device_detections_total{device="rfid-a"} 5"#, "lanegate_spool_batches ",
+                             "lanegate_uplink_batches_acknowledged_total ", "lanegate_clock_synchronized "] {
+                #expect(metrics.contains(expected), "metrics has \(expected): \(metrics.prefix(300))")
+            }
 
             kill(daemon.processIdentifier, SIGTERM)
             #expect(await eventually(20) { !daemon.isRunning }, "SIGTERM stops it within the unit's stop timeout")

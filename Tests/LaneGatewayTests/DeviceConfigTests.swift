@@ -189,5 +189,8 @@ struct CollectorConfigTests {
         }
         let lab = try GatewayConfig.parse(Self.text("[collector]\nurl = \"http://127.0.0.1:8080/v1/batches\"\nallow_plain_http = true\n"), file: "t.toml")
         #expect(lab.collector?.allowPlainHTTP == true)
+        #expect(lab.metricsListen?.host == "127.0.0.1" && lab.metricsListen?.port == 9464, "metrics on by default, locally")
+        #expect(try GatewayConfig.parse(Self.text("[metrics]\nlisten = \"off\"\n"), file: "t.toml").metricsListen == nil)
+        #expect(throws: ConfigErrors.self) { try GatewayConfig.parse(Self.text("[metrics]\nlisten = \"9464\"\n"), file: "t.toml") }
     }
 }

@@ -16,6 +16,8 @@ public struct GatewayConfig: Sendable {
     public var deviceSetups: [DeviceSetup?]
     /// Where batches go; nil when the file has no `[collector]` (replay and tools only).
     public var collector: CollectorSettings?
+    /// Where `lanegate run` serves Prometheus metrics (`/metrics`); nil: not at all.
+    public var metricsListen: (host: String, port: Int)? = ("127.0.0.1", 9464)
 
     public struct CollectorSettings: Sendable, Hashable {
         public var url: String
@@ -120,6 +122,7 @@ struct ConfigReader {
         var config = GatewayConfig(gatewayID: gatewayID, layout: layout, batchPolicy: policy, privacyKeyFile: keyFile,
                                    spoolPath: spoolPath, spoolSettings: spoolSettings, deviceSetups: finished)
         config.collector = collector
+        config.metricsListen = readMetrics(root)
         return config
     }
 
@@ -143,6 +146,20 @@ struct ConfigReader {
             fail("collector", "client_certificate and client_key go together")
         }
         return settings
+    }
+
+    mutating func readMetrics(_ root: TOMLTable) -> (host: String, port: Int)? {
+        let fallback: (host: String, port: Int)? = ("127.0.0.1", 9464)
+        guard let table = table(root, "metrics", path: "metrics", required: false) else { return fallback }
+        checkKeys(table, path: "metrics", allowed: ["listen"])
+        guard let listen = string(table, "listen", path: "metrics.listen", required: false) else { return fallback }
+        if listen == "off" { return nil }
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+              (1...65535).contains(port), colon > listen.startIndex else {
+            fail("metrics.listen", "must be \"host:port\" such as \"127.0.0.1:9464\", or \"off\", got \"\(listen)\"")
+            return fallback
+        }
+        return (String(listen[..<colon]), port)
     }
 
     mutating func readSpool(_ root: TOMLTable) -> (String, SpoolSettings) {

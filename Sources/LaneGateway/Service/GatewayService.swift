@@ -1,3 +1,4 @@
+import Hummingbird
 import LaneCore
 import LaneDevices
 import LaneSpool
@@ -43,24 +44,29 @@ public struct GatewayService: Service {
         let board = DeviceStatusBoard(devices: config.layout.devices.count)
         let supervisor = DeviceSupervisor(board: board)
         let rings = config.layout.devices.map { _ in SPSCRing<Detection>(capacity: 4096) }
-        var started = 0
+        var counters = [DeviceCounters?](repeating: nil, count: rings.count)
         for (i, device) in config.layout.devices.enumerated() {
             guard let setup = config.deviceSetups[i] else {
                 logger.warning("\(device.name): no tty, usb, host or gpio_chip configured; not read")
                 continue
             }
             if setup.wake != nil { USBHotplug.start() }
-            supervisor.start(setup.driver, index: DeviceIndex(UInt16(i)), name: device.name, ring: rings[i], wake: setup.wake)
-            started += 1
+            counters[i] = supervisor.start(setup.driver, index: DeviceIndex(UInt16(i)), name: device.name, ring: rings[i], wake: setup.wake)
         }
+        let started = counters.compactMap { $0 }.count
         let gateway = LiveGateway(config: config, pseudonymizer: pseudonymizer, rings: rings, board: board,
                                   spool: spool, logger: logger)
         let sending = Task { await uplink.run() }
+        let metrics = GatewayMetrics()
+        let serving = config.metricsListen.map { listen in Task { [logger] in await serveMetrics(metrics, on: listen, logger: logger) } }
         logger.info("running: \(started) of \(config.layout.devices.count) devices, spool \(config.spoolPath), collector \(collector.url)")
         notifier.ready(status: summary(board: board, spool: spool, uplink: uplink))
 
-        // Until SIGTERM/SIGINT: status, and the watchdog fed only while the pipeline turns.
-        let interval = notifier.watchdogInterval.map { min($0, .seconds(5)) } ?? .seconds(5)
+        // Until SIGTERM/SIGINT, once a second: metrics, status, and the watchdog — fed only
+        // while the pipeline thread turns.
+        let interval = notifier.watchdogInterval.map { min($0, .seconds(1)) } ?? .seconds(1)
+        let layout = config.layout
+        let frozenCounters = counters
         try? await cancelWhenGracefulShutdown { [notifier] in
             var lastTurns: UInt64 = 0
             while !Task.isCancelled {
@@ -69,6 +75,8 @@ public struct GatewayService: Service {
                 if turns != lastTurns { notifier.watchdog() }
                 lastTurns = turns
                 notifier.status(summary(board: board, spool: spool, uplink: uplink))
+                metrics.refresh(layout: layout, devices: frozenCounters, rings: rings, board: board, progress: gateway.progress,
+                                spool: spool.status(), uplink: uplink.statistics, clock: ClockAnchor.now())
             }
         }
 
@@ -80,8 +88,26 @@ public struct GatewayService: Service {
         while spool.depth > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         sending.cancel()
         await sending.value
+        serving?.cancel()
+        await serving?.value
         try? await uplink.shutdown()
         logger.info("stopped: \(spool.depth) batches wait in the spool for the next start")
+    }
+
+    /// `/metrics` on a local port; a port that cannot be bound is logged, not fatal.
+    private func serveMetrics(_ metrics: GatewayMetrics, on listen: (host: String, port: Int), logger: Logger) async {
+        let router = Router()
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+        }
+        var quiet = logger
+        quiet.logLevel = .warning
+        let app = Application(router: router, configuration: .init(address: .hostname(listen.host, port: listen.port),
+                                                                   serverName: "lanegate"), logger: quiet)
+        do { try await app.runService(gracefulShutdownSignals: []) } catch is CancellationError {} catch {
+            logger.error("metrics: cannot serve on \(listen.host):\(listen.port): \(error)")
+        }
     }
 
     /// One line for `systemctl status`: devices up, spool depth, link.
