@@ -86,7 +86,24 @@ struct Replay: AsyncParsableCommand {
 
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "config", abstract: "Work with the configuration file.", subcommands: [Check.self])
+        commandName: "config", abstract: "Work with the configuration file.", subcommands: [Check.self, UdevRulesCommand.self])
+
+    struct UdevRulesCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "udev-rules",
+            abstract: "Print udev rules that give group lanegate exactly the configured USB devices and GPIO chips.")
+
+        @Argument(help: "The configuration file.")
+        var file: String
+
+        func run() throws {
+            do {
+                let config = try GatewayConfig.load(path: file)
+                FileOutput.standardOutput.write(UdevRules.text(for: config, source: file))
+                FileOutput.standardOutput.flush()
+            } catch { fail(error) }
+        }
+    }
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -194,3 +194,32 @@ struct CollectorConfigTests {
         #expect(throws: ConfigErrors.self) { try GatewayConfig.parse(Self.text("[metrics]\nlisten = \"9464\"\n"), file: "t.toml") }
     }
 }
+
+@Suite("udev rules")
+struct UdevRulesTests {
+    @Test func exactlyTheConfiguredDevicesGroupLanegateNeverWorldWritable() throws {
+        let config = try GatewayConfig.parse(DeviceConfigTests.config(devices: """
+        [[devices]]
+        name = "rfid-lane1"
+        kind = "rfid"
+        usb = { vendor = 0x0403, product = 0x6001, serial = "A10K2B3" }
+        [[devices]]
+        name = "eseal"
+        kind = "eseal"
+        tty = "/dev/ttyS1"
+        [[devices]]
+        name = "loops"
+        kind = "loops"
+        gpio_chip = "gpiochip0"
+        """), file: "t.toml")
+        let rules = UdevRules.text(for: config, source: "t.toml")
+        let active = rules.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        #expect(active == [
+            #"SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="0403", ATTR{idProduct}=="6001", ATTR{serial}=="A10K2B3", GROUP="lanegate", MODE="0660", SYMLINK+="lanegate/usb-rfid-lane1", TAG+="systemd""#,
+            #"SUBSYSTEM=="tty", ATTRS{idVendor}=="0403", ATTRS{idProduct}=="6001", ATTRS{serial}=="A10K2B3", GROUP="lanegate", MODE="0660", SYMLINK+="lanegate/rfid-lane1", TAG+="systemd""#,
+            #"SUBSYSTEM=="gpio", KERNEL=="gpiochip0", GROUP="lanegate", MODE="0660", TAG+="systemd""#,
+        ])
+        #expect(rules.contains("# eseal: configured as /dev/ttyS1"))
+        #expect(!rules.contains("0666"))
+    }
+}
