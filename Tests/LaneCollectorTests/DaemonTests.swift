@@ -111,6 +111,25 @@ struct DaemonTests {
     }
 }
 
+extension DaemonTests {
+    /// On a machine with no readers and no GPIO chips, `lanegate devices` says what each
+    /// configured device wants and why it is not there, in lines that fit a terminal.
+    @Test func devicesNamesWhatIsMissingAndWhy() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.lanegate)
+        process.arguments = ["devices", "--config", CrashTests.root.appendingPathComponent("etc/lanegate.toml").path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0)
+        #expect(text.contains("missing: rfid-lane1 wants 0403:6001 serial A10K2B3"), "\(text)")
+        #expect(text.contains("missing: loops wants gpiochip0"), "\(text)")
+        #expect(text.split(separator: "\n").allSatisfy { $0.count <= 80 }, "80 columns: \(text)")
+    }
+}
+
 /// Collects the datagrams sent to a unix socket path, as systemd's notify socket would.
 final class DatagramSink: @unchecked Sendable {
     private let fd: Int32
