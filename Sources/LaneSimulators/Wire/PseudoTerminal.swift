@@ -26,7 +26,7 @@ public final class PseudoTerminal: @unchecked Sendable {
         let fd = lanegate_open_pty(&path, path.count)
         guard fd >= 0 else { throw .system("open a pty", -fd) }
         master = fd
-        slavePath = String(cString: path)
+        slavePath = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         unlink(link)
         guard symlink(slavePath, link) == 0 else { throw .system("symlink \(link)", errno) }
     }
