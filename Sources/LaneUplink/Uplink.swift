@@ -119,6 +119,34 @@ public final class Uplink: Sendable {
         }
     }
 
+    /// Asks the collector whether it knows this gateway, storing nothing: an empty POST without
+    /// zstd encoding, which a collector refuses for its encoding (415) only after it has
+    /// accepted the gateway's identity (a refused identity is 401 or 403).
+    public func checkIdentity() async -> IdentityCheck {
+        var request = HTTPClientRequest(url: settings.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-protobuf")
+        if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        do {
+            let response = try await client.execute(request, timeout: .init(settings.requestTimeout))
+            let answer = String(buffer: try await response.body.collect(upTo: 64 << 10))
+            switch response.status.code {
+            case 415: return .accepted
+            case 401, 403: return .refused(status: Int(response.status.code), reason: answer)
+            default: return .unexpected(status: Int(response.status.code), answer: String(answer.prefix(300)))
+            }
+        } catch {
+            return .unreachable("\(error)")
+        }
+    }
+
+    public enum IdentityCheck: Sendable, Equatable {
+        case accepted
+        case refused(status: Int, reason: String)
+        case unexpected(status: Int, answer: String)
+        case unreachable(String)
+    }
+
     static func outcome(status: Int, answer: String, sequence: UInt64) -> DeliveryOutcome {
         switch status {
         case 200..<300:

@@ -112,6 +112,70 @@ struct DaemonTests {
 }
 
 extension DaemonTests {
+    /// `lanegate check` runs each device's real connect flow, asks the collector whether it
+    /// knows the gateway (storing nothing), and looks at the clock and the spool's directory.
+    @Test func checkSaysWhatIsWellAndWhatIsNot() async throws {
+        let dir = temporaryDirectory()
+        let reader = try MercuryReaderSimulator(link: dir + "/rfid")
+        defer { reader.stop() }
+        try "not-the-token".write(toFile: dir + "/wrong-token", atomically: true, encoding: .utf8)
+        try tokenA.write(toFile: dir + "/token", atomically: true, encoding: .utf8)
+        try await withCollector { url, collector in
+            func config(token: String) -> String {
+                """
+                [gateway]
+                id = "gw-a"
+                [collector]
+                url = "\(url)/v1/batches"
+                token_file = "\(dir)/\(token)"
+                allow_plain_http = true
+                [spool]
+                path = "\(dir)/spool.db"
+                min_free_disk = "0"
+                [[devices]]
+                name = "rfid-a"
+                kind = "rfid"
+                tty = "\(dir)/rfid"
+                [[devices]]
+                name = "eseal"
+                kind = "eseal"
+                tty = "\(dir)/no-such-receiver"
+                [[lanes]]
+                name = "lane1"
+                  [[lanes.read_points]]
+                  name = "booth"
+                  antennas = [{ device = "rfid-a", ports = [1] }, { device = "eseal", ports = [1] }]
+                """
+            }
+            try config(token: "token").write(toFile: dir + "/good.toml", atomically: true, encoding: .utf8)
+            try config(token: "wrong-token").write(toFile: dir + "/bad.toml", atomically: true, encoding: .utf8)
+
+            let good = try await runTool(["check", "--config", dir + "/good.toml", "--device-timeout", "3"])
+            #expect(good.output.contains("ok   rfid-a: M6e Nano firmware 01.0B.01.02"), "\(good.output)")
+            #expect(good.output.contains("FAIL eseal: \(dir)/no-such-receiver not found"), "\(good.output)")
+            #expect(good.output.contains("ok   collector: \(url)/v1/batches knows gateway gw-a"), "\(good.output)")
+            #expect(good.output.contains("ok   spool: \(dir) writable"), "\(good.output)")
+            #expect(good.status == 1, "a missing receiver is a problem")
+
+            let bad = try await runTool(["check", "--config", dir + "/bad.toml", "--device-timeout", "3"])
+            #expect(bad.output.contains("FAIL collector: refuses this gateway (401)"), "\(bad.output)")
+            #expect(try collector.store.eventCount(gateway: "gw-a") == 0, "checking stores nothing")
+        }
+    }
+
+    private func runTool(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.lanegate)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // Waits without holding a shared test thread; the output (well under a pipe's buffer) is read after.
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     /// On a machine with no readers and no GPIO chips, `lanegate devices` says what each
     /// configured device wants and why it is not there, in lines that fit a terminal.
     @Test func devicesNamesWhatIsMissingAndWhy() throws {
