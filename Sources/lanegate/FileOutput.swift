@@ -19,6 +19,13 @@ final class FileOutput: @unchecked Sendable {
         buffer.reserveCapacity(1 << 16)
     }
 
+    /// A file created (or truncated) for writing; nil when that is refused.
+    convenience init?(path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return nil }
+        self.init(fd: fd)
+    }
+
     func write(_ s: String) {
         buffer.append(contentsOf: s.utf8)
         if unbuffered || buffer.count >= 1 << 16 { flush() }

@@ -163,6 +163,43 @@ extension DaemonTests {
         }
     }
 
+    /// `lanegate record` captures what a reader delivers into a trace that `lanegate replay`
+    /// turns into the same visit.
+    @Test func recordCapturesATraceThatReplays() async throws {
+        let dir = temporaryDirectory()
+        let reader = try MercuryReaderSimulator(link: dir + "/rfid")
+        defer { reader.stop() }
+        try """
+        [gateway]
+        id = "gw-a"
+        [[devices]]
+        name = "rfid-a"
+        kind = "rfid"
+        tty = "\(dir)/rfid"
+        [[lanes]]
+        name = "lane1"
+          [[lanes.read_points]]
+          name = "booth"
+          antennas = [{ device = "rfid-a", ports = [1] }]
+        """.write(toFile: dir + "/lanegate.toml", atomically: true, encoding: .utf8)
+        let recording = Task {
+            try await runTool(["record", "--config", dir + "/lanegate.toml", "--seconds", "4", "--output", dir + "/trace.jsonl"])
+        }
+        let tag = TagID(hex: "3005fb63ac1f3841ec880467")!
+        try await Task.sleep(for: .milliseconds(2000))
+        for _ in 0..<4 { reader.read(tag, antenna: 1, rssi: -51); try await Task.sleep(for: .milliseconds(100)) }
+        let recorded = try await recording.value
+        #expect(recorded.status == 0)
+        let trace = try String(contentsOfFile: dir + "/trace.jsonl", encoding: .utf8)
+        #expect(trace.contains("# rfid-a reading: streaming"), "\(trace.prefix(500))")
+        #expect(trace.components(separatedBy: "\"epc\":\"3005fb63ac1f3841ec880467\"").count - 1 == 4, "\(trace.prefix(800))")
+
+        let replayed = try await runTool(["replay", "--config", dir + "/lanegate.toml", dir + "/trace.jsonl"])
+        #expect(replayed.status == 0)
+        #expect(replayed.output.contains("\"type\":\"tag_departed\""), "\(replayed.output.prefix(500))")
+        #expect(replayed.output.contains("\"reads\":4"), "\(replayed.output.prefix(500))")
+    }
+
     private func runTool(_ arguments: [String]) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.lanegate)
