@@ -69,16 +69,13 @@ struct Check: AsyncParsableCommand {
         // The collector: reachable, and it accepts this gateway's identity (nothing is stored).
         if let collector = settings.collector {
             do {
-                let token = try collector.tokenFile.map { String(try readTextFile($0).filter { !$0.isWhitespace }) }
                 // The uplink wants a spool; an empty one in a scratch directory, removed after.
                 var template = Array("/tmp/lanegate-check-XXXXXX".utf8CString)
                 let scratch = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
                 defer { for file in ["spool.db", "spool.db-wal", "spool.db-shm", "spool.db.sequence"] { unlink(scratch + "/" + file) }; rmdir(scratch) }
                 let spool = Spool(path: scratch + "/spool.db", gatewayID: settings.gatewayID,
                                   settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: 0)
-                let uplink = try Uplink(spool: spool, settings: UplinkSettings(
-                    url: collector.url, token: token, caBundle: collector.caBundle, clientCertificate: collector.clientCertificate,
-                    clientKey: collector.clientKey, allowPlainHTTP: collector.allowPlainHTTP, requestTimeout: .seconds(10)))
+                let uplink = try Uplink(spool: spool, settings: try collector.uplinkSettings(requestTimeout: .seconds(10)))
                 switch await uplink.checkIdentity() {
                 case .accepted: report(true, "collector", "\(collector.url) knows gateway \(settings.gatewayID)")
                 case .refused(let status, let reason): report(false, "collector", "refuses this gateway (\(status)): \(reason)")

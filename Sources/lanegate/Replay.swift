@@ -58,7 +58,7 @@ struct Replay: AsyncParsableCommand {
         if let degraded = spool?.status().degraded { fail(SpoolUnavailable(message: degraded)) }
         var sender: RunningUplink?
         if let spool, let send {
-            let token = try tokenFile.map(readToken)
+            let token = try tokenFile.map(readTokenFile)
             sender = RunningUplink(try Uplink(spool: spool, settings: UplinkSettings(url: send, token: token, allowPlainHTTP: allowPlainHttp)))
         }
         do {

@@ -23,7 +23,7 @@ struct Send: AsyncParsableCommand {
     @Option(help: "Give up after this many seconds.") var timeout = 3600
 
     func run() async throws {
-        let token = try tokenFile.map(readToken)
+        let token = try tokenFile.map(readTokenFile)
         let spool = Spool(path: self.spool, gatewayID: gateway, nowUTC: ClockAnchor.now().utcNanoseconds)
         if let degraded = spool.status().degraded { throw ValidationError(degraded) }
         let start = spool.status()
@@ -41,8 +41,6 @@ struct Send: AsyncParsableCommand {
     }
 }
 
-/// A bearer token file's token (whitespace and the final newline ignored).
-func readToken(_ path: String) throws -> String { String(try readTextFile(path).filter { !$0.isWhitespace }) }
 
 /// An uplink sending in the background until its spool is empty.
 struct RunningUplink {

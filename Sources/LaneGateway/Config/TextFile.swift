@@ -11,6 +11,11 @@ public func readTextFile(_ path: String) throws -> String {
     String(decoding: try readFileBytes(path), as: UTF8.self)
 }
 
+/// A bearer token file's token: whitespace and the final newline ignored.
+public func readTokenFile(_ path: String) throws -> String {
+    String(try readTextFile(path).filter { !$0.isWhitespace })
+}
+
 public func readFileBytes(_ path: String) throws -> [UInt8] {
     guard let f = fopen(path, "rb") else { throw FileError(description: String(cString: strerror(errno))) }
     defer { fclose(f) }

@@ -36,10 +36,7 @@ public struct GatewayService: Service {
         let spool = Spool(path: config.spoolPath, gatewayID: config.gatewayID, settings: config.spoolSettings,
                           nowUTC: ClockAnchor.now().utcNanoseconds)
         if let degraded = spool.status().degraded { logger.warning("spool degraded: \(degraded)") }
-        let uplink = try Uplink(spool: spool, settings: UplinkSettings(
-            url: collector.url, token: try collector.tokenFile.map { String(try readTextFile($0).filter { !$0.isWhitespace }) },
-            caBundle: collector.caBundle, clientCertificate: collector.clientCertificate, clientKey: collector.clientKey,
-            allowPlainHTTP: collector.allowPlainHTTP), logger: logger)
+        let uplink = try Uplink(spool: spool, settings: try collector.uplinkSettings(), logger: logger)
 
         let board = DeviceStatusBoard(devices: config.layout.devices.count)
         let supervisor = DeviceSupervisor(board: board)
