@@ -30,14 +30,12 @@ public final class DeviceContext: @unchecked Sendable {
 
     public var shouldStop: Bool { stop.isSet }
 
-    /// Hands a detection to the pipeline; a full ring drops it, counted (the pipeline turns the
-    /// ring's drop count into a gap event).
+    /// Hands a detection to the pipeline; a full ring drops it and counts the drop itself (the
+    /// pipeline turns that count into a gap event).
     @inline(__always)
     public func emit(_ payload: Detection.Payload, at time: MonotonicInstant) {
         if producer.push(Detection(time: time, device: index, payload: payload)) {
             counters.detections.add(1, ordering: .relaxed)
-        } else {
-            counters.ringDrops.add(1, ordering: .relaxed)
         }
     }
 

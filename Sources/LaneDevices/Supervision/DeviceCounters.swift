@@ -16,8 +16,7 @@ public final class DeviceCounters: Sendable {
     /// Device-reported errors (status words, receiver error messages).
     public let deviceErrors = Atomic<UInt64>(0)
     public let sessions = Atomic<UInt64>(0)
-    /// Detections dropped because the device's ring was full (mirrors the ring's own count).
-    public let ringDrops = Atomic<UInt64>(0)
+    // Detections dropped for a full ring are the ring's own count (`SPSCRing.totalDrops`).
 
     public init() {}
 
@@ -38,7 +37,7 @@ public final class DeviceCounters: Sendable {
 
     public struct Snapshot: Sendable, Hashable {
         public var bytesIn, frames, detections, garbageBytes, crcErrors, oversizedFrames, truncatedFrames,
-                   badRecords, deviceErrors, sessions, ringDrops: UInt64
+                   badRecords, deviceErrors, sessions: UInt64
     }
 
     public var snapshot: Snapshot {
@@ -46,7 +45,6 @@ public final class DeviceCounters: Sendable {
                  detections: detections.load(ordering: .relaxed), garbageBytes: garbageBytes.load(ordering: .relaxed),
                  crcErrors: crcErrors.load(ordering: .relaxed), oversizedFrames: oversizedFrames.load(ordering: .relaxed),
                  truncatedFrames: truncatedFrames.load(ordering: .relaxed), badRecords: badRecords.load(ordering: .relaxed),
-                 deviceErrors: deviceErrors.load(ordering: .relaxed), sessions: sessions.load(ordering: .relaxed),
-                 ringDrops: ringDrops.load(ordering: .relaxed))
+                 deviceErrors: deviceErrors.load(ordering: .relaxed), sessions: sessions.load(ordering: .relaxed))
     }
 }

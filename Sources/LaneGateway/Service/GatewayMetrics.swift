@@ -27,7 +27,7 @@ public final class GatewayMetrics: Sendable {
             total("device_detections", "Detections pushed toward the pipeline", labels, counters.detections)
             total("device_bytes_received", "Bytes read from the device", labels, counters.bytesIn)
             total("device_frames", "Frames decoded", labels, counters.frames)
-            total("device_ring_drops", "Detections dropped because the ring was full", labels, counters.ringDrops)
+            total("device_ring_drops", "Detections dropped because the ring was full", labels, rings[i].totalDrops)
             total("device_sessions", "Sessions started (the first, and every reconnect)", labels, counters.sessions)
             for (kind, value) in [("crc", counters.crcErrors), ("garbage_bytes", counters.garbageBytes),
                                   ("oversized", counters.oversizedFrames), ("truncated", counters.truncatedFrames),
