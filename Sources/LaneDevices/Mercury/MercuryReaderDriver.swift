@@ -185,6 +185,8 @@ struct MercuryLinkSession {
                 }
             }
             if received == 0 && decoder.pendingBytes > 0 { decoder.abandonPartialFrame() }
+            // What decoding these bytes threw away is counted now, not at the next read.
+            context.counters.absorb(decoder.counters, since: &absorbed)
             // Garbage keeps bytes coming without a single frame: that is silence too.
             if now.since(lastFrame) > settings.silenceTimeout {
                 throw .silent("no valid frames for \(settings.silenceTimeout / 1_000_000_000) s")
