@@ -34,5 +34,8 @@ bash Tests/Fuzz/run.sh -runs=200000
 step "lanegate demo: a simulated booth through the real drivers, daemon and collector"
 .build/debug/lanegate demo --vehicles 8
 
+step "hardware in the loop: lanegate in a QEMU guest on real libusb, libgpiod and udev"
+bash Tests/HIL/run.sh
+
 echo
 echo "check: all passed"

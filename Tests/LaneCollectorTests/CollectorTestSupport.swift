@@ -12,7 +12,8 @@ import NIOSSL
 
 let tokenA = "token-for-gateway-a-0123456789"
 let tokenB = "token-for-gateway-b-0123456789"
-let tokens = GatewayTokens(pairs: [("gw-a", tokenA), ("gw-b", tokenB)])
+let tokenHIL = "token-for-the-hardware-in-the-loop-booth"
+let tokens = GatewayTokens(pairs: [("gw-a", tokenA), ("gw-b", tokenB), ("hil-booth", tokenHIL)])
 
 func temporaryDirectory() -> String {
     let path = NSTemporaryDirectory() + "lanegate-collector-\(UUID().uuidString)"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The hardware-in-the-loop test: builds the QEMU guest (Tests/HIL/build-guest.sh; cached), then
+# runs the host side (Tests/LaneCollectorTests/HIL), which boots the guest, plays a booth through
+# real libusb and libgpiod paths, unplugs and replugs the reader, and cuts the power.
+# Every line the test prints starts with "hil:"; the guest's console is kept in the test's
+# temporary directory (named in the log).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+started=$SECONDS
+bash Tests/HIL/build-guest.sh
+echo "hil: guest built in $((SECONDS - started)) s"
+swift build --build-tests > .build-hil/swift-build-tests.log 2>&1 || { tail -40 .build-hil/swift-build-tests.log; exit 1; }
+LANEGATE_HIL="$PWD/.build-hil/guest" swift test --skip-build --filter HardwareInTheLoopTests
+echo "hil: passed in $((SECONDS - started)) s"
