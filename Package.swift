@@ -92,6 +92,7 @@ let package = Package(
             dependencies: ["LaneCore", "LaneWire", "LaneSpool", "LaneDevices", "LaneUplink", "TOMLKit",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Prometheus", package: "swift-prometheus")]
         ),

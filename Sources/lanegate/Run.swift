@@ -9,7 +9,9 @@ struct Run: AsyncParsableCommand {
         abstract: "Run the gateway: read the devices, make lane events, spool and forward them.",
         discussion: """
             Logs go to standard error (journald-ready under systemd). SIGTERM or SIGINT stops it \
-            cleanly: devices stop, their rings drain, the open batch is committed.
+            cleanly: devices stop, their rings drain, the open batch is committed. SIGHUP \
+            (systemctl reload) reads the configuration again: [metrics] moves at once, and the log \
+            and status line name what takes a restart; a file with errors is refused.
             """)
 
     @Option(help: "The configuration file.") var config = "/etc/lanegate/lanegate.toml"
@@ -28,7 +30,8 @@ struct Run: AsyncParsableCommand {
         guard settings.collector != nil else {
             fail(ConfigError(file: config, line: nil, key: "collector.url", message: "lanegate run needs a [collector] table with url"))
         }
-        let service = GatewayService(config: settings, pseudonymizer: try loadPseudonymizer(settings), logger: logger)
+        var service = GatewayService(config: settings, pseudonymizer: try loadPseudonymizer(settings), logger: logger)
+        service.configPath = config
         let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         do { try await group.run() } catch { fail(error) }

@@ -18,6 +18,9 @@ public struct GatewayConfig: Sendable {
     public var collector: CollectorSettings?
     /// Where `lanegate run` serves Prometheus metrics (`/metrics`); nil: not at all.
     public var metricsListen: (host: String, port: Int)? = ("127.0.0.1", 9464)
+    /// The text this configuration was parsed from ("" when built in code): what a reload
+    /// compares the file against.
+    public var sourceText = ""
 
     public struct CollectorSettings: Sendable, Hashable {
         public var url: String
@@ -60,9 +63,9 @@ public struct GatewayConfig: Sendable {
                               message: "not valid TOML: \(error.description)")
         }
         var reader = ConfigReader(file: file, locator: TOMLKeyLocator(text: text))
-        let config = reader.read(root)
-        if !reader.errors.isEmpty { throw ConfigErrors(errors: reader.errors) }
-        return config!
+        guard var config = reader.read(root), reader.errors.isEmpty else { throw ConfigErrors(errors: reader.errors) }
+        config.sourceText = text
+        return config
     }
 }
 

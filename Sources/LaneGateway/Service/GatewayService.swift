@@ -5,6 +5,8 @@ import LaneSpool
 import LaneUplink
 import Logging
 import ServiceLifecycle
+import Synchronization
+import UnixSignals
 
 /// `lanegate run`: the devices, the pipeline thread, the spool and the uplink, under systemd.
 ///
@@ -20,6 +22,8 @@ public struct GatewayService: Service {
     public let notifier: SystemdNotifier
     /// How long the uplink may keep delivering after the pipeline stopped.
     public var finalDelivery: Duration = .seconds(3)
+    /// The file `config` came from, read again on SIGHUP; nil: SIGHUP is ignored.
+    public var configPath: String?
 
     public init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, logger: Logger,
                 notifier: SystemdNotifier = SystemdNotifier()) {
@@ -55,9 +59,15 @@ public struct GatewayService: Service {
                                   spool: spool, logger: logger)
         let sending = Task { await uplink.run() }
         let metrics = GatewayMetrics()
-        let serving = config.metricsListen.map { listen in Task { [logger] in await serveMetrics(metrics, on: listen, logger: logger) } }
+        let endpoint = MetricsEndpoint(metrics: metrics, logger: logger)
+        endpoint.serve(on: config.metricsListen)
+        let pendingRestart = PendingRestart()
+        let status: @Sendable () -> String = { [self] in
+            summary(board: board, spool: spool, uplink: uplink, pendingRestart: pendingRestart.tables)
+        }
+        let reloading = await reloadOnHangup(endpoint: endpoint, pendingRestart: pendingRestart, status: status)
         logger.info("running: \(started) of \(config.layout.devices.count) devices, spool \(config.spoolPath), collector \(collector.url)")
-        notifier.ready(status: summary(board: board, spool: spool, uplink: uplink))
+        notifier.ready(status: status())
 
         // Until SIGTERM/SIGINT, once a second: metrics, status, and the watchdog — fed only
         // while the pipeline thread turns.
@@ -71,7 +81,7 @@ public struct GatewayService: Service {
                 let turns = gateway.progress.turns.load(ordering: .relaxed)
                 if turns != lastTurns { notifier.watchdog() }
                 lastTurns = turns
-                notifier.status(summary(board: board, spool: spool, uplink: uplink))
+                notifier.status(status())
                 metrics.refresh(layout: layout, devices: frozenCounters, rings: rings, board: board, progress: gateway.progress,
                                 spool: spool.status(), uplink: uplink.statistics, clock: ClockAnchor.now())
             }
@@ -85,16 +95,95 @@ public struct GatewayService: Service {
         while spool.depth > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         sending.cancel()
         await sending.value
-        serving?.cancel()
-        await serving?.value
+        reloading?.cancel()
+        await endpoint.stop()
         try? await uplink.shutdown()
         logger.info("stopped: \(spool.depth) batches wait in the spool for the next start")
     }
 
-    /// `/metrics` on a local port; a port that cannot be bound is logged, not fatal.
-    private func serveMetrics(_ metrics: GatewayMetrics, on listen: (host: String, port: Int), logger: Logger) async {
+    /// Until cancelled, each SIGHUP reads the file again. A file with errors is reported and the
+    /// running configuration stays; a valid one moves the metrics server if `[metrics]` changed,
+    /// and the tables only a restart applies are logged and kept in the status line.
+    private func reloadOnHangup(endpoint: MetricsEndpoint, pendingRestart: PendingRestart,
+                                status: @escaping @Sendable () -> String) async -> Task<Void, Never>? {
+        guard let path = configPath else { return nil }
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        return Task { [config, logger, notifier] in
+            var lastText = config.sourceText
+            for await _ in hangups {
+                notifier.send("RELOADING=1")
+                do {
+                    let reload = try ConfigReload(path: path, lastText: lastText, startText: config.sourceText)
+                    lastText = reload.text
+                    if reload.appliedNow.contains("metrics") { endpoint.serve(on: reload.config.metricsListen) }
+                    let pending = reload.needRestart
+                    pendingRestart.set(pending)
+                    logger.notice("""
+                        reload of \(path): \(reload.changed.isEmpty ? "no changes" : "changed " + reload.changed.joined(separator: ", ")); \
+                        applied: \(reload.appliedNow.isEmpty ? "nothing" : reload.appliedNow.joined(separator: ", ")); \
+                        \(pending.isEmpty ? "nothing waits for a restart" : "takes a restart: " + pending.joined(separator: ", ") + " (systemctl restart lanegate; the spool keeps everything)")
+                        """)
+                } catch {
+                    logger.error("reload of \(path) refused, still running on the configuration it had: \(error)")
+                }
+                notifier.ready(status: status())
+            }
+        }
+    }
+
+    /// One line for `systemctl status`: devices up, spool depth, link, and what a restart would apply.
+    func summary(board: DeviceStatusBoard, spool: Spool, uplink: Uplink, pendingRestart: [String] = []) -> String {
+        let entries = board.entries
+        let reading = entries.filter { $0.state == .reading }.count
+        let configured = config.deviceSetups.compactMap { $0 }.count
+        let stats = uplink.statistics
+        let restart = pendingRestart.isEmpty ? "" : "; restart to apply " + pendingRestart.joined(separator: ", ")
+        return "devices \(reading)/\(configured) reading, spool \(spool.depth) batches, sent \(stats.acknowledged), retries \(stats.retries)\(restart)"
+    }
+}
+
+/// The tables changed since start that only a restart applies, for the status line.
+final class PendingRestart: Sendable {
+    private let changed = Mutex<[String]>([])
+
+    var tables: [String] { changed.withLock { $0 } }
+
+    func set(_ tables: [String]) { changed.withLock { $0 = tables } }
+}
+
+/// The `/metrics` server on a local port, which a reload can move. A port that cannot be bound
+/// is logged, not fatal.
+final class MetricsEndpoint: Sendable {
+    let metrics: GatewayMetrics
+    let logger: Logger
+    private let serving = Mutex<Task<Void, Never>?>(nil)
+
+    init(metrics: GatewayMetrics, logger: Logger) {
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Serves on `listen` (nil: not at all), in place of where it served before.
+    func serve(on listen: (host: String, port: Int)?) {
+        let next = listen.map { listen in Task { [self] in await run(on: listen) } }
+        serving.withLock { task in
+            task?.cancel()
+            task = next
+        }
+    }
+
+    func stop() async {
+        let task = serving.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
+    }
+
+    private func run(on listen: (host: String, port: Int)) async {
         let router = Router()
-        router.get("/metrics") { _, _ in
+        router.get("/metrics") { [metrics] _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
@@ -102,17 +191,9 @@ public struct GatewayService: Service {
         quiet.logLevel = .warning
         let app = Application(router: router, configuration: .init(address: .hostname(listen.host, port: listen.port),
                                                                    serverName: "lanegate"), logger: quiet)
+        logger.info("metrics on http://\(listen.host):\(listen.port)/metrics")
         do { try await app.runService(gracefulShutdownSignals: []) } catch is CancellationError {} catch {
             logger.error("metrics: cannot serve on \(listen.host):\(listen.port): \(error)")
         }
-    }
-
-    /// One line for `systemctl status`: devices up, spool depth, link.
-    func summary(board: DeviceStatusBoard, spool: Spool, uplink: Uplink) -> String {
-        let entries = board.entries
-        let reading = entries.filter { $0.state == .reading }.count
-        let configured = config.deviceSetups.compactMap { $0 }.count
-        let stats = uplink.statistics
-        return "devices \(reading)/\(configured) reading, spool \(spool.depth) batches, sent \(stats.acknowledged), retries \(stats.retries)"
     }
 }
