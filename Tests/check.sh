@@ -37,5 +37,13 @@ step "lanegate demo: a simulated booth through the real drivers, daemon and coll
 step "hardware in the loop: lanegate in a QEMU guest on real libusb, libgpiod and udev"
 bash Tests/HIL/run.sh
 
+step "Debian package: build, install, run as user lanegate, purge"
+bash packaging/build-deb.sh
+if [ "$(id -u)" -eq 0 ]; then
+    bash packaging/test-deb.sh
+else
+    echo "check: packaging/test-deb.sh skipped: it installs and purges the package, which needs root"
+fi
+
 echo
 echo "check: all passed"

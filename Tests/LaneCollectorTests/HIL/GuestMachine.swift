@@ -15,7 +15,6 @@ final class GuestMachine: @unchecked Sendable {
     private let artifacts: String
     private var qemu: Process?
     private var agent: LineChannel?
-    private(set) var boots = 0
 
     var rfidSocket: String { directory + "/rfid.sock" }
     var esealSocket: String { directory + "/eseal.sock" }
@@ -63,7 +62,6 @@ final class GuestMachine: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         qemu = process
-        boots += 1
         agent = try await LineChannel.connect(path: agentSocket, timeout: 20)
         // /init reads the line once it has started the daemon; what was sent before that may be
         // lost or cut. Ask until an answer comes, then mark the line and skip to the mark.

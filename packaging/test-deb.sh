@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Installs the .deb that build-deb.sh made on this machine (root, Debian 12), checks what the
+# package set up, runs its daemon as user lanegate against its own collector and simulated booth
+# hardware until events are stored, stops it, and purges the package. Leaves the machine as it
+# found it, except for the two system users (Debian keeps system users on purge).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "test-deb: needs root (it installs and purges the package)"; exit 1; }
+deb="$(ls -t .build-deb/lanegate_*_amd64.deb | head -1)"
+work="$(mktemp -d /tmp/lanegate-deb.XXXXXX)"
+chmod 0755 "$work"
+if dpkg -s lanegate >/dev/null 2>&1; then
+    echo "test-deb: lanegate is already installed here; this test would purge it, so it stops"; exit 1
+fi
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    dpkg -s lanegate >/dev/null 2>&1 && dpkg --purge lanegate >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "test-deb: FAIL: $*"; exit 1; }
+ok() { echo "test-deb: ok   $*"; }
+
+dpkg -i "$deb" > "$work/install.log" 2>&1 || { cat "$work/install.log"; fail "dpkg -i"; }
+ok "installed $(basename "$deb")"
+getent passwd lanegate >/dev/null && getent group lanegate >/dev/null || fail "no user or group lanegate"
+[ "$(stat -c '%U:%G %a' /var/lib/lanegate)" = "lanegate:lanegate 750" ] || fail "/var/lib/lanegate: $(stat -c '%U:%G %a' /var/lib/lanegate)"
+[ "$(stat -c '%U:%G %a' /etc/lanegate/lanegate.toml)" = "root:lanegate 640" ] || fail "the configuration is not readable by group lanegate only"
+ok "users lanegate and lanegate-collector; /var/lib/lanegate 0750; /etc/lanegate/lanegate.toml root:lanegate 0640"
+lanegate config check /etc/lanegate/lanegate.toml > /dev/null || fail "the shipped configuration does not validate"
+ok "the shipped configuration validates"
+systemd-analyze verify /lib/systemd/system/lanegate.service /lib/systemd/system/lanegate-collector.service \
+    || fail "systemd-analyze verify objects to the installed units"
+ok "installed units verify"
+
+# Runs a program as a user, in place of the (background) subshell, so that $! is its pid.
+exec_as() { local user="$1"; shift; exec setpriv --reuid="$user" --regid="$user" --init-groups "$@"; }
+port=$((20000 + RANDOM % 20000))
+printf 'booth-deb-test deb-test-token-0123456789\n' > "$work/tokens"
+printf 'deb-test-token-0123456789' > /etc/lanegate/token
+chgrp lanegate /etc/lanegate/token && chmod 0640 /etc/lanegate/token
+chmod 0644 "$work/tokens" && chmod 0777 "$work"
+cat > /etc/lanegate/deb-test.toml <<CONFIG
+[gateway]
+id = "booth-deb-test"
+[collector]
+url = "http://127.0.0.1:$port/v1/batches"
+token_file = "/etc/lanegate/token"
+allow_plain_http = true
+[pipeline]
+batch_window = "1s"
+[metrics]
+listen = "off"
+[[devices]]
+name = "rfid-lane1"
+kind = "rfid"
+tty = "$work/sim/rfid-lane1"
+antennas = [1, 2, 3, 4]
+[[devices]]
+name = "eseal"
+kind = "eseal"
+tty = "$work/sim/eseal"
+[[lanes]]
+name = "lane1"
+  [[lanes.read_points]]
+  name = "booth"
+  antennas = [{ device = "rfid-lane1", ports = [1, 2, 3, 4] }, { device = "eseal", ports = [1] }]
+  depart_after = "1s"
+CONFIG
+chgrp lanegate /etc/lanegate/deb-test.toml && chmod 0640 /etc/lanegate/deb-test.toml
+
+exec_as lanegate-collector lanegate-collector --port "$port" --database /var/lib/lanegate-collector/test.db \
+    --tokens "$work/tokens" > "$work/collector.log" 2>&1 & pids+=($!)
+exec_as lanegate lanegate simulate --directory "$work/sim" --lanes 1 --vehicles 6 --time-scale 0.05 > "$work/sim.log" 2>&1 & pids+=($!)
+sleep 2
+exec_as lanegate lanegate run --config /etc/lanegate/deb-test.toml > "$work/daemon.log" 2>&1 & daemon=$!; pids+=($daemon)
+
+query() {  # GET $1 from the collector, with bash's own /dev/tcp (no curl on a bare machine)
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$1" >&3
+    timeout 5 cat <&3 || true
+    exec 3<&-
+}
+for _ in $(seq 60); do
+    query "/v1/events?gateway=booth-deb-test&type=tag_departed" | grep -q '"tag_departed"' && break
+    sleep 1
+done
+query "/v1/events?gateway=booth-deb-test&type=tag_departed" | grep -q '"tag_departed"' \
+    || { cat "$work/daemon.log"; fail "no tag visit reached the collector in 60 s"; }
+ok "the packaged daemon, as user lanegate, read simulated hardware and its visits reached the packaged collector"
+grep -q 'rfid-lane1 reading' "$work/daemon.log" || fail "the reader never reached reading"
+rss="$(awk '/VmRSS/ { print $2 }' "/proc/$daemon/status")"
+kill -TERM "$daemon"
+for _ in $(seq 40); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.5; done
+kill -0 "$daemon" 2>/dev/null && fail "SIGTERM did not stop the daemon in 20 s"
+wait "$daemon" && status=0 || status=$?
+[ "$status" -eq 0 ] || fail "the daemon exited with $status"
+ok "SIGTERM stopped it cleanly (resident memory before the stop: $((rss / 1024)) MiB)"
+
+for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+wait 2>/dev/null || true
+dpkg --purge lanegate > "$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg --purge"; }
+for path in /usr/bin/lanegate /usr/bin/lanegate-collector /lib/systemd/system/lanegate.service /etc/lanegate \
+            /var/lib/lanegate /var/lib/lanegate-collector /etc/udev/rules.d/70-lanegate.rules; do
+    [ ! -e "$path" ] || fail "$path is left after purge"
+done
+ok "purged: programs, units, configuration, rules and state are gone"
+echo "test-deb: all passed"
