@@ -13,8 +13,10 @@ stamp="$(git log -1 --format=%cd --date=format:%Y%m%d 2>/dev/null || date +%Y%m%
 version="${LANEGATE_VERSION:-0.1.0~git$stamp.$commit}"
 
 echo "build-deb: building release binaries (static Swift runtime)"
+mkdir -p "$out"
 for product in lanegate lanegate-collector; do
-    swift build -c release --static-swift-stdlib --product "$product" > "$out.log" 2>&1 || { tail -40 "$out.log"; exit 1; }
+    swift build -c release --static-swift-stdlib --product "$product" > "$out/swift-build.log" 2>&1 \
+        || { tail -40 "$out/swift-build.log"; exit 1; }
 done
 bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
 
