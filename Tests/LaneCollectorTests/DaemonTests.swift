@@ -56,13 +56,8 @@ struct DaemonTests {
               depart_after = "1s"
             """.write(toFile: dir + "/lanegate.toml", atomically: true, encoding: .utf8)
 
-            let daemon = Process()
-            daemon.executableURL = URL(fileURLWithPath: Self.lanegate)
-            daemon.arguments = ["run", "--config", dir + "/lanegate.toml"]
-            daemon.environment = ["NOTIFY_SOCKET": dir + "/notify", "WATCHDOG_USEC": "2000000", "JOURNAL_STREAM": "8:1234"]
-            let log = Pipe()
-            daemon.standardError = log
-            try daemon.run()
+            let (daemon, log) = try Self.launchDaemon(config: dir + "/lanegate.toml", environment: [
+                "NOTIFY_SOCKET": dir + "/notify", "WATCHDOG_USEC": "2000000", "JOURNAL_STREAM": "8:1234"])
 
             let ready = await eventually(20) { notify.received.contains { $0.hasPrefix("READY=1") } || !daemon.isRunning }
             guard ready, daemon.isRunning else {
@@ -198,6 +193,18 @@ extension DaemonTests {
         #expect(replayed.status == 0)
         #expect(replayed.output.contains("\"type\":\"tag_departed\""), "\(replayed.output.prefix(500))")
         #expect(replayed.output.contains("\"reads\":4"), "\(replayed.output.prefix(500))")
+    }
+
+    /// `lanegate run --config config` with `environment`; its standard error goes to the pipe.
+    static func launchDaemon(config: String, environment: [String: String]) throws -> (Process, Pipe) {
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: lanegate)
+        daemon.arguments = ["run", "--config", config]
+        daemon.environment = environment
+        let log = Pipe()
+        daemon.standardError = log
+        try daemon.run()
+        return (daemon, log)
     }
 
     private func runTool(_ arguments: [String]) async throws -> (status: Int32, output: String) {

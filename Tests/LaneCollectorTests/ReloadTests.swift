@@ -43,13 +43,7 @@ struct ReloadTests {
             }
             let file = dir + "/lanegate.toml"
             try config(metricsPort: firstPort, antennas: "[1]").write(toFile: file, atomically: true, encoding: .utf8)
-            let daemon = Process()
-            daemon.executableURL = URL(fileURLWithPath: DaemonTests.lanegate)
-            daemon.arguments = ["run", "--config", file]
-            daemon.environment = ["NOTIFY_SOCKET": dir + "/notify"]
-            let log = Pipe()
-            daemon.standardError = log
-            try daemon.run()
+            let (daemon, log) = try DaemonTests.launchDaemon(config: file, environment: ["NOTIFY_SOCKET": dir + "/notify"])
             defer { if daemon.isRunning { daemon.terminate() } }
             try #require(await eventually(20) { notify.received.contains { $0.hasPrefix("READY=1") } || !daemon.isRunning } && daemon.isRunning)
             #expect(await metricsAnswer(on: firstPort))
