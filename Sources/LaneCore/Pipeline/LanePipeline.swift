@@ -52,6 +52,9 @@ public final class LanePipeline {
     /// Tags and seals currently tracked (present or candidate).
     public var tracked: (tags: Int, seals: Int) { (tags.tracked, seals.tracked) }
 
+    /// Whether a call holds on `loop` now, as the debounce accepted it, and since when.
+    public func loopState(_ loop: LoopIndex) -> LoopState { loops.acceptedState(Int(loop)) }
+
     public func process(_ detection: Detection, into events: inout [LaneEvent]) {
         counts.detections &+= 1
         let time = detection.time
@@ -114,4 +117,13 @@ public final class LanePipeline {
         }
         return readPointOfAntenna[slot]
     }
+}
+
+/// A loop detector input as the pipeline has accepted it.
+public struct LoopState: Sendable, Hashable {
+    public var occupied: Bool
+    /// The accepted edge's own time (the start of the pipeline's clock before the first).
+    public var since: MonotonicInstant
+    /// Edges accepted so far.
+    public var acceptedEdges: UInt32
 }

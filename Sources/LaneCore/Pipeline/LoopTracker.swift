@@ -27,6 +27,8 @@ final class LoopTracker {
         var pending: Pending?
         var onTime = MonotonicInstant.zero
         var lastEdge = MonotonicInstant.zero
+        /// Accepted edges so far: a watcher that compares counts misses no call, however short.
+        var acceptedEdges: UInt32 = 0
         var raised: Set<DetectorFaultKind> = []
         /// The last `maxActuationsPerMinute + 1` accepted call starts, oldest first.
         var recentCalls: [MonotonicInstant] = []
@@ -62,6 +64,12 @@ final class LoopTracker {
     }
 
     /// Starts the fault clocks: "no activity" counts from here.
+    /// The loop's accepted state (an edge awaiting acceptance does not count yet), the time of
+    /// the edge that set it, and how many edges have been accepted.
+    func acceptedState(_ i: Int) -> LoopState {
+        LoopState(occupied: states[i].occupied, since: states[i].lastEdge, acceptedEdges: states[i].acceptedEdges)
+    }
+
     func start(at time: MonotonicInstant) {
         for i in states.indices { states[i].lastEdge = time }
         recomputeEarliestDue()
@@ -150,6 +158,7 @@ final class LoopTracker {
             states[i].pending = nil
             states[i].occupied = pending.occupied
             states[i].lastEdge = pending.time
+            states[i].acceptedEdges &+= 1
             if pending.occupied { acceptCall(loop: i, at: pending.time, into: &events) }
             else { acceptRelease(loop: i, at: pending.time, into: &events) }
         }
