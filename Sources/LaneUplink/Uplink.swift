@@ -82,7 +82,7 @@ public final class Uplink: Sendable {
                 failures = 0
             case .retry(let reason):
                 failures += 1
-                counters.withLock { $0.retries += 1 }
+                counters.withLock { $0.recordRetry(reason) }
                 if failures == 1 || failures % 20 == 0 {
                     logger.warning("batch \(batch.sequence) not delivered (\(reason)); retrying with backoff")
                 }
@@ -168,6 +168,15 @@ public struct UplinkCounters: Sendable {
     public var eventsDelivered = 0
     public var bytesDelivered = 0
     public var lastLatency: Duration?
+    /// When the collector last acknowledged a batch.
+    public var lastAcknowledgedAt: ContinuousClock.Instant?
+    /// The last failed delivery: why, and when. The link is down while it is newer than the last acknowledgement.
+    public var lastFailure: (reason: String, at: ContinuousClock.Instant)?
+
+    mutating func recordRetry(_ reason: String) {
+        retries += 1
+        lastFailure = (reason, .now)
+    }
 
     mutating func record(_ outcome: DeliveryOutcome, events: Int, bytes: Int, took: Duration) {
         switch outcome {
@@ -176,6 +185,7 @@ public struct UplinkCounters: Sendable {
             eventsDelivered += events
             bytesDelivered += bytes
             lastLatency = took
+            lastAcknowledgedAt = .now
         case .rejected: rejected += 1
         case .retry: break
         }
