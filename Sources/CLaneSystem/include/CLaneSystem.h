@@ -24,6 +24,9 @@ extern const int32_t lanegate_time_error;
 /// Returns 0 or -errno.
 int lanegate_tty_exclusive(int fd);
 
+/// The terminal's size in character cells (TIOCGWINSZ). Returns 0 or -errno.
+int lanegate_terminal_size(int fd, uint16_t *rows, uint16_t *columns);
+
 /// Names the calling thread (first 15 bytes), as `top -H` and `ps -L` show it.
 void lanegate_name_this_thread(const char *name);
 
