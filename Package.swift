@@ -94,18 +94,21 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         // The other side of every wire: synthetic traffic, and the device side of each protocol.
         .target(name: "LaneSimulators", dependencies: ["LaneCore", "CLaneSystem"]),
         .executableTarget(
             name: "lanegate",
-            dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators", "LaneDevices", "LaneCollector",
+            dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators", "LaneDevices", "LaneCollector", "CLaneSystem",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle")]
         ),
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),

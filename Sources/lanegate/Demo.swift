@@ -58,6 +58,7 @@ struct Demo: AsyncParsableCommand {
         var config = GatewayConfig(gatewayID: "demo-gw", layout: layout,
                                    batchPolicy: BatchPolicy(window: .seconds(2)), spoolPath: "\(directory)/spool.db")
         config.metricsListen = nil  // a gateway on this machine may hold the metrics port
+        config.monitorSocket = "\(directory)/monitor.sock"
         var mercury = MercuryReaderSettings()
         mercury.antennas = [1, 2, 3, 4]
         mercury.onTimeMilliseconds = 50
@@ -71,6 +72,7 @@ struct Demo: AsyncParsableCommand {
 
         let out = FileOutput.standardOutput
         out.write("lanegate demo: \(lanes) lanes, \(vehicles) vehicles (seed \(seed)); files in \(directory)\n")
+        out.write("watch it live from another terminal: lanegate monitor --socket \(directory)/monitor.sock\n")
         out.flush()
         let (ports, announce) = AsyncStream.makeStream(of: Int.self)
         var quiet = Logger(label: "demo")

@@ -7,7 +7,7 @@ struct Lanegate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lanegate",
         abstract: "The lane-hardware gateway: RFID readers, e-seal receivers and loop detectors to lane events.",
-        subcommands: [Demo.self, Run.self, Check.self, Devices.self, Record.self, Replay.self, ConfigCommand.self, SpoolCommand.self, Send.self, Synth.self, Simulate.self])
+        subcommands: [Demo.self, Run.self, Check.self, Devices.self, Monitor.self, Record.self, Replay.self, ConfigCommand.self, SpoolCommand.self, Send.self, Synth.self, Simulate.self])
 }
 
 /// Prints to standard error and exits 1 with the error's own words (they name file and line).

@@ -207,17 +207,19 @@ extension DaemonTests {
         return (daemon, log)
     }
 
-    private func runTool(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    /// `lanegate arguments…` to its end: exit status, standard output and standard error.
+    func runTool(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.lanegate)
         process.arguments = arguments
-        let output = Pipe()
+        let output = Pipe(), errors = Pipe()
         process.standardOutput = output
+        process.standardError = errors
         try process.run()
         // Waits without holding a shared test thread; the output (well under a pipe's buffer) is read after.
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let text = { (pipe: Pipe) in String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        return (process.terminationStatus, text(output), text(errors))
     }
 
     /// On a machine with no readers and no GPIO chips, `lanegate devices` says what each

@@ -193,6 +193,22 @@ struct CollectorConfigTests {
         #expect(try GatewayConfig.parse(Self.text("[metrics]\nlisten = \"off\"\n"), file: "t.toml").metricsListen == nil)
         #expect(throws: ConfigErrors.self) { try GatewayConfig.parse(Self.text("[metrics]\nlisten = \"9464\"\n"), file: "t.toml") }
     }
+
+    @Test func theMonitorSocketIsAnAbsolutePathOrOff() throws {
+        #expect(try GatewayConfig.parse(Self.text(""), file: "t.toml").monitorSocket == "/run/lanegate/monitor.sock")
+        #expect(try GatewayConfig.parse(Self.text("[monitor]\nsocket = \"off\"\n"), file: "t.toml").monitorSocket == nil)
+        #expect(try GatewayConfig.parse(Self.text("[monitor]\nsocket = \"/tmp/m.sock\"\n"), file: "t.toml").monitorSocket == "/tmp/m.sock")
+        for bad in ["monitor.sock", "/" + String(repeating: "d", count: 120)] {
+            do {
+                _ = try GatewayConfig.parse(Self.text("[monitor]\nsocket = \"\(bad)\"\n"), file: "t.toml")
+                Issue.record("accepted socket \(bad)")
+            } catch let errors as ConfigErrors {
+                #expect(errors.errors.map(\.description).contains {
+                    $0.contains(#/^t\.toml:\d+: monitor\.socket: must be an absolute path of at most 107 bytes/#)
+                }, "file, line and key: \(errors.errors)")
+            }
+        }
+    }
 }
 
 @Suite("udev rules")

@@ -18,6 +18,10 @@ public struct GatewayConfig: Sendable {
     public var collector: CollectorSettings?
     /// Where `lanegate run` serves Prometheus metrics (`/metrics`); nil: not at all.
     public var metricsListen: (host: String, port: Int)? = ("127.0.0.1", 9464)
+    /// The unix socket `lanegate monitor` reads the running daemon through; nil: none. A file
+    /// without `[monitor]` gets ``defaultMonitorSocket``; a configuration built in code, none.
+    public var monitorSocket: String?
+    public static let defaultMonitorSocket = "/run/lanegate/monitor.sock"
     /// The text this configuration was parsed from ("" when built in code): what a reload
     /// compares the file against.
     public var sourceText = ""
@@ -81,7 +85,7 @@ struct ConfigReader {
 
     mutating func read(_ root: TOMLTable) -> GatewayConfig? {
         checkKeys(root, path: "", allowed: ["gateway", "pipeline", "privacy", "devices", "lanes",
-                                            "collector", "spool", "metrics"])
+                                            "collector", "spool", "metrics", "monitor"])
         let gateway = table(root, "gateway", path: "gateway", required: true)
         var gatewayID = ""
         if let gateway {
@@ -126,6 +130,7 @@ struct ConfigReader {
                                    spoolPath: spoolPath, spoolSettings: spoolSettings, deviceSetups: finished)
         config.collector = collector
         config.metricsListen = readMetrics(root)
+        config.monitorSocket = readMonitor(root)
         return config
     }
 
@@ -163,6 +168,20 @@ struct ConfigReader {
             return fallback
         }
         return (String(listen[..<colon]), port)
+    }
+
+    mutating func readMonitor(_ root: TOMLTable) -> String? {
+        let fallback = GatewayConfig.defaultMonitorSocket
+        guard let table = table(root, "monitor", path: "monitor", required: false) else { return fallback }
+        checkKeys(table, path: "monitor", allowed: ["socket"])
+        guard let socket = string(table, "socket", path: "monitor.socket", required: false) else { return fallback }
+        if socket == "off" { return nil }
+        // sun_path holds 107 bytes and a terminating zero.
+        guard socket.hasPrefix("/"), socket.utf8.count <= 107 else {
+            fail("monitor.socket", "must be an absolute path of at most 107 bytes such as \"\(fallback)\", or \"off\", got \"\(socket)\"")
+            return fallback
+        }
+        return socket
     }
 
     mutating func readSpool(_ root: TOMLTable) -> (String, SpoolSettings) {

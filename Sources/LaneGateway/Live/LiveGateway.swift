@@ -8,7 +8,8 @@ import Synchronization
 /// The pipeline thread of a running gateway: drains the device rings through the live
 /// pipeline, batches the lane events and commits them to the spool, and journals the open
 /// batch every second so a crash loses none of it. `progress.turns` grows on every pass of its
-/// loop: the watchdog is fed only while it does.
+/// loop: the watchdog is fed only while it does. What it makes is also kept in `activity` for
+/// `lanegate monitor`.
 public final class LiveGateway: Sendable {
     public let progress = Progress()
     private let stopSignal = StopSignal()
@@ -16,8 +17,9 @@ public final class LiveGateway: Sendable {
 
     /// Starts the thread at once. The rings' consumer ends are claimed here.
     public init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, rings: [SPSCRing<Detection>],
-                board: DeviceStatusBoard, spool: Spool, logger: Logger) {
-        let work = Work(config: config, pseudonymizer: pseudonymizer, rings: rings, board: board, spool: spool, logger: logger)
+                board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, logger: Logger) {
+        let work = Work(config: config, pseudonymizer: pseudonymizer, rings: rings, board: board, spool: spool,
+                        activity: activity, logger: logger)
         let started = DedicatedThread(name: "pipeline") { [stopSignal, progress] in
             work.run(stop: stopSignal, progress: progress)
         }
@@ -46,14 +48,18 @@ public final class LiveGateway: Sendable {
         let live: LivePipeline
         let batches: BatchAssembler
         let layout: LaneLayout
+        let activity: LaneActivity
         let logger: Logger
+        var loops: LoopWatch
         var events: [LaneEvent] = []
 
         init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, rings: [SPSCRing<Detection>],
-             board: DeviceStatusBoard, spool: Spool, logger: Logger) {
+             board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, logger: Logger) {
             live = LivePipeline(pipeline: LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer), rings: rings, board: board)
             batches = BatchAssembler(config: config, spool: spool)
             layout = config.layout
+            self.activity = activity
+            loops = LoopWatch(loops: config.layout.loops.count)
             self.logger = logger
             events.reserveCapacity(256)
         }
@@ -63,6 +69,7 @@ public final class LiveGateway: Sendable {
             while !stop.isSet {
                 let now = MonotonicInstant.now()
                 live.step(now: now, into: &events)
+                loops.look(at: live.pipeline, for: activity)
                 hand(over: now, progress: progress)
                 if now.since(lastJournal) >= .seconds(1) {
                     batches.journal(anchor: ClockAnchor.now())
@@ -84,6 +91,7 @@ public final class LiveGateway: Sendable {
                 if batches.add(event, now: batchTime) { close(batchTime) }
             }
             progress.events.add(UInt64(events.count), ordering: .relaxed)
+            activity.record(events)
             events.removeAll(keepingCapacity: true)
             if batches.isDue(now: batchTime) { close(batchTime) }
         }

@@ -45,18 +45,20 @@ public struct GatewayService: Service {
         let board = DeviceStatusBoard(devices: config.layout.devices.count)
         let supervisor = DeviceSupervisor(board: board)
         let rings = config.layout.devices.map { _ in SPSCRing<Detection>(capacity: 4096) }
-        var counters = [DeviceCounters?](repeating: nil, count: rings.count)
-        for (i, device) in config.layout.devices.enumerated() {
-            guard let setup = config.deviceSetups[i] else {
-                logger.warning("\(device.name): no tty, usb, host or gpio_chip configured; not read")
-                continue
-            }
-            if setup.wake != nil { USBHotplug.start() }
-            counters[i] = supervisor.start(setup.driver, index: DeviceIndex(UInt16(i)), name: device.name, ring: rings[i], wake: setup.wake)
+        for device in config.layout.devices.indices where config.deviceSetups[device] == nil {
+            logger.warning("\(config.layout.devices[device].name): no tty, usb, host or gpio_chip configured; not read")
         }
+        let counters = supervisor.start(config: config, rings: rings)
         let started = counters.compactMap { $0 }.count
+        let activity = LaneActivity(layout: config.layout)
         let gateway = LiveGateway(config: config, pseudonymizer: pseudonymizer, rings: rings, board: board,
-                                  spool: spool, logger: logger)
+                                  spool: spool, activity: activity, logger: logger)
+        let monitoring = config.monitorSocket.map { path in
+            let sources = MonitorSources(gateway: config.gatewayID, source: "daemon", activity: activity, board: board,
+                                         counters: counters, spool: spool, uplink: uplink)
+            let server = MonitorServer(path: path, logger: logger) { sources.snapshot() }
+            return Task { await server.run() }
+        }
         let sending = Task { await uplink.run() }
         let metrics = GatewayMetrics()
         let endpoint = MetricsEndpoint(metrics: metrics, logger: logger)
@@ -73,7 +75,6 @@ public struct GatewayService: Service {
         // while the pipeline thread turns.
         let interval = notifier.watchdogInterval.map { min($0, .seconds(1)) } ?? .seconds(1)
         let layout = config.layout
-        let frozenCounters = counters
         try? await cancelWhenGracefulShutdown { [notifier] in
             var lastTurns: UInt64 = 0
             while !Task.isCancelled {
@@ -82,7 +83,7 @@ public struct GatewayService: Service {
                 if turns != lastTurns { notifier.watchdog() }
                 lastTurns = turns
                 notifier.status(status())
-                metrics.refresh(layout: layout, devices: frozenCounters, rings: rings, board: board, progress: gateway.progress,
+                metrics.refresh(layout: layout, devices: counters, rings: rings, board: board, progress: gateway.progress,
                                 spool: spool.status(), uplink: uplink.statistics, clock: ClockAnchor.now())
             }
         }
@@ -96,6 +97,8 @@ public struct GatewayService: Service {
         sending.cancel()
         await sending.value
         reloading?.cancel()
+        monitoring?.cancel()
+        await monitoring?.value
         await endpoint.stop()
         try? await uplink.shutdown()
         logger.info("stopped: \(spool.depth) batches wait in the spool for the next start")

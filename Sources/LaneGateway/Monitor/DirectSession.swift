@@ -1,0 +1,73 @@
+import LaneCore
+import LaneDevices
+import Synchronization
+
+/// `lanegate monitor` with the daemon stopped: the configured devices opened here through the
+/// same drivers, rings and pipeline as `lanegate run`, into a ``LaneActivity``. Nothing is
+/// spooled or sent: this is for seeing that the hardware works.
+public final class DirectSession: Sendable {
+    public let sources: MonitorSources
+    private let supervisor: DeviceSupervisor
+    private let stopSignal = StopSignal()
+    private let thread = Mutex<DedicatedThread?>(nil)
+
+    public init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?) {
+        let board = DeviceStatusBoard(devices: config.layout.devices.count)
+        supervisor = DeviceSupervisor(board: board)
+        let rings = config.layout.devices.map { _ in SPSCRing<Detection>(capacity: 4096) }
+        let counters = supervisor.start(config: config, rings: rings)
+        let activity = LaneActivity(layout: config.layout)
+        sources = MonitorSources(gateway: config.gatewayID, source: "direct", activity: activity, board: board, counters: counters)
+        let work = Work(live: LivePipeline(pipeline: LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer),
+                                           rings: rings, board: board),
+                        activity: activity)
+        let started = DedicatedThread(name: "monitor") { [stopSignal] in work.run(stop: stopSignal) }
+        thread.withLock { $0 = started }
+    }
+
+    /// Closes the devices and ends the pipeline thread.
+    public func stop() {
+        supervisor.stop()
+        stopSignal.set()
+        thread.withLock { thread in
+            thread?.join()
+            thread = nil
+        }
+    }
+}
+
+/// Owned by the session's pipeline thread alone.
+private final class Work: @unchecked Sendable {
+    let live: LivePipeline
+    let activity: LaneActivity
+    var loops: LoopWatch
+    var events: [LaneEvent] = []
+
+    init(live: LivePipeline, activity: LaneActivity) {
+        self.live = live
+        self.activity = activity
+        loops = LoopWatch(loops: live.pipeline.layout.loops.count)
+    }
+
+    func run(stop: StopSignal) {
+        while !stop.isSet {
+            live.step(now: .now(), into: &events)
+            activity.record(events)
+            loops.look(at: live.pipeline, for: activity)
+            events.removeAll(keepingCapacity: true)
+            _ = stop.sleep(.milliseconds(20))
+        }
+    }
+}
+
+extension DeviceSupervisor {
+    /// Starts every device the configuration gives a transport, each into its ring; the
+    /// counters of each started device, nil for one without a transport.
+    public func start(config: GatewayConfig, rings: [SPSCRing<Detection>]) -> [DeviceCounters?] {
+        config.layout.devices.enumerated().map { i, device in
+            guard let setup = config.deviceSetups[i] else { return nil }
+            if setup.wake != nil { USBHotplug.start() }
+            return start(setup.driver, index: DeviceIndex(UInt16(i)), name: device.name, ring: rings[i], wake: setup.wake)
+        }
+    }
+}
