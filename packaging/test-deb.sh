@@ -16,6 +16,7 @@ pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     dpkg -s lanegate >/dev/null 2>&1 && dpkg --purge lanegate >/dev/null 2>&1
+    for user in deb-test-tech deb-test-outsider; do userdel "$user" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -90,6 +91,23 @@ query "/v1/events?gateway=booth-deb-test&type=tag_departed" | grep -q '"tag_depa
     || { cat "$work/daemon.log"; fail "no tag visit reached the collector in 60 s"; }
 ok "the packaged daemon, as user lanegate, read simulated hardware and its visits reached the packaged collector"
 grep -q 'rfid-lane1 reading' "$work/daemon.log" || fail "the reader never reached reading"
+
+# lanegate monitor: a technician in group lanegate watches the running daemon; anyone else is
+# told how to get in.
+socket=/run/lanegate/monitor.sock
+[ "$(stat -c '%U:%G %a' "$socket")" = "lanegate:lanegate 660" ] || fail "$socket is $(stat -c '%U:%G %a' "$socket")"
+useradd --no-create-home --groups lanegate deb-test-tech
+useradd --no-create-home deb-test-outsider
+setpriv --reuid=deb-test-tech --regid=deb-test-tech --init-groups lanegate monitor --once > "$work/monitor.txt" 2>&1 \
+    || { cat "$work/monitor.txt"; fail "lanegate monitor as a member of group lanegate"; }
+grep -q 'booth-deb-test · from the running daemon' "$work/monitor.txt" && grep -q 'rfid-lane1   reading' "$work/monitor.txt" \
+    || { cat "$work/monitor.txt"; fail "the monitor does not show the running daemon"; }
+ok "a technician in group lanegate watches the daemon with lanegate monitor"
+setpriv --reuid=deb-test-outsider --regid=deb-test-outsider --init-groups lanegate monitor --once > "$work/outsider.txt" 2>&1 \
+    && fail "lanegate monitor worked for a user outside group lanegate"
+grep -q 'is for group lanegate: sudo usermod -aG lanegate' "$work/outsider.txt" \
+    || { cat "$work/outsider.txt"; fail "the outsider was not told how to get in"; }
+ok "a user outside the group is refused and told how to get in"
 rss="$(awk '/VmRSS/ { print $2 }' "/proc/$daemon/status")"
 kill -TERM "$daemon"
 for _ in $(seq 40); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.5; done

@@ -41,9 +41,15 @@ struct Monitor: AsyncParsableCommand {
         do {
             let client = try await MonitorClient.connect(path: path!)
             try await display.run(until: deadline) {
+                // The daemon sends four snapshots a second; a pipe gets one frame a second of them.
+                var drawn: ContinuousClock.Instant?
                 try await client.read { snapshot in
-                    display.draw(snapshot)
-                    return !once && deadline.map { ContinuousClock.now < $0 } ?? true
+                    let now = ContinuousClock.now
+                    if drawn.map({ now - $0 >= display.interval - .milliseconds(100) }) ?? true {
+                        display.draw(snapshot)
+                        drawn = now
+                    }
+                    return !once && deadline.map { now < $0 } ?? true
                 }
                 if !once && deadline.map({ ContinuousClock.now < $0 }) ?? true {
                     FileOutput.standardError.write("lanegate monitor: the daemon closed the connection (stopping or restarting?)\n")

@@ -6,8 +6,31 @@ import Testing
 /// `lanegate monitor` on the real binary: through the running daemon's socket, and with the
 /// daemon stopped, opening the devices itself.
 extension DaemonTests {
-    /// A booth of one reader and one e-seal receiver on ptys in `dir`, and its monitor socket.
-    private func boothConfig(dir: String, collector: String?) -> String {
+    /// A booth of one reader and one e-seal receiver simulated on ptys in a fresh directory.
+    private struct SimulatedBooth {
+        let dir = temporaryDirectory()
+        let reader: MercuryReaderSimulator
+        let receiver: ESealReceiverSimulator
+        var config: String { dir + "/lanegate.toml" }
+        var socket: String { dir + "/monitor.sock" }
+
+        init() throws {
+            reader = try MercuryReaderSimulator(link: dir + "/rfid")
+            receiver = try ESealReceiverSimulator(link: dir + "/eseal")
+        }
+
+        /// Its configuration, with the monitor socket beside the ptys.
+        func writeConfig(collector: String?) throws {
+            try DaemonTests.boothConfig(dir: dir, collector: collector).write(toFile: config, atomically: true, encoding: .utf8)
+        }
+
+        func stop() {
+            reader.stop()
+            receiver.stop()
+        }
+    }
+
+    private static func boothConfig(dir: String, collector: String?) -> String {
         let link = collector.map { """
             [collector]
             url = "\($0)/v1/batches"
@@ -46,31 +69,27 @@ extension DaemonTests {
 
     @Test func monitorShowsTheRunningDaemonsLaneThroughItsSocket() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.lanegate), "build first: swift build --build-tests")
-        let dir = temporaryDirectory()
-        let reader = try MercuryReaderSimulator(link: dir + "/rfid")
-        let receiver = try ESealReceiverSimulator(link: dir + "/eseal")
-        defer {
-            reader.stop()
-            receiver.stop()
-        }
+        let booth = try SimulatedBooth()
+        defer { booth.stop() }
+        let (dir, reader, receiver) = (booth.dir, booth.reader, booth.receiver)
         try tokenA.write(toFile: dir + "/token", atomically: true, encoding: .utf8)
         try await withCollector { url, _ in
-            try boothConfig(dir: dir, collector: url).write(toFile: dir + "/lanegate.toml", atomically: true, encoding: .utf8)
-            let (daemon, log) = try Self.launchDaemon(config: dir + "/lanegate.toml", environment: [:])
+            try booth.writeConfig(collector: url)
+            let (daemon, log) = try Self.launchDaemon(config: booth.config, environment: [:])
             defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
 
-            guard await eventually(20, { FileManager.default.fileExists(atPath: dir + "/monitor.sock") || !daemon.isRunning }),
+            guard await eventually(20, { FileManager.default.fileExists(atPath: booth.socket) || !daemon.isRunning }),
                   daemon.isRunning else {
                 Issue.record("no monitor socket: \(String(decoding: log.fileHandleForReading.availableData, as: UTF8.self))")
                 return
             }
-            let mode = try FileManager.default.attributesOfItem(atPath: dir + "/monitor.sock")[.posixPermissions] as? Int
+            let mode = try FileManager.default.attributesOfItem(atPath: booth.socket)[.posixPermissions] as? Int
             #expect(mode == 0o660, "group lanegate may connect, nobody else: \(String(mode ?? 0, radix: 8))")
 
             // Both devices come up, and the screen fits a booth terminal.
             var frame = ""
             for _ in 0..<50 where !(frame.contains("rfid-a       reading") && frame.contains("eseal        reading")) {
-                frame = try await runTool(["monitor", "--socket", dir + "/monitor.sock", "--once"]).output
+                frame = try await runTool(["monitor", "--socket", booth.socket, "--once"]).output
                 try await Task.sleep(for: .milliseconds(200))
             }
             #expect(frame.contains("gw-a · from the running daemon"), "\(frame)")
@@ -90,30 +109,31 @@ extension DaemonTests {
             let visit = "3005fb63ac1f3841ec880467  -48 dBm  ant 1,2  5 reads, gone"
             for _ in 0..<60 where !(frame.contains(visit) && frame.contains("collector up")) {
                 try await Task.sleep(for: .milliseconds(250))
-                frame = try await runTool(["monitor", "--socket", dir + "/monitor.sock", "--once"]).output
+                frame = try await runTool(["monitor", "--socket", booth.socket, "--once"]).output
             }
             #expect(frame.contains(visit), "the departed visit, with read count, peak RSSI and antennas: \(frame)")
             #expect(frame.contains("seal 0e1f-00c0ffee tampered|opened  -60 dBm"), "\(frame)")
             #expect(frame.contains("collector up · sent "), "\(frame)")
             #expect(frame.contains("rfid-a       reading") && frame.contains(" 5 read"), "device counts: \(frame)")
 
+            // On a pipe: a plain frame a second, though the daemon sends four snapshots a second.
+            let piped = try await runTool(["monitor", "--socket", booth.socket, "--seconds", "3.5"])
+            let frames = piped.output.components(separatedBy: "lanegate monitor · ").dropFirst()
+            #expect((3...5).contains(frames.count), "\(frames.count) frames in 3.5 s")
+
             kill(daemon.processIdentifier, SIGTERM)
             #expect(await eventually(20) { !daemon.isRunning })
             #expect(daemon.terminationStatus == 0)
-            #expect(!FileManager.default.fileExists(atPath: dir + "/monitor.sock"), "a clean stop removes the socket")
+            #expect(!FileManager.default.fileExists(atPath: booth.socket), "a clean stop removes the socket")
         }
     }
 
     @Test func monitorOpensTheDevicesItselfWhenTheDaemonIsStopped() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.lanegate), "build first: swift build --build-tests")
-        let dir = temporaryDirectory()
-        let reader = try MercuryReaderSimulator(link: dir + "/rfid")
-        let receiver = try ESealReceiverSimulator(link: dir + "/eseal")
-        defer {
-            reader.stop()
-            receiver.stop()
-        }
-        try boothConfig(dir: dir, collector: nil).write(toFile: dir + "/lanegate.toml", atomically: true, encoding: .utf8)
+        let booth = try SimulatedBooth()
+        defer { booth.stop() }
+        let (dir, reader) = (booth.dir, booth.reader)
+        try booth.writeConfig(collector: nil)
 
         let once = try await runTool(["monitor", "--config", dir + "/lanegate.toml", "--once"])
         #expect(once.status == 0, "\(once.errors)")
@@ -134,7 +154,7 @@ extension DaemonTests {
         }
         let watched = try await watching
         #expect(watched.status == 0, "\(watched.errors)")
-        let frames = watched.output.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        let frames = watched.output.components(separatedBy: "lanegate monitor · ").dropFirst()
         #expect(frames.count >= 4, "a frame a second: \(frames.count)")
         #expect(frames.last?.contains("e2801160600002054cc2f29a  -51 dBm  ant 2") == true, "\(frames.last ?? "")")
         #expect(!FileManager.default.fileExists(atPath: dir + "/spool.db"), "direct mode spools nothing")

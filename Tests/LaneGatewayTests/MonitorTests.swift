@@ -187,6 +187,27 @@ struct MonitorTests {
         #expect((1...6).allSatisfy { n in tall.contains { $0.hasPrefix("lane\(n)  ") } }, "all six fit: \(tall.joined(separator: "\n"))")
     }
 
+    @Test func manyDevicesKeepTheTroubledOnesInView() {
+        func screen(errors: Int) -> [String] {
+            var snapshot = Self.busySnapshot(lanes: 2)
+            snapshot.devices += (1...8).map { n in
+                .init(name: "rfid-dock\(n)", kind: "rfid", state: n > 8 - errors ? "error" : "reading", detail: "",
+                      sinceSeconds: 1, detections: 0, errors: 0)
+            }
+            return MonitorScreen(width: 80, height: 24).lines(snapshot)
+        }
+        // 12 devices, 6 rows for them: the three not reading, then one line for the rest.
+        let few = screen(errors: 2)
+        #expect(few.count == 24)
+        #expect(few[2..<6].map { $0.split(separator: " ").first.map(String.init) ?? "" } == ["rfid-lane2", "rfid-dock7", "rfid-dock8", "9"],
+                "\(few.joined(separator: "\n"))")
+        #expect(few[5] == " 9 more devices: 9 reading" && few[6].isEmpty)
+        // More in trouble than rows: five shown, and the rest still counted as not reading.
+        let many = screen(errors: 7)
+        #expect(many[2..<7].allSatisfy { $0.contains(" lost ") || $0.contains(" error ") }, "\(many.joined(separator: "\n"))")
+        #expect(many[7] == " 7 more devices: 4 reading, 3 not", "\(many.joined(separator: "\n"))")
+    }
+
     @Test func coloursDoNotCountTowardsTheWidth() {
         let lines = MonitorScreen(width: 80, height: 24, color: true).lines(Self.busySnapshot(lanes: 2))
         #expect(lines.contains { $0.contains("\u{1B}[1;31m") }, "faults are red")

@@ -17,12 +17,15 @@ public struct MonitorScreen {
     public func lines(_ s: MonitorSnapshot) -> [String] {
         var top: [Row] = [title(s), link(s)]
         var deviceRows = s.devices.map(device)
-        // Many devices: the ones that are not reading keep their lines, the rest share one.
+        // Many devices: the ones that are not reading keep their lines first, the rest share one.
         let deviceBudget = max(2, height / 4)
         if deviceRows.count > deviceBudget {
-            let trouble = s.devices.filter { $0.state != "reading" }.prefix(deviceBudget - 1).map(device)
-            let reading = s.devices.filter { $0.state == "reading" }.count
-            deviceRows = trouble + [Row([(" \(reading) more device\(reading == 1 ? "" : "s") reading", .good)])]
+            let trouble = s.devices.filter { $0.state != "reading" }
+            let shown = trouble.prefix(deviceBudget - 1)
+            let hidden = s.devices.count - shown.count, hiddenTrouble = trouble.count - shown.count
+            var summary = Row([(" \(hidden) more device\(hidden == 1 ? "" : "s"): \(hidden - hiddenTrouble) reading", .good)])
+            if hiddenTrouble > 0 { summary.add(", \(hiddenTrouble) not", .bad) }
+            deviceRows = shown.map(device) + [summary]
         }
         top += deviceRows
         let bottom = [alerts(s)]
