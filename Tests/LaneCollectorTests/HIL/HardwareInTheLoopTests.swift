@@ -42,6 +42,7 @@ struct HardwareInTheLoopTests {
                 try await booth.tamper(seal: 0xA11CE, antenna: 1, expected: expected)
                 try await view.expectDelivered(expected, "traffic through both lanes")
                 try await expectCleanLines(guest)
+                try await watchWithMonitor(guest)
 
                 // Hotplug: the reader leaves the bus and comes back; the rest keeps working.
                 let before = try await view.events().count
@@ -116,6 +117,39 @@ struct HardwareInTheLoopTests {
         let frames = lines.filter { $0.hasPrefix("lanegate_device_frames_total") && !$0.contains("\"loops\"") }
         #expect(frames.count == 2 && frames.allSatisfy { !$0.hasSuffix(" 0") && !$0.hasSuffix(" 0.0") }, "frames decoded: \(frames)")
         HIL.log("USB lines: \(frames.joined(separator: ", ")); device errors: \(errors.isEmpty ? "none" : errors.joined(separator: ", "))")
+    }
+
+    /// `lanegate monitor`, run in the guest by a member of group lanegate, shows a loop switch
+    /// on and off on the real GPIO path, every device reading, and the visits just made.
+    private func watchWithMonitor(_ guest: GuestMachine) async throws {
+        let socket = try await guest.run("stat -c '%U:%G %a' /run/lanegate/monitor.sock")
+        #expect(socket.output == "lanegate:lanegate 660", "the monitor socket: \(socket.output)")
+        func frame() async throws -> String {
+            try await guest.run("su -s /bin/sh lanegate -c '/usr/bin/lanegate monitor --once'").output
+        }
+        // A vehicle standing on lane 1's upstream loop (far longer ago than any trap's travel
+        // time when the next one comes, so it matches no speed).
+        _ = try await guest.run("pull 0 pull-up")
+        var on = ""
+        for _ in 0..<10 where !on.contains("lane1  loop-a ■ on") {
+            try await Task.sleep(for: .milliseconds(500))
+            on = try await frame()
+        }
+        #expect(on.contains("hil-booth · from the running daemon"), "\(on)")
+        #expect(on.contains("lane1  loop-a ■ on") && on.contains("lane2  loop-a □ off"), "the loop's call: \(on)")
+        for device in ["rfid", "eseal", "loops"] {
+            #expect(on.contains(" " + device.padding(toLength: 12, withPad: " ", startingAt: 0) + " reading"), "\(device): \(on)")
+        }
+        #expect(on.contains("collector up"), "\(on)")
+        #expect(on.contains(HIL.tag(2).hex) && on.contains("5 reads, gone"), "lane 1's last visit: \(on)")
+        _ = try await guest.run("pull 0 pull-down")
+        var off = ""
+        for _ in 0..<10 where !off.contains("lane1  loop-a □ off") {
+            try await Task.sleep(for: .milliseconds(500))
+            off = try await frame()
+        }
+        #expect(off.contains("lane1  loop-a □ off"), "the call ended: \(off)")
+        HIL.log("lanegate monitor in the guest, a vehicle on lane 1's loop-a:\n\(on)")
     }
 
     /// The daemon runs as lanegate and reaches its devices through the project's udev rules; the
