@@ -48,18 +48,15 @@ public final class LiveGateway: Sendable {
         let live: LivePipeline
         let batches: BatchAssembler
         let layout: LaneLayout
-        let activity: LaneActivity
         let logger: Logger
-        var loops: LoopWatch
         var events: [LaneEvent] = []
 
         init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, rings: [SPSCRing<Detection>],
              board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, logger: Logger) {
-            live = LivePipeline(pipeline: LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer), rings: rings, board: board)
+            live = LivePipeline(pipeline: LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer), rings: rings, board: board,
+                                activity: activity)
             batches = BatchAssembler(config: config, spool: spool)
             layout = config.layout
-            self.activity = activity
-            loops = LoopWatch(loops: config.layout.loops.count)
             self.logger = logger
             events.reserveCapacity(256)
         }
@@ -69,7 +66,6 @@ public final class LiveGateway: Sendable {
             while !stop.isSet {
                 let now = MonotonicInstant.now()
                 live.step(now: now, into: &events)
-                loops.look(at: live.pipeline, for: activity)
                 hand(over: now, progress: progress)
                 if now.since(lastJournal) >= .seconds(1) {
                     batches.journal(anchor: ClockAnchor.now())
@@ -91,7 +87,6 @@ public final class LiveGateway: Sendable {
                 if batches.add(event, now: batchTime) { close(batchTime) }
             }
             progress.events.add(UInt64(events.count), ordering: .relaxed)
-            activity.record(events)
             events.removeAll(keepingCapacity: true)
             if batches.isDue(now: batchTime) { close(batchTime) }
         }

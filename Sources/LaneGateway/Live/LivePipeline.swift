@@ -5,6 +5,9 @@ import LaneDevices
 /// from different devices back in time order, run the lane pipeline, and turn device status
 /// changes and ring overflows into events.
 ///
+/// With an `activity`, every pass also keeps the lanes' recent life for `lanegate monitor`: the
+/// events it made and any loop that switched.
+///
 /// Devices deliver late by different amounts (a reader reports once per search cycle; a GPIO
 /// edge arrives at once), so detections wait `holdBack` before they are processed in time
 /// order. Anything later than that still counts, as a late detection.
@@ -13,15 +16,19 @@ public final class LivePipeline {
     public let holdBack: Nanoseconds
     private let consumers: [ConsumerBox]
     private let board: DeviceStatusBoard
+    private let activity: LaneActivity?
+    private var loops: LoopWatch
     private var waiting: [Detection] = []
     private var ready: [Detection] = []
 
     public init(pipeline: LanePipeline, rings: [SPSCRing<Detection>], board: DeviceStatusBoard,
-                holdBack: Nanoseconds = .milliseconds(500)) {
+                holdBack: Nanoseconds = .milliseconds(500), activity: LaneActivity? = nil) {
         self.pipeline = pipeline
         self.consumers = rings.map { ConsumerBox(RingConsumer($0)) }
         self.board = board
         self.holdBack = holdBack
+        self.activity = activity
+        loops = LoopWatch(loops: pipeline.layout.loops.count)
         waiting.reserveCapacity(4096)
         ready.reserveCapacity(4096)
     }
@@ -46,6 +53,7 @@ public final class LivePipeline {
     }
 
     private func step(upTo horizon: MonotonicInstant, advancing: Bool, into events: inout [LaneEvent]) -> Int {
+        let made = events.count
         var taken = 0
         for (index, box) in consumers.enumerated() {
             taken += box.consumer.popBatch(limit: .max) { waiting.append($0) }
@@ -54,6 +62,10 @@ public final class LivePipeline {
         }
         for change in board.takeChanges() { events.append(.deviceStatus(change)) }
         process(upTo: horizon, advancing: advancing, into: &events)
+        if let activity {
+            activity.record(events[made...])
+            loops.look(at: pipeline, for: activity)
+        }
         return taken
     }
 

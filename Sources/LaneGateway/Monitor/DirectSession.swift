@@ -18,9 +18,9 @@ public final class DirectSession: Sendable {
         let counters = supervisor.start(config: config, rings: rings)
         let activity = LaneActivity(layout: config.layout)
         sources = MonitorSources(gateway: config.gatewayID, source: "direct", activity: activity, board: board, counters: counters)
-        let work = Work(live: LivePipeline(pipeline: LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer),
-                                           rings: rings, board: board),
-                        activity: activity)
+        let live = LivePipeline(pipeline: LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer), rings: rings,
+                                board: board, activity: activity)
+        let work = Work(live: live)
         let started = DedicatedThread(name: "monitor") { [stopSignal] in work.run(stop: stopSignal) }
         thread.withLock { $0 = started }
     }
@@ -36,24 +36,16 @@ public final class DirectSession: Sendable {
     }
 }
 
-/// Owned by the session's pipeline thread alone.
+/// Owned by the session's pipeline thread alone; the pipeline feeds the activity itself.
 private final class Work: @unchecked Sendable {
     let live: LivePipeline
-    let activity: LaneActivity
-    var loops: LoopWatch
     var events: [LaneEvent] = []
 
-    init(live: LivePipeline, activity: LaneActivity) {
-        self.live = live
-        self.activity = activity
-        loops = LoopWatch(loops: live.pipeline.layout.loops.count)
-    }
+    init(live: LivePipeline) { self.live = live }
 
     func run(stop: StopSignal) {
         while !stop.isSet {
             live.step(now: .now(), into: &events)
-            activity.record(events)
-            loops.look(at: live.pipeline, for: activity)
             events.removeAll(keepingCapacity: true)
             _ = stop.sleep(.milliseconds(20))
         }

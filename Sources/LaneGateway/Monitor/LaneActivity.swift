@@ -38,7 +38,7 @@ public final class LaneActivity: Sendable {
     }
 
     /// Takes in the lane events of one pipeline pass (device status changes are the board's).
-    public func record(_ events: [LaneEvent]) {
+    public func record(_ events: some Collection<LaneEvent>) {
         guard !events.isEmpty else { return }
         state.withLock { state in
             for event in events { apply(event, to: &state) }
@@ -105,18 +105,11 @@ public final class LaneActivity: Sendable {
                 $0.present && $0.readPoint == e.readPoint && $0.tag == e.tag
             }
         case .sealSeen(let e):
-            let seal = SealRecord(readPoint: e.readPoint, seal: e.seal, status: e.status, present: true, rssi: e.rssi, time: e.time)
-            state.lanes[laneOfReadPoint[Int(e.readPoint)]].keep(seal, in: \.seals) { $0.readPoint == e.readPoint && $0.seal == e.seal }
+            keepSeal(e.seal, at: e.readPoint, status: e.status, present: true, rssi: e.rssi, time: e.time, in: &state)
         case .sealChanged(let e):
-            let lane = laneOfReadPoint[Int(e.readPoint)]
-            let rssi = state.lanes[lane].seals.last { $0.readPoint == e.readPoint && $0.seal == e.seal }?.rssi
-            let seal = SealRecord(readPoint: e.readPoint, seal: e.seal, status: e.status, present: true, rssi: rssi, time: e.time)
-            state.lanes[lane].keep(seal, in: \.seals) { $0.readPoint == e.readPoint && $0.seal == e.seal }
+            keepSeal(e.seal, at: e.readPoint, status: e.status, present: true, rssi: nil, time: e.time, in: &state)
         case .sealDeparted(let e):
-            let lane = laneOfReadPoint[Int(e.readPoint)]
-            let rssi = state.lanes[lane].seals.last { $0.readPoint == e.readPoint && $0.seal == e.seal }?.rssi
-            let seal = SealRecord(readPoint: e.readPoint, seal: e.seal, status: e.status, present: false, rssi: rssi, time: e.lastSeen)
-            state.lanes[lane].keep(seal, in: \.seals) { $0.readPoint == e.readPoint && $0.seal == e.seal }
+            keepSeal(e.seal, at: e.readPoint, status: e.status, present: false, rssi: nil, time: e.lastSeen, in: &state)
         case .vehicle(let e):
             guard !isUpstreamLoop[Int(e.loop)] else { return }
             let lane = laneOfLoop[Int(e.loop)]
@@ -130,6 +123,17 @@ public final class LaneActivity: Sendable {
         case .deviceStatus:
             break
         }
+    }
+
+    /// A seal's newest state at its read point; a report without RSSI (a status change, a
+    /// departure) keeps the one last heard.
+    private func keepSeal(_ seal: SealID, at readPoint: ReadPointIndex, status: SealStatus, present: Bool, rssi: Int8?,
+                          time: MonotonicInstant, in state: inout State) {
+        let lane = laneOfReadPoint[Int(readPoint)]
+        let isThisSeal = { (record: SealRecord) in record.readPoint == readPoint && record.seal == seal }
+        let heard = rssi ?? state.lanes[lane].seals.last(where: isThisSeal)?.rssi
+        let record = SealRecord(readPoint: readPoint, seal: seal, status: status, present: present, rssi: heard, time: time)
+        state.lanes[lane].keep(record, in: \.seals, replacing: isThisSeal)
     }
 
     private struct State {
