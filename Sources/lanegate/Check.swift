@@ -38,16 +38,11 @@ struct Check: AsyncParsableCommand {
         // Devices: each runs its real connect flow until it reads, fails, or time is up.
         let board = DeviceStatusBoard(devices: settings.layout.devices.count)
         let supervisor = DeviceSupervisor(board: board)
-        var checked: [Int] = []
-        for (i, device) in settings.layout.devices.enumerated() {
-            guard let setup = settings.deviceSetups[i] else {
-                report(false, device.name, "no tty, usb, host or gpio_chip configured")
-                continue
-            }
-            supervisor.start(setup.driver, index: DeviceIndex(UInt16(i)), name: device.name,
-                             ring: SPSCRing<Detection>(capacity: 1024), wake: setup.wake)
-            checked.append(i)
+        let started = supervisor.start(config: settings, rings: settings.layout.devices.map { _ in SPSCRing<Detection>(capacity: 1024) })
+        for (i, device) in settings.layout.devices.enumerated() where started[i] == nil {
+            report(false, device.name, "no tty, usb, host or gpio_chip configured")
         }
+        let checked = started.indices.filter { started[$0] != nil }
         var history = [[DeviceStatusChange]](repeating: [], count: settings.layout.devices.count)
         for _ in 0..<(deviceTimeout * 10) {
             for change in board.takeChanges() { history[Int(change.device.rawValue)].append(change) }

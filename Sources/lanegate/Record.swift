@@ -35,13 +35,9 @@ struct Record: AsyncParsableCommand {
         let layout = settings.layout
         let board = DeviceStatusBoard(devices: layout.devices.count)
         let supervisor = DeviceSupervisor(board: board)
-        var consumers: [RingBox] = []
-        for (i, device) in layout.devices.enumerated() {
-            guard let setup = settings.deviceSetups[i] else { continue }
-            let ring = SPSCRing<Detection>(capacity: 8192)
-            consumers.append(RingBox(ring, name: device.name))
-            supervisor.start(setup.driver, index: DeviceIndex(UInt16(i)), name: device.name, ring: ring, wake: setup.wake)
-        }
+        let rings = layout.devices.map { _ in SPSCRing<Detection>(capacity: 8192) }
+        let started = supervisor.start(config: settings, rings: rings)
+        let consumers = layout.devices.indices.filter { started[$0] != nil }.map { RingBox(rings[$0], name: layout.devices[$0].name) }
         out.write("# lanegate record: gateway \(settings.gatewayID), \(consumers.count) devices\n")
         let end = seconds > 0 ? MonotonicInstant.now().advanced(by: .seconds(Int64(seconds))) : .distantFuture
         var batch: [Detection] = []

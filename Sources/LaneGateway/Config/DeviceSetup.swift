@@ -63,3 +63,16 @@ extension DeviceSetup {
         }
     }
 }
+
+extension DeviceSupervisor {
+    /// Starts every device the configuration gives a transport, each into its ring (one per
+    /// device, in the configuration's order); the counters of each started device, nil for one
+    /// without a transport. USB devices get hotplug wake-ups, so a replugged one is back at once.
+    public func start(config: GatewayConfig, rings: [SPSCRing<Detection>]) -> [DeviceCounters?] {
+        config.layout.devices.enumerated().map { i, device in
+            guard let setup = config.deviceSetups[i] else { return nil }
+            if setup.wake != nil { USBHotplug.start() }
+            return start(setup.driver, index: DeviceIndex(UInt16(i)), name: device.name, ring: rings[i], wake: setup.wake)
+        }
+    }
+}

@@ -51,15 +51,3 @@ private final class Work: @unchecked Sendable {
         }
     }
 }
-
-extension DeviceSupervisor {
-    /// Starts every device the configuration gives a transport, each into its ring; the
-    /// counters of each started device, nil for one without a transport.
-    public func start(config: GatewayConfig, rings: [SPSCRing<Detection>]) -> [DeviceCounters?] {
-        config.layout.devices.enumerated().map { i, device in
-            guard let setup = config.deviceSetups[i] else { return nil }
-            if setup.wake != nil { USBHotplug.start() }
-            return start(setup.driver, index: DeviceIndex(UInt16(i)), name: device.name, ring: rings[i], wake: setup.wake)
-        }
-    }
-}
