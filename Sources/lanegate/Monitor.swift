@@ -49,8 +49,9 @@ struct Monitor: AsyncParsableCommand {
                         display.draw(snapshot)
                         drawn = now
                     }
-                    return !once && deadline.map { now < $0 } ?? true
+                    return !once
                 }
+                // Past the deadline, `display.run` ended the reading; before it, the daemon did.
                 if !once && deadline.map({ ContinuousClock.now < $0 }) ?? true {
                     FileOutput.standardError.write("lanegate monitor: the daemon closed the connection (stopping or restarting?)\n")
                 }
@@ -72,7 +73,8 @@ struct Monitor: AsyncParsableCommand {
         let configured = gateway.deviceSetups.indices.filter { gateway.deviceSetups[$0] != nil }
         let settle = ContinuousClock.now + .seconds(10)
         try await display.run(until: deadline) {
-            while deadline.map({ ContinuousClock.now < $0 }) ?? true {
+            // `display.run` ends this at the deadline.
+            while true {
                 let snapshot = session.sources.snapshot()
                 if once {
                     let reading = configured.allSatisfy { snapshot.devices[$0].state == "reading" }
