@@ -124,17 +124,19 @@ struct HardwareInTheLoopTests {
     private func watchWithMonitor(_ guest: GuestMachine) async throws {
         let socket = try await guest.run("stat -c '%U:%G %a' /run/lanegate/monitor.sock")
         #expect(socket.output == "lanegate:lanegate 660", "the monitor socket: \(socket.output)")
-        func frame() async throws -> String {
-            try await guest.run("su -s /bin/sh lanegate -c '/usr/bin/lanegate monitor --once'").output
+        /// The monitor's frame once it shows `text`, or the last one after 5 s.
+        func frame(showing text: String) async throws -> String {
+            var frame = ""
+            for _ in 0..<10 where !frame.contains(text) {
+                try await Task.sleep(for: .milliseconds(500))
+                frame = try await guest.run("su -s /bin/sh lanegate -c '/usr/bin/lanegate monitor --once'").output
+            }
+            return frame
         }
         // A vehicle standing on lane 1's upstream loop (far longer ago than any trap's travel
         // time when the next one comes, so it matches no speed).
         _ = try await guest.run("pull 0 pull-up")
-        var on = ""
-        for _ in 0..<10 where !on.contains("lane1  loop-a ■ on") {
-            try await Task.sleep(for: .milliseconds(500))
-            on = try await frame()
-        }
+        let on = try await frame(showing: "lane1  loop-a ■ on")
         #expect(on.contains("hil-booth · from the running daemon"), "\(on)")
         #expect(on.contains("lane1  loop-a ■ on") && on.contains("lane2  loop-a □ off"), "the loop's call: \(on)")
         for device in ["rfid", "eseal", "loops"] {
@@ -143,11 +145,7 @@ struct HardwareInTheLoopTests {
         #expect(on.contains("collector up"), "\(on)")
         #expect(on.contains(HIL.tag(2).hex) && on.contains("5 reads, gone"), "lane 1's last visit: \(on)")
         _ = try await guest.run("pull 0 pull-down")
-        var off = ""
-        for _ in 0..<10 where !off.contains("lane1  loop-a □ off") {
-            try await Task.sleep(for: .milliseconds(500))
-            off = try await frame()
-        }
+        let off = try await frame(showing: "lane1  loop-a □ off")
         #expect(off.contains("lane1  loop-a □ off"), "the call ended: \(off)")
         HIL.log("lanegate monitor in the guest, a vehicle on lane 1's loop-a:\n\(on)")
     }
