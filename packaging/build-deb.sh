@@ -14,10 +14,8 @@ version="${LANEGATE_VERSION:-0.1.0~git$stamp.$commit}"
 
 echo "build-deb: building release binaries (static Swift runtime)"
 mkdir -p "$out"
-for product in lanegate lanegate-collector; do
-    swift build -c release --static-swift-stdlib --product "$product" > "$out/swift-build.log" 2>&1 \
-        || { tail -40 "$out/swift-build.log"; exit 1; }
-done
+# One build for both programs: the package's only executables, sharing nearly every module.
+swift build -c release --static-swift-stdlib > "$out/swift-build.log" 2>&1 || { tail -40 "$out/swift-build.log"; exit 1; }
 bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
 
 stage="$out/lanegate_${version}_amd64"
