@@ -44,6 +44,17 @@ struct LoopTests {
         #expect(abs(try #require(down.length) - 7.2) < 1e-9)
     }
 
+    /// A call shorter than the time to cross the loop would give a negative length (-0.47 m was
+    /// seen): the length is left out, the speed kept.
+    @Test func aLengthBelowZeroIsLeftOut() throws {
+        // 10 m/s, on-time 100 ms: 1 m − 1.8 m loop.
+        let (events, _) = run([edge(line: 0, true, at: 1000), edge(line: 1, true, at: 1500),
+                               edge(line: 0, false, at: 1100), edge(line: 1, false, at: 1600)])
+        let down = try #require(events.compactMap(\.vehicle).first { $0.loop == 1 })
+        #expect(abs(try #require(down.speed) - 10) < 1e-9)
+        #expect(down.length == nil)
+    }
+
     @Test func maxPresenceRaisedOnceAndClearedOnce() {
         let (events, _) = run([edge(line: 0, true, at: 0), edge(line: 0, false, at: 200_000)], until: 300_000)
         let faults = events.compactMap(\.fault)

@@ -146,5 +146,32 @@ struct HostileBatchTests {
 
     @Test func tooManyEventsAreRefused() throws {
         rejects(encoder.encode(sampleBatch), limits: DecodingLimits(maxEvents: 3), mentioning: "exceed the limit of 3")
+        #expect(DecodingLimits(maxEvents: 1_000_000).maxEvents == 65_535, "no configuration goes past the id space")
+    }
+
+    /// Values a store cannot hold, or arithmetic on them would overflow: refused with a reason.
+    @Test func sequencesAndTimesOutOfRangeAreRefused() throws {
+        var m = encoder.message(for: sampleBatch)
+        m.sequence = 1 << 63
+        rejects(Zstd.compress(try m.serializedBytes()), mentioning: "sequence must be 1 to 9223372036854775807, got 9223372036854775808")
+        m = encoder.message(for: sampleBatch)
+        m.anchor.utcOffsetNs = .max - 10
+        rejects(Zstd.compress(try m.serializedBytes()), mentioning: "events[0]: time is more than 230 years from 1970 UTC")
+        m = encoder.message(for: sampleBatch)
+        m.baseTime = 8_000_000_000_000  // in milliseconds: 253 years after the anchor
+        rejects(Zstd.compress(try m.serializedBytes()), mentioning: "time is more than 230 years")
+    }
+
+    /// A loop held for a year with a speed from two edges a nanosecond apart: the length does
+    /// not fit the wire, so it is left out; nothing traps.
+    @Test func valuesTooLargeForTheWireAreLeftOut() throws {
+        let absurd = VehiclePassage(loop: 0, onTime: MonotonicInstant(nanoseconds: 0),
+                                    offTime: MonotonicInstant(nanoseconds: 30_000_000_000_000_000), speed: 5e9, length: 1.5e17)
+        let nan = VehiclePassage(loop: 0, onTime: .zero, offTime: MonotonicInstant(nanoseconds: 1_000_000), speed: .nan, length: -.infinity)
+        let batch = EventBatch(sequence: 1, events: [.vehicle(absurd), .vehicle(nan)], counters: nil, anchor: sampleBatch.anchor, priority: false)
+        let m = encoder.message(for: batch)
+        #expect(m.vehicles.speedRows.isEmpty && m.vehicles.lengthRows.isEmpty)
+        let decoded = try BatchDecoder.decode(encoder.encode(batch))
+        #expect(decoded.events.count == 2)
     }
 }

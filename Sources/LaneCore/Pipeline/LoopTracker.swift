@@ -188,7 +188,11 @@ final class LoopTracker {
             let speed = trap.spacing / (Double(travel) / 1e9)
             passage.speed = speed
             if loops[i].mode == .presence {
-                passage.length = speed * (Double(time.since(onTime)) / 1e9) - loops[i].loopLength
+                // Shorter than nothing means the call ended before the vehicle could have
+                // crossed the loop (a chattering or mis-sized loop): no length is better than a
+                // negative one.
+                let length = speed * (Double(time.since(onTime)) / 1e9) - loops[i].loopLength
+                if length > 0 { passage.length = length }
             }
         }
         events.append(.vehicle(passage))

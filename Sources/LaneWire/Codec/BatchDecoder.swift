@@ -28,16 +28,25 @@ public struct DecodedBatch: Sendable, EventNaming {
 /// What a decoder may be asked to swallow. A hostile or broken batch is refused with an error
 /// before it can make the decoder allocate past these limits.
 public struct DecodingLimits: Sendable {
+    /// The most events one batch may hold, whatever a decoder is configured to accept: the
+    /// collector numbers an event by its batch and its index in 16 bits, so a larger batch
+    /// could not be paged back whole. The gateway's batcher stays below it.
+    public static let eventsPerBatch = 65_535
+    /// Event times a batch may place in UTC, nanoseconds: within 230 years of 1970 either way
+    /// (a replayed trace anchors at UTC 0, so its events fall just before 1970). Beyond that a
+    /// time is damage or an attack, and arithmetic on it could overflow.
+    public static let utcRange: ClosedRange<Int64> = -7_258_118_400_000_000_000...7_258_118_400_000_000_000
+
     public var maxCompressedBytes: Int
     public var maxDecompressedBytes: Int
     public var maxEvents: Int
     public var maxNames: Int
 
     public init(maxCompressedBytes: Int = 4 << 20, maxDecompressedBytes: Int = 32 << 20,
-                maxEvents: Int = 200_000, maxNames: Int = 60_000) {
+                maxEvents: Int = DecodingLimits.eventsPerBatch, maxNames: Int = 60_000) {
         self.maxCompressedBytes = maxCompressedBytes
         self.maxDecompressedBytes = maxDecompressedBytes
-        self.maxEvents = maxEvents
+        self.maxEvents = min(maxEvents, Self.eventsPerBatch)
         self.maxNames = maxNames
     }
 }
@@ -72,7 +81,10 @@ public enum BatchDecoder {
     /// Validates a parsed message and converts it.
     public static func decode(_ m: Lanegate_V1_Batch, limits: DecodingLimits = DecodingLimits()) throws(BatchDecodingError) -> DecodedBatch {
         guard !m.gatewayID.isEmpty else { throw BatchDecodingError("gateway_id is empty") }
-        guard m.sequence > 0 else { throw BatchDecodingError("sequence must be 1 or more") }
+        // Stores keep sequences as signed 64-bit integers, as SQL and most languages do.
+        guard m.sequence > 0, m.sequence <= UInt64(Int64.max) else {
+            throw BatchDecodingError("sequence must be 1 to \(Int64.max), got \(m.sequence)")
+        }
         guard m.timeUnitNs > 0, m.timeUnitNs <= 1_000_000_000 else {
             throw BatchDecodingError("time_unit_ns must be 1 to 1000000000, got \(m.timeUnitNs)")
         }
@@ -102,7 +114,12 @@ public enum BatchDecoder {
                 let (t, overflow) = time.addingReportingOverflow(m.dt[i])
                 guard !overflow else { throw BatchDecodingError("time overflows") }
                 time = t
-                events.append(try reader.event(m.kinds[i], at: t))
+                let event = try reader.event(m.kinds[i], at: t)
+                let (utc, outside) = m.anchor.utcOffsetNs.addingReportingOverflow(event.time.nanoseconds)
+                guard !outside, DecodingLimits.utcRange.contains(utc) else {
+                    throw BatchDecodingError("time is more than 230 years from 1970 UTC")
+                }
+                events.append(event)
             } catch {
                 throw BatchDecodingError("events[\(i)]: \(error.description)")
             }

@@ -138,13 +138,15 @@ public struct BatchEncoder: Sendable {
             let row = UInt32(out.vehicles.loop.count)
             out.vehicles.loop.append(tables.name(layout.loopName(e.loop)))
             out.vehicles.occupancy.append(span(e.onTime, e.offTime))
-            if let speed = e.speed, speed.isFinite, speed >= 0 {
+            // Centimetres on the wire: a value that does not fit (a loop held for years makes
+            // an absurd length) is left out rather than trapping or wrapping.
+            if let speed = e.speed, speed >= 0, let cm = UInt32(exactly: (speed * 100).rounded()) {
                 out.vehicles.speedRows.append(row)
-                out.vehicles.speedCmS.append(UInt32(clamping: Int64((speed * 100).rounded())))
+                out.vehicles.speedCmS.append(cm)
             }
-            if let length = e.length, length.isFinite {
+            if let length = e.length, let cm = Int32(exactly: (length * 100).rounded()) {
                 out.vehicles.lengthRows.append(row)
-                out.vehicles.lengthCm.append(Int32(clamping: Int64((length * 100).rounded())))
+                out.vehicles.lengthCm.append(cm)
             }
             return .vehicle
         case .detectorFault(let e):
