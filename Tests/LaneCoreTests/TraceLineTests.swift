@@ -40,6 +40,21 @@ struct TraceLineTests {
         }
     }
 
+    /// A 10 MB bad value used to come back whole in the error, and so in the log.
+    @Test func errorsShowTheStartOfAHugeValueNotAllOfIt() {
+        let huge = String(repeating: "7", count: 1_000_000)
+        for (line, shown) in [(#"{"t":1,"dev":"r","kind":"tag","epc":"\#(huge)x","ant":1,"rssi":-5}"#, "(1000001 bytes)"),
+                              (#"{"t":1,"dev":"r","kind":"\#(huge)"}"#, "(1000000 bytes)"),
+                              (#"{"t":1,"\#(huge)":{}}"#, "(1000000 bytes)")] {
+            do {
+                _ = try TraceLine(parsing: line)
+                Issue.record("accepted a 1 MB value")
+            } catch {
+                #expect(error.message.utf8.count < 300 && error.message.contains(shown), "\(error.message.prefix(300))")
+            }
+        }
+    }
+
     @Test func tagIdsHoldUpTo32Bytes() throws {
         let id = try #require(TagID(hex: "E2801160600002054CC2F29A"))
         #expect(id.hex == "e2801160600002054cc2f29a" && id.count == 12)

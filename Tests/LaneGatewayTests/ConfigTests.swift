@@ -88,6 +88,29 @@ struct ConfigTests {
         #expect(parseByteSize("-1") == nil && parseByteSize("big") == nil)
     }
 
+    /// A bare-integer duration of 10^10 seconds used to trap (exit 132) in `config check` and
+    /// `run`; absurd numbers anywhere get a file:line error, and a huge bad value is not echoed whole.
+    @Test func absurdNumbersAreErrorsWithTheirLine() throws {
+        let booth = try String(contentsOfFile: fixture("booth.toml"), encoding: .utf8)
+        let cases: [(String, String, String)] = [
+            ("depart_after = \"3s\"", "depart_after = 10000000000", "booth.toml:19: lanes[0].read_points[0].depart_after: must be a duration"),
+            ("depart_after = \"3s\"", "depart_after = 9223372036854775807", "booth.toml:19: lanes[0].read_points[0].depart_after: must be a duration"),
+            ("depart_after = \"3s\"", "depart_after = 1e300", "booth.toml:19: lanes[0].read_points[0].depart_after: must be a duration"),
+            ("depart_after = \"3s\"", "depart_after = \"\(String(repeating: "9", count: 100_000))s\"", "booth.toml:19: lanes[0].read_points[0].depart_after: must be a duration"),
+            ("[gateway]", "[pipeline]\nbatch_max_events = 100000\n[gateway]", "booth.toml:3: pipeline.batch_max_events: must be a whole number from 1 to 65000"),
+        ]
+        for (original, replacement, expected) in cases {
+            do {
+                _ = try GatewayConfig.parse(booth.replacingOccurrences(of: original, with: replacement), file: "booth.toml")
+                Issue.record("accepted \(replacement.prefix(60))")
+            } catch let errors as ConfigErrors {
+                let lines = errors.errors.map(\.description)
+                #expect(lines.contains { $0.hasPrefix(expected) }, "\(lines.map { $0.prefix(200) })")
+                #expect(lines.allSatisfy { $0.utf8.count < 400 }, "no error line echoes a huge value")
+            }
+        }
+    }
+
     @Test func badDurations() {
         for text in ["", "-1s", "fast", "3 parsecs", "1e400s"] { #expect(parseDuration(text) == nil, "\(text)") }
     }

@@ -63,9 +63,9 @@ struct FlatJSONObject {
         } else {
             while true {
                 let key = try parseString()
-                try expect(UInt8(ascii: ":"), "':' after \"\(key)\"")
+                try expect(UInt8(ascii: ":"), "':' after \"\(key.excerpt)\"")
                 skipSpace()
-                guard i < bytes.count else { throw TraceFormatError("missing value for \"\(key)\"") }
+                guard i < bytes.count else { throw TraceFormatError("missing value for \"\(key.excerpt)\"") }
                 let value: Value
                 switch bytes[i] {
                 case UInt8(ascii: "\""):
@@ -85,12 +85,12 @@ struct FlatJSONObject {
                     case "true": value = .bool(true)
                     case "false": value = .bool(false)
                     case "null": value = .null
-                    case let word: throw TraceFormatError("unexpected '\(word)' as the value of \"\(key)\"")
+                    case let word: throw TraceFormatError("unexpected '\(word.excerpt)' as the value of \"\(key.excerpt)\"")
                     }
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    throw TraceFormatError("\"\(key)\" holds an object or array; trace lines are flat")
+                    throw TraceFormatError("\"\(key.excerpt)\" holds an object or array; trace lines are flat")
                 default:
-                    throw TraceFormatError("unexpected character at column \(i + 1) in the value of \"\(key)\"")
+                    throw TraceFormatError("unexpected character at column \(i + 1) in the value of \"\(key.excerpt)\"")
                 }
                 fields.append((key, value))
                 skipSpace()
@@ -107,13 +107,13 @@ struct FlatJSONObject {
     private func value(_ key: String) -> Value? { fields.last { $0.key == key }?.value }
 
     func string(_ key: String) throws(TraceFormatError) -> String {
-        guard let v = value(key) else { throw TraceFormatError("missing \"\(key)\"") }
-        guard case .string(let s) = v else { throw TraceFormatError("\"\(key)\" must be a string") }
+        guard let v = value(key) else { throw TraceFormatError("missing \"\(key.excerpt)\"") }
+        guard case .string(let s) = v else { throw TraceFormatError("\"\(key.excerpt)\" must be a string") }
         return s
     }
 
     func integer(_ key: String, in range: ClosedRange<Int64>) throws(TraceFormatError) -> Int64 {
-        guard let v = try optionalInteger(key, in: range) else { throw TraceFormatError("missing \"\(key)\"") }
+        guard let v = try optionalInteger(key, in: range) else { throw TraceFormatError("missing \"\(key.excerpt)\"") }
         return v
     }
 
@@ -121,14 +121,14 @@ struct FlatJSONObject {
         guard let v = value(key) else { return nil }
         if case .null = v { return nil }
         guard case .integer(let n) = v, range.contains(n) else {
-            throw TraceFormatError("\"\(key)\" must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            throw TraceFormatError("\"\(key.excerpt)\" must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return n
     }
 
     func bool(_ key: String) throws(TraceFormatError) -> Bool {
-        guard let v = value(key) else { throw TraceFormatError("missing \"\(key)\"") }
-        guard case .bool(let b) = v else { throw TraceFormatError("\"\(key)\" must be true or false") }
+        guard let v = value(key) else { throw TraceFormatError("missing \"\(key.excerpt)\"") }
+        guard case .bool(let b) = v else { throw TraceFormatError("\"\(key.excerpt)\" must be true or false") }
         return b
     }
 }

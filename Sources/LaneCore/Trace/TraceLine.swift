@@ -31,7 +31,7 @@ public struct TraceLine: Sendable {
         case "tag":
             let hex = try object.string("epc")
             guard let tag = TagID(hex: hex) else {
-                throw TraceFormatError("\"epc\" must be 2 to 64 hexadecimal digits (an even number), got \"\(hex)\"")
+                throw TraceFormatError("\"epc\" must be 2 to 64 hexadecimal digits (an even number), got \"\(hex.excerpt)\"")
             }
             payload = .tag(TagRead(
                 tag: tag, antenna: UInt8(try object.integer("ant", in: 0...255)),
@@ -40,7 +40,7 @@ public struct TraceLine: Sendable {
         case "seal":
             let text = try object.string("seal")
             guard let seal = SealID(text) else {
-                throw TraceFormatError("\"seal\" must be MMMM-TTTTTTTT (hex manufacturer and tag id), got \"\(text)\"")
+                throw TraceFormatError("\"seal\" must be MMMM-TTTTTTTT (hex manufacturer and tag id), got \"\(text.excerpt)\"")
             }
             payload = .seal(SealReport(
                 seal: seal, status: SealStatus(rawValue: UInt8(try object.integer("status", in: 0...255))),
@@ -52,7 +52,7 @@ public struct TraceLine: Sendable {
             payload = .loop(LoopEdge(line: UInt16(try object.integer("line", in: 0...65535)),
                                      occupied: try object.bool("on")))
         case let other:
-            throw TraceFormatError("\"kind\" must be \"tag\", \"seal\" or \"loop\", got \"\(other)\"")
+            throw TraceFormatError("\"kind\" must be \"tag\", \"seal\" or \"loop\", got \"\(other.excerpt)\"")
         }
     }
 
@@ -78,6 +78,15 @@ public struct TraceFormatError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension String {
+    /// The value as an error message shows it: whole when short, else its start and its size,
+    /// so a 10 MB bad value does not become a 10 MB log line.
+    public var excerpt: String {
+        guard utf8.count > 64 else { return self }
+        return String(prefix(48)) + "… (\(utf8.count) bytes)"
+    }
 }
 
 /// JSON string literal for `s`.

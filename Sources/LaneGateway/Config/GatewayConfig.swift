@@ -104,7 +104,8 @@ struct ConfigReader {
             maxTags = integer(pipeline, "max_tracked_tags", path: "pipeline.max_tracked_tags", in: 1...10_000_000) ?? maxTags
             maxSeals = integer(pipeline, "max_tracked_seals", path: "pipeline.max_tracked_seals", in: 1...1_000_000) ?? maxSeals
             policy.window = duration(pipeline, "batch_window", path: "pipeline.batch_window", in: .milliseconds(10)...(.minutes(10))) ?? policy.window
-            policy.maxEvents = integer(pipeline, "batch_max_events", path: "pipeline.batch_max_events", in: 1...100_000) ?? policy.maxEvents
+            // Below the wire's 65,535 events a batch, with room for the loss gaps a batch may carry.
+            policy.maxEvents = integer(pipeline, "batch_max_events", path: "pipeline.batch_max_events", in: 1...65_000) ?? policy.maxEvents
         }
 
         var keyFile: String?
@@ -362,7 +363,7 @@ struct ConfigReader {
     mutating func integer(_ t: TOMLTable, _ key: String, path: String, in range: ClosedRange<Int>) -> Int? {
         guard let v = t[key] else { return nil }
         guard let n = v.int, range.contains(n) else {
-            fail(path, "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(v.debugDescription)")
+            fail(path, "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(v.debugDescription.excerpt)")
             return nil
         }
         return n
@@ -385,7 +386,7 @@ struct ConfigReader {
     mutating func double(_ t: TOMLTable, _ key: String, path: String, in range: ClosedRange<Double>) -> Double? {
         guard let v = t[key] else { return nil }
         guard let d = v.double ?? v.int.map(Double.init), range.contains(d) else {
-            fail(path, "must be a number from \(formatFixed(range.lowerBound, decimals: 1)) to \(formatFixed(range.upperBound, decimals: 1)), got \(v.debugDescription)")
+            fail(path, "must be a number from \(formatFixed(range.lowerBound, decimals: 1)) to \(formatFixed(range.upperBound, decimals: 1)), got \(v.debugDescription.excerpt)")
             return nil
         }
         return d
@@ -395,11 +396,13 @@ struct ConfigReader {
         guard let v = t[key] else { return nil }
         let parsed: Nanoseconds?
         if let s = v.string { parsed = parseDuration(s) }
-        else if let n = v.int { parsed = n >= 0 ? Nanoseconds(n) * 1_000_000_000 : nil }
+        else if let n = v.int, n >= 0, case let (ns, overflow) = Nanoseconds(n).multipliedReportingOverflow(by: 1_000_000_000), !overflow {
+            parsed = ns
+        }
         else if let d = v.double { parsed = d >= 0 && d < 9e9 ? Nanoseconds((d * 1e9).rounded()) : nil }
         else { parsed = nil }
         guard let parsed, range.contains(parsed) else {
-            fail(path, "must be a duration from \(describe(range.lowerBound)) to \(describe(range.upperBound)) such as \"3s\", \"500ms\" or \"5min\", got \(v.debugDescription)")
+            fail(path, "must be a duration from \(describe(range.lowerBound)) to \(describe(range.upperBound)) such as \"3s\", \"500ms\" or \"5min\", got \(v.debugDescription.excerpt)")
             return nil
         }
         return parsed
@@ -409,7 +412,7 @@ struct ConfigReader {
         guard let v = t[key] else { return nil }
         let parsed = v.string.flatMap(parseByteSize) ?? v.int.flatMap { $0 >= 0 ? Int64($0) : nil }
         guard let parsed, range.contains(parsed) else {
-            fail(path, "must be a size from \(range.lowerBound) to \(range.upperBound) bytes such as \"512MiB\" or \"2GiB\", got \(v.debugDescription)")
+            fail(path, "must be a size from \(range.lowerBound) to \(range.upperBound) bytes such as \"512MiB\" or \"2GiB\", got \(v.debugDescription.excerpt)")
             return nil
         }
         return parsed
