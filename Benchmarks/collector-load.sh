@@ -27,7 +27,7 @@ for g in gw-1 gw-2 gw-3 gw-4 gw-5; do cp "$work/$g.db" "$work/$g.orig"; done
 
 start_collector() {
     rm -f "$work"/events.db*
-    $bin/lanegate-collector --database "$work/events.db" --tokens "$work/tokens" --port 18787 > "$work/collector.log" 2>&1 &
+    $bin/lanegate-collector --database "$work/events.db" --tokens "$work/tokens" --public-read --port 18787 > "$work/collector.log" 2>&1 &
     collector=$!
     sleep 1.5
 }

@@ -41,7 +41,10 @@ port=$((20000 + RANDOM % 20000))
 printf 'booth-deb-test deb-test-token-0123456789\n' > "$work/tokens"
 printf 'deb-test-token-0123456789' > /etc/lanegate/token
 chgrp lanegate /etc/lanegate/token && chmod 0640 /etc/lanegate/token
-chmod 0644 "$work/tokens" && chmod 0777 "$work"
+# The reader's token is given to the collector as its digest only.
+read_token=deb-test-read-token-0123456789
+printf 'deb-test-reader sha256:%s\n' "$(printf '%s' "$read_token" | sha256sum | cut -d' ' -f1)" > "$work/read-tokens"
+chmod 0644 "$work/tokens" "$work/read-tokens" && chmod 0777 "$work"
 cat > /etc/lanegate/deb-test.toml <<CONFIG
 [gateway]
 id = "booth-deb-test"
@@ -72,14 +75,14 @@ CONFIG
 chgrp lanegate /etc/lanegate/deb-test.toml && chmod 0640 /etc/lanegate/deb-test.toml
 
 exec_as lanegate-collector lanegate-collector --port "$port" --database /var/lib/lanegate-collector/test.db \
-    --tokens "$work/tokens" > "$work/collector.log" 2>&1 & pids+=($!)
+    --tokens "$work/tokens" --read-tokens "$work/read-tokens" > "$work/collector.log" 2>&1 & pids+=($!)
 exec_as lanegate lanegate simulate --directory "$work/sim" --lanes 1 --vehicles 6 --time-scale 0.05 > "$work/sim.log" 2>&1 & pids+=($!)
 sleep 2
 exec_as lanegate lanegate run --config /etc/lanegate/deb-test.toml > "$work/daemon.log" 2>&1 & daemon=$!; pids+=($daemon)
 
 query() {  # GET $1 from the collector, with bash's own /dev/tcp (no curl on a bare machine)
     exec 3<>"/dev/tcp/127.0.0.1/$port"
-    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$1" >&3
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n' "$1" "$read_token" >&3
     timeout 5 cat <&3 || true
     exec 3<&-
 }
@@ -90,6 +93,11 @@ done
 query "/v1/events?gateway=booth-deb-test&type=tag_departed" | grep -q '"tag_departed"' \
     || { cat "$work/daemon.log"; fail "no tag visit reached the collector in 60 s"; }
 ok "the packaged daemon, as user lanegate, read simulated hardware and its visits reached the packaged collector"
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+timeout 5 head -1 <&3 | grep -q ' 401' || fail "the collector answered a query without a read token"
+exec 3<&-
+ok "a query without a read token is refused (401)"
 grep -q 'rfid-lane1 reading' "$work/daemon.log" || fail "the reader never reached reading"
 
 # lanegate monitor: a technician in group lanegate watches the running daemon; anyone else is

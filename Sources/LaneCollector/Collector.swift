@@ -5,6 +5,7 @@ import LaneCore
 import LaneWire
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 
 /// The request context: Hummingbird's core storage plus the connection, which carries the TLS
@@ -23,7 +24,11 @@ public struct CollectorSettings: Sendable {
     /// Larger bodies are refused before they are read to the end.
     public var maxBodyBytes = 4 << 20
     public var limits = DecodingLimits()
+    /// A query page holds at most this many events (`limit` is 1 to this).
     public var maxEventsPerQuery = 10_000
+    /// A query stops scanning after this many stored events, matching or not, and answers with
+    /// what it found and the cursor to go on from: the work one request may cause is bounded.
+    public var maxEventsScannedPerQuery = 200_000
 
     public init() {}
 }
@@ -34,12 +39,17 @@ public struct Collector: Sendable {
     public let store: any EventStore
     public let tokens: GatewayTokens
     public let metrics: CollectorMetrics
+    public let readAccess: ReadAccess
     public let settings: CollectorSettings
+    private let logger: Logger
 
-    public init(store: any EventStore, tokens: GatewayTokens, metrics: CollectorMetrics = CollectorMetrics(),
-                settings: CollectorSettings = CollectorSettings()) {
+    public init(store: any EventStore, tokens: GatewayTokens, readAccess: ReadAccess,
+                metrics: CollectorMetrics = CollectorMetrics(), settings: CollectorSettings = CollectorSettings(),
+                logger: Logger = Logger(label: "lanegate.collector")) {
         self.store = store
         self.tokens = tokens
+        self.readAccess = readAccess
+        self.logger = logger
         self.metrics = metrics
         self.settings = settings
     }
@@ -47,8 +57,12 @@ public struct Collector: Sendable {
     public func router() -> Router<CollectorContext> {
         let router = Router(context: CollectorContext.self)
         router.post("/v1/batches") { request, context in try await ingest(request, context: context) }
-        router.get("/v1/events") { request, _ in try events(request) }
-        router.get("/v1/gateways") { _, _ in try gateways() }
+        router.get("/v1/events") { request, context in
+            try await reading(request, context) { try await events(request) }
+        }
+        router.get("/v1/gateways") { request, context in
+            try await reading(request, context) { try await gateways() }
+        }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
@@ -127,7 +141,27 @@ public struct Collector: Sendable {
 
     // MARK: queries
 
-    func events(_ request: Request) throws -> Response {
+    /// Runs a read for a holder of a read token (or anyone, with public read), naming the
+    /// reader in the access log.
+    private func reading(_ request: Request, _ context: CollectorContext,
+                         _ answer: () async throws -> Response) async throws -> Response {
+        let reader: String
+        switch readAccess {
+        case .publicRead: reader = "public"
+        case .tokens(let readers):
+            guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+                  let name = readers.reader(for: String(header.dropFirst("Bearer ".count))) else {
+                logger.notice("read refused: \(request.method) \(request.uri.path) from \(context.channel.remoteAddress?.description ?? "?")")
+                return refuse(.unauthorized, "read-auth", "a read token is required: Authorization: Bearer <token>")
+            }
+            reader = name
+        }
+        let response = try await answer()
+        logger.info("read by \(reader): \(request.method) \(request.uri) \(response.status.code)")
+        return response
+    }
+
+    func events(_ request: Request) async throws -> Response {
         let p = request.uri.queryParameters
         var q = EventQuery()
         q.gateway = p["gateway"].map(String.init)
@@ -137,11 +171,16 @@ public struct Collector: Sendable {
         q.fromUTC = p["from"].flatMap { Int64($0) }
         q.toUTC = p["to"].flatMap { Int64($0) }
         q.after = p["after"].flatMap { Int64($0) } ?? 0
-        q.limit = min(p["limit"].flatMap { Int($0) } ?? 1000, settings.maxEventsPerQuery)
         for key: Substring in ["from", "to", "after", "limit"] where p[key] != nil && Int64(p[key]!) == nil {
             return refuse(.badRequest, "query", "\(key) must be an integer (UTC nanoseconds for from/to)")
         }
-        let (found, resume) = try store.events(q)
+        let limit = p["limit"].flatMap { Int($0) } ?? 1000
+        guard limit >= 1 else {
+            return refuse(.badRequest, "query", "limit must be 1 to \(settings.maxEventsPerQuery), got \(limit)")
+        }
+        q.limit = min(limit, settings.maxEventsPerQuery)
+        q.maxScanned = settings.maxEventsScannedPerQuery
+        let (found, resume) = try await NIOThreadPool.singleton.runIfActive { [store, q] in try store.events(q) }
         var out = "{\"events\":["
         for (i, e) in found.enumerated() {
             if i > 0 { out += "," }
@@ -152,9 +191,9 @@ public struct Collector: Sendable {
         return json(.ok, out)
     }
 
-    func gateways() throws -> Response {
+    func gateways() async throws -> Response {
         var out = "["
-        for (i, g) in try store.gateways().enumerated() {
+        for (i, g) in try await NIOThreadPool.singleton.runIfActive({ [store] in try store.gateways() }).enumerated() {
             if i > 0 { out += "," }
             let devices = g.devices.sorted { $0.key < $1.key }.map { "\(jsonQuoted($0.key)):\(jsonQuoted($0.value))" }
             out += "{\"id\":\(jsonQuoted(g.id)),\"last_seen_utc_ns\":\(g.lastSeenUTC),\"last_sequence\":\(g.lastSequence),"

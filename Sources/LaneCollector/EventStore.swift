@@ -31,6 +31,8 @@ public struct EventQuery: Sendable {
     /// Events with an id above this (a cursor for paging).
     public var after: Int64 = 0
     public var limit: Int = 1000
+    /// Stop after examining this many stored events, matching or not.
+    public var maxScanned: Int = 200_000
 
     public init() {}
 }

@@ -113,14 +113,17 @@ private final class Statements {
         do {
             findBatch.reset()
             try findBatch.bind(1, batch.gatewayID)
-            try findBatch.bind(2, Int64(batch.sequence))
+            guard let sequence = Int64(exactly: batch.sequence) else {
+                throw SQLiteError(code: 25 /* SQLITE_RANGE */, message: "sequence \(batch.sequence) is beyond 64-bit signed range")
+            }
+            try findBatch.bind(2, sequence)
             if let (stored, events) = try findBatch.firstRow({ ($0.bytes(0), Int($0.int64(1))) }) {
                 return stored == digest ? .duplicate(events: events) : .conflict
             }
             let times = batch.events.map { batch.anchor.utcNanoseconds(at: $0.time) }
             insertBatch.reset()
             try insertBatch.bind(1, batch.gatewayID)
-            try insertBatch.bind(2, Int64(batch.sequence))
+            try insertBatch.bind(2, sequence)
             try insertBatch.bind(3, digest)
             try insertBatch.bind(4, Int64(batch.events.count))
             try insertBatch.bind(5, receivedUTC)
@@ -149,7 +152,7 @@ private final class Statements {
             upsertGateway.reset()
             try upsertGateway.bind(1, batch.gatewayID)
             try upsertGateway.bind(2, receivedUTC)
-            try upsertGateway.bind(3, Int64(batch.sequence))
+            try upsertGateway.bind(3, sequence)
             try upsertGateway.bind(4, Int64(batch.events.count))
             try upsertGateway.bind(5, Int64(gaps))
             try upsertGateway.bind(6, Int64(clamping: lost))
@@ -162,8 +165,9 @@ private final class Statements {
     }
 
     /// Walks the batches in range in storage order, decoding each and keeping the events that
-    /// match, until `limit` events or `maxBatchesScanned` batches. An event's id is its batch's
-    /// row id × 65536 + its index, so ids grow in storage order and serve as the paging cursor.
+    /// match, until `limit` events, `maxScanned` events examined or `maxBatchesScanned` batches.
+    /// An event's id is its batch's row id × 65536 + its index (a batch holds at most
+    /// ``DecodingLimits/eventsPerBatch``), so ids grow in storage order and serve as the cursor.
     func events(_ q: EventQuery, maxBatchesScanned: Int = 20_000) throws(SQLiteError) -> (events: [StoredEvent], resumeAfter: Int64) {
         let select = try connection.prepare("""
             SELECT id, body FROM batches
@@ -177,13 +181,15 @@ private final class Statements {
         if let to = q.toUTC { try select.bind(4, to) } else { try select.bindNull(4) }
         try select.bind(5, Int64(maxBatchesScanned))
         var out: [StoredEvent] = []
-        var resume = q.after
+        var resume = q.after, scanned = 0
         while try select.step() {
             let rowID = select.int64(0)
             guard let batch = try? BatchDecoder.decode(select.bytes(1)) else { continue }
             for (index, event) in batch.events.enumerated() {
                 let id = rowID << 16 | Int64(index)
                 guard id > q.after else { continue }
+                if scanned == q.maxScanned { return (out, resume) }
+                scanned += 1
                 resume = id
                 let utc = batch.anchor.utcNanoseconds(at: event.time)
                 if let from = q.fromUTC, utc < from { continue }

@@ -1,6 +1,6 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
-import HummingbirdTLS
 import LaneCollector
 import Logging
 import NIOCore
@@ -17,41 +17,77 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8443
     @Option(help: "The SQLite database file (created when missing).") var database = "/var/lib/lanegate-collector/events.db"
     @Option(help: "Gateway tokens: one `gateway-id token` per line.") var tokens: String
+    @Option(help: "Read tokens for /v1/events and /v1/gateways: one `reader-name token` or `reader-name sha256:<hex>` per line.")
+    var readTokens: String?
+    @Flag(help: "Let anyone read /v1/events and /v1/gateways without a token (for a demo on loopback only).")
+    var publicRead = false
     @Option(help: "TLS certificate chain (PEM). Without it the server speaks plain HTTP.") var tlsCertificate: String?
     @Option(help: "TLS private key (PEM).") var tlsKey: String?
     @Option(help: "CA bundle (PEM) for gateway client certificates: with it, every gateway must present one, and its common name is its id.")
     var clientCa: String?
+    @Option(help: "Open connections at most; beyond it the longest-idle one is closed.") var maxConnections = 4096
+
+    func validate() throws {
+        guard readTokens != nil || publicRead else {
+            throw ValidationError("say who may read the data: --read-tokens FILE, or --public-read for a demo")
+        }
+        guard readTokens == nil || !publicRead else { throw ValidationError("--read-tokens and --public-read exclude each other") }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-certificate and --tls-key go together: give both, or neither for plain HTTP")
+        }
+        guard clientCa == nil || tlsCertificate != nil else { throw ValidationError("--client-ca needs --tls-certificate and --tls-key") }
+        guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be 1 to 1000000") }
+    }
 
     func run() async throws {
         let logger = Logger(label: "lanegate.collector")
         let collector: Collector
+        var tls: TLSConfiguration?
         do {
-            let text = try String(contentsOfFile: tokens, encoding: .utf8)
-            collector = Collector(store: try SQLiteEventStore(path: database),
-                                  tokens: try GatewayTokens(text: text, file: tokens))
+            let gateways = try GatewayTokens(text: try Self.read(tokens, "--tokens"), file: tokens)
+            let access: ReadAccess = try readTokens.map { .tokens(try ReadTokens(text: try Self.read($0, "--read-tokens"), file: $0)) }
+                ?? .publicRead
+            if let certificate = tlsCertificate, let key = tlsKey {
+                var configuration = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try Self.pem(certificate, "--tls-certificate") { try NIOSSLCertificate.fromPEMFile($0) }
+                        .map { .certificate($0) },
+                    privateKey: .privateKey(try Self.pem(key, "--tls-key") { try NIOSSLPrivateKey(file: $0, format: .pem) }))
+                if let clientCa {
+                    configuration.trustRoots = .certificates(try Self.pem(clientCa, "--client-ca") { try NIOSSLCertificate.fromPEMFile($0) })
+                    configuration.certificateVerification = .noHostnameVerification
+                }
+                tls = configuration
+            }
+            collector = Collector(store: try SQLiteEventStore(path: database), tokens: gateways, readAccess: access, logger: logger)
         } catch {
             throw ValidationError("\(error)")
         }
-        let address = BindAddress.hostname(host, port: port)
-        let announce: @Sendable (any Channel) async -> Void = { channel in
-            print("lanegate-collector: listening on \(host):\(channel.localAddress?.port ?? port)")
+        var limits = ConnectionLimits()
+        limits.maxConnections = maxConnections
+        let app = try collector.application(
+            address: .hostname(host, port: port), tls: tls, limits: limits,
+            onServerRunning: { [host, port] channel in print("lanegate-collector: listening on \(host):\(channel.localAddress?.port ?? port)") },
+            logger: logger)
+        try await app.runService()
+    }
+
+    /// A file's text, or an error that names the option and the path.
+    static func read(_ path: String, _ option: String) throws -> String {
+        do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CollectorSetupError("\(option) \(path): cannot be read (\(Self.reason(error)))")
         }
-        if let certificate = tlsCertificate, let key = tlsKey {
-            var tls = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-            if let clientCa {
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientCa))
-                tls.certificateVerification = .noHostnameVerification
-            }
-            let app = Application(router: collector.router(), server: try .tls(tlsConfiguration: tls),
-                                  configuration: .init(address: address, serverName: "lanegate-collector"),
-                                  onServerRunning: announce, logger: logger)
-            try await app.runService()
-        } else {
-            let app = Application(router: collector.router(), configuration: .init(address: address, serverName: "lanegate-collector"),
-                                  onServerRunning: announce, logger: logger)
-            try await app.runService()
+    }
+
+    /// A PEM file loaded by `load`, or an error that names the option and the path.
+    static func pem<T>(_ path: String, _ option: String, _ load: (String) throws -> T) throws -> T {
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw CollectorSetupError("\(option) \(path): no such file, or not readable")
         }
+        do { return try load(path) } catch { throw CollectorSetupError("\(option) \(path): not usable PEM (\(error))") }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        return (ns.userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? ns.localizedDescription
     }
 }

@@ -52,7 +52,8 @@ struct Demo: AsyncParsableCommand {
         // The collector, on loopback.
         let token = "demo-token-\(UInt64.random(in: 1...UInt64.max))"
         let store = try SQLiteEventStore(path: "\(directory)/collector.db")
-        let collector = Collector(store: store, tokens: GatewayTokens(pairs: [("demo-gw", token)]))
+        // Public read: the demo collector listens on loopback only, for this run.
+        let collector = Collector(store: store, tokens: GatewayTokens(pairs: [("demo-gw", token)]), readAccess: .publicRead)
         try token.write(to: "\(directory)/token")
 
         var config = GatewayConfig(gatewayID: "demo-gw", layout: layout,
@@ -77,8 +78,8 @@ struct Demo: AsyncParsableCommand {
         let (ports, announce) = AsyncStream.makeStream(of: Int.self)
         var quiet = Logger(label: "demo")
         quiet.logLevel = .critical
-        let app = Application(router: collector.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { announce.yield($0.localAddress?.port ?? 0) }, logger: quiet)
+        let app = try collector.application(address: .hostname("127.0.0.1", port: 0),
+                                            onServerRunning: { announce.yield($0.localAddress?.port ?? 0) }, logger: quiet)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService(gracefulShutdownSignals: []) }
             var iterator = ports.makeAsyncIterator()

@@ -14,6 +14,15 @@ let tokenA = "token-for-gateway-a-0123456789"
 let tokenB = "token-for-gateway-b-0123456789"
 let tokenHIL = "token-for-the-hardware-in-the-loop-booth"
 let tokens = GatewayTokens(pairs: [("gw-a", tokenA), ("gw-b", tokenB), ("hil-booth", tokenHIL)])
+let readToken = "read-token-for-the-test-dashboard"
+let readers = ReadTokens(pairs: [("test-reader", readToken)])
+
+/// Cancelling the server at the end of a test is not an error worth printing.
+let quietLogger: Logger = {
+    var logger = Logger(label: "test-collector")
+    logger.logLevel = .critical
+    return logger
+}()
 
 func temporaryDirectory() -> String {
     let path = NSTemporaryDirectory() + "lanegate-collector-\(UUID().uuidString)"
@@ -24,26 +33,17 @@ func temporaryDirectory() -> String {
 /// A collector on loopback, on a port the kernel picked (or `port`), running while `body` runs.
 func withCollector<T: Sendable>(
     store: SQLiteEventStore? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
-    settings: CollectorSettings = CollectorSettings(),
+    settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
     _ body: @Sendable (_ baseURL: String, _ collector: Collector) async throws -> T
 ) async throws -> T {
     let store = try store ?? SQLiteEventStore(path: temporaryDirectory() + "/events.db")
-    let collector = Collector(store: store, tokens: tokens, settings: settings)
+    let collector = Collector(store: store, tokens: tokens, readAccess: .tokens(readers), settings: settings, logger: quietLogger)
     let (ports, announce) = AsyncStream.makeStream(of: Int.self)
-    let configuration = ApplicationConfiguration(address: .hostname("127.0.0.1", port: port))
     let running: @Sendable (any Channel) async -> Void = { channel in announce.yield(channel.localAddress!.port!) }
-    // Cancelling the server at the end of a test is not an error worth printing.
-    var logger = Logger(label: "test-collector")
-    logger.logLevel = .critical
     return try await withThrowingTaskGroup(of: Void.self) { group in
-        if let tls {
-            let app = Application(router: collector.router(), server: try .tls(tlsConfiguration: tls),
-                                  configuration: configuration, onServerRunning: running, logger: logger)
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-        } else {
-            let app = Application(router: collector.router(), configuration: configuration, onServerRunning: running, logger: logger)
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-        }
+        let app = try collector.application(address: .hostname("127.0.0.1", port: port), tls: tls, limits: limits,
+                                            onServerRunning: running, logger: quietLogger)
+        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
         var iterator = ports.makeAsyncIterator()
         let bound = await iterator.next()!
         let scheme = tls == nil ? "http" : "https"
@@ -83,8 +83,11 @@ func post(_ baseURL: String, _ body: [UInt8], token: String?, encoding: String? 
     return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
 }
 
-func get(_ url: String) async throws -> (Int, String) {
-    let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+/// GETs `url` with the test reader's token (or `token`, or none when it is nil).
+func get(_ url: String, token: String? = readToken) async throws -> (Int, String) {
+    var request = HTTPClientRequest(url: url)
+    if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
     return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 16 << 20)))
 }
 

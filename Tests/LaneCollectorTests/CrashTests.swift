@@ -31,7 +31,7 @@ struct CrashTests {
         var random = SplitMix64(seed: 20261123)
         let port = 20_000 + Int(random.next() % 20_000)
         let url = "http://127.0.0.1:\(port)/v1/batches"
-        var collector: Process? = try start(Self.collectorTool, ["--database", database, "--tokens", tokens, "--port", String(port)])
+        var collector: Process? = try start(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
         let gatewayArguments = ["replay", "--config", config, "--format", "none", "--spool", spool, "--send", url,
                                 "--token-file", token, "--allow-plain-http", trace]
         var killsOfGateway = 0, killsOfCollector = 0
@@ -45,7 +45,7 @@ struct CrashTests {
                 collector = nil
                 killsOfCollector += 1
             } else if collector == nil, random.next() % 2 == 0 {
-                collector = try start(Self.collectorTool, ["--database", database, "--tokens", tokens, "--port", String(port)])
+                collector = try start(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
             }
             if gateway.isRunning {
                 kill(gateway.processIdentifier, SIGKILL)
@@ -56,7 +56,7 @@ struct CrashTests {
         }
         #expect(killsOfGateway >= 20, "the gateway was killed mid-run \(killsOfGateway) times")
         if collector == nil {
-            collector = try start(Self.collectorTool, ["--database", database, "--tokens", tokens, "--port", String(port)])
+            collector = try start(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
         }
         // A last, undisturbed run: it replays once more and stays until the spool is empty.
         let last = try start(Self.lanegate, gatewayArguments)

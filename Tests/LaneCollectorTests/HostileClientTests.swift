@@ -1,0 +1,186 @@
+import Foundation
+import LaneCollector
+import LaneCore
+import LaneWire
+import Testing
+
+/// What an attacker holding a valid gateway token, or none at all, can throw at the collector:
+/// each gets a 4xx with its reason, the collector stays up, and honest batches still land.
+@Suite("Hostile clients")
+struct HostileClientTests {
+    /// A sequence beyond Int64 used to trap the store and crash-loop the collector.
+    @Test func aSequenceBeyondSigned64BitsIsRefusedAndTheCollectorStaysUp() async throws {
+        try await withCollector { url, collector in
+            let journaled = BatchEncoder(gatewayID: "gw-a", layout: layout).journaled(
+                EventBatch(sequence: 0, events: [], counters: nil, anchor: anchor, priority: false))
+            for sequence in [UInt64(1) << 63, .max] {
+                let body = try BatchEncoder.sequenced(journaled: journaled, sequence: sequence)
+                let (status, answer) = try await post(url, body, token: tokenA)
+                #expect(status == 400 && answer.contains("sequence must be 1 to 9223372036854775807"), "\(status) \(answer)")
+            }
+            #expect(try await get(url + "/healthz").0 == 200)
+            #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: 1), token: tokenA).0 == 200)
+            #expect(try collector.store.eventCount(gateway: "gw-a") == 5)
+        }
+    }
+
+    /// Event ids are the batch's row × 65536 + index: a larger batch is refused rather than
+    /// stored with ids that collide, and the largest allowed one pages back whole.
+    @Test func batchesBeyondTheIdSpaceAreRefusedAndTheLargestPagesBackWhole() async throws {
+        var settings = CollectorSettings()
+        settings.maxBodyBytes = 16 << 20
+        try await withCollector(settings: settings) { url, collector in
+            let over = encodedBatch(gateway: "gw-a", sequence: 1, count: DecodingLimits.eventsPerBatch + 1)
+            let (refused, reason) = try await post(url, over, token: tokenA)
+            #expect(refused == 400 && reason.contains("65536 events exceed the limit of 65535"), "\(refused) \(reason)")
+
+            let full = encodedBatch(gateway: "gw-a", sequence: 2, count: DecodingLimits.eventsPerBatch)
+            #expect(try await post(url, full, token: tokenA).0 == 200)
+            #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: 3, count: 3), token: tokenA).0 == 200)
+            var after: Int64 = 0, ids = Set<Int64>(), pages = 0
+            while pages < 20 {
+                pages += 1
+                let page = try await eventsPage(url + "/v1/events?gateway=gw-a&limit=10000&after=\(after)")
+                ids.formUnion(page.ids)
+                if page.ids.isEmpty { break }
+                after = page.next
+            }
+            #expect(ids.count == DecodingLimits.eventsPerBatch + 3)
+            #expect(try collector.store.eventCount(gateway: "gw-a") == DecodingLimits.eventsPerBatch + 3)
+        }
+    }
+
+    /// `limit=0` and `limit=-1` used to mean "everything": 443 MB answers.
+    @Test func queriesAreBoundedInPageSizeAndInWork() async throws {
+        var settings = CollectorSettings()
+        settings.maxEventsPerQuery = 50
+        settings.maxEventsScannedPerQuery = 30
+        try await withCollector(settings: settings) { url, _ in
+            for sequence in UInt64(1)...4 {
+                #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: sequence, count: 20), token: tokenA).0 == 200)
+            }
+            for limit in ["0", "-1", "-9223372036854775808"] {
+                let (status, answer) = try await get(url + "/v1/events?limit=\(limit)")
+                #expect(status == 400 && answer.contains("limit must be 1 to 50"), "limit=\(limit): \(status) \(answer)")
+            }
+            #expect(try await get(url + "/v1/events?limit=99999999999999999999").0 == 400)
+            // A page stops at 30 events examined, however large the limit; the cursor goes on.
+            let first = try await eventsPage(url + "/v1/events?limit=1000000")
+            #expect(first.ids.count == 30)
+            // A filter that matches nothing still moves the cursor, 30 events a request.
+            var after: Int64 = 0, requests = 0
+            while requests < 10 {
+                requests += 1
+                let page = try await eventsPage(url + "/v1/events?type=seal_seen&after=\(after)")
+                #expect(page.ids.isEmpty)
+                if page.next == after { break }
+                after = page.next
+            }
+            #expect(requests == 4, "80 events at 30 a request: 3 requests move the cursor, the 4th finds the end")
+        }
+    }
+
+    /// The data belongs to the agencies: no read token, no data; a gateway's token is not one.
+    @Test func queriesNeedAReadToken() async throws {
+        try await withCollector { (url: String, _: Collector) async throws in
+            #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: 1), token: tokenA).0 == 200)
+            for path in ["/v1/events", "/v1/gateways"] {
+                #expect(try await get(url + path, token: nil).0 == 401)
+                #expect(try await get(url + path, token: tokenA).0 == 401)
+                #expect(try await get(url + path, token: "read-token-for-the-test-dashboarX").0 == 401)
+                #expect(try await get(url + path).0 == 200)
+            }
+            #expect(try await get(url + "/healthz", token: nil).0 == 200)
+        }
+    }
+
+    @Test func readTokensAreReadFromAFileAsTokensOrDigests() throws {
+        let digest = "a60243642b3fa8ae40426aa05160ab752227b14b626bc11a948abc500f49dbad"
+        let readers = try ReadTokens(text: """
+            # agency dashboards
+            cbp-dashboard  plain-token-0123456789
+            sat-dashboard  sha256:\(digest)
+            """, file: "read-tokens")
+        #expect(readers.reader(for: "plain-token-0123456789") == "cbp-dashboard")
+        #expect(readers.reader(for: "plain-token-012345678") == nil)
+        #expect(readers.reader(for: "digest-token-0123456789") == "sat-dashboard")
+        #expect(throws: CollectorSetupError.self) { try ReadTokens(text: "x short\n", file: "f") }
+        do {
+            _ = try ReadTokens(text: "\nreader sha256:abc\n", file: "read-tokens")
+            Issue.record("a short digest was accepted")
+        } catch {
+            #expect(error.description == "read-tokens:2: sha256: must be followed by 64 hex digits")
+        }
+        #expect(throws: CollectorSetupError.self) { try ReadTokens(text: "# nobody\n", file: "f") }
+    }
+
+    /// 1,100 idle connections used to lock everyone out. Past the cap, the longest-idle
+    /// connection makes room; a client that trickles its request head is cut off.
+    @Test func idleAndSlowConnectionsCannotLockGatewaysOut() async throws {
+        var limits = ConnectionLimits()
+        limits.maxConnections = 64
+        limits.headerTimeout = .seconds(2)
+        try await withCollector(limits: limits) { (url: String, collector: Collector) async throws in
+            let port = UInt16(url.split(separator: ":").last!)!
+            let idle = (0..<300).map { _ in RawConnection(port: port) }
+            #expect(idle.allSatisfy { $0.connected })
+            // Each new connection closed an idle one: a gateway and a health check still get in.
+            #expect(try await get(url + "/healthz", token: nil).0 == 200)
+            #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: 1), token: tokenA).0 == 200)
+            #expect(idle.filter { $0.closedByPeer(within: .milliseconds(100)) }.count >= 300 - 64)
+
+            // Slow clients: one byte every 300 ms of a request head that never ends.
+            let slow = (0..<20).map { _ in RawConnection(port: port) }
+            let started = ContinuousClock.now
+            var open = slow
+            while !open.isEmpty, ContinuousClock.now - started < .seconds(8) {
+                open = open.filter { $0.send("G") && !$0.closedByPeer(within: .milliseconds(300)) }
+            }
+            #expect(open.isEmpty, "\(open.count) slow clients still connected after 8 s")
+            #expect(ContinuousClock.now - started >= .milliseconds(1500), "cut off by the header timeout, not at once")
+            #expect(try collector.store.eventCount(gateway: "gw-a") == 5)
+        }
+    }
+}
+
+/// The ids and the cursor of one `/v1/events` page.
+func eventsPage(_ url: String) async throws -> (ids: [Int64], next: Int64) {
+    let (status, body) = try await get(url)
+    guard status == 200 else { throw CollectorSetupError("GET \(url): \(status) \(body.prefix(200))") }
+    let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as! [String: Any]
+    let ids = (object["events"] as! [[String: Any]]).map { ($0["id"] as! NSNumber).int64Value }
+    return (ids, (object["next_after"] as! NSNumber).int64Value)
+}
+
+/// A bare TCP connection to loopback, for clients that do not speak HTTP properly.
+final class RawConnection: @unchecked Sendable {
+    let fd: Int32
+    let connected: Bool
+
+    init(port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) -> Bool {
+        Array(text.utf8).withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } > 0
+    }
+
+    /// True when the peer closed (or reset) the connection, waiting up to `within`.
+    func closedByPeer(within: Duration) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(within.components.seconds * 1000 + within.components.attoseconds / 1_000_000_000_000_000)
+        guard poll(&poller, 1, milliseconds) > 0 else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) <= 0
+    }
+}
