@@ -87,6 +87,9 @@ public final class SQLiteConnection {
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// The rowid of the last row this connection inserted.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
     func check(_ rc: Int32) throws(SQLiteError) {

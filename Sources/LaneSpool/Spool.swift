@@ -37,10 +37,13 @@ public final class Spool: Sendable {
     private let engine: Mutex<SpoolEngine>
 
     /// Opens the spool at `path` for `gatewayID`, recovering what a crash left in the journal.
-    public init(path: String, gatewayID: String, settings: SpoolSettings = SpoolSettings(), nowUTC: Int64) {
+    /// `bootID` is this kernel boot's (``KernelBoot/id``): a last run that never stopped cleanly
+    /// under another boot lost power, and the spool reports it.
+    public init(path: String, gatewayID: String, settings: SpoolSettings = SpoolSettings(), nowUTC: Int64,
+                bootID: String = KernelBoot.id) {
         self.path = path
         self.settings = settings
-        engine = Mutex(SpoolEngine(path: path, gatewayID: gatewayID, settings: settings, nowUTC: nowUTC))
+        engine = Mutex(SpoolEngine(path: path, gatewayID: gatewayID, settings: settings, nowUTC: nowUTC, bootID: bootID))
     }
 
     /// The sequence the next committed batch must carry.
@@ -49,9 +52,21 @@ public final class Spool: Sendable {
     /// Records events of the still-open batch (an uncompressed `lanegate.v1.Batch` whose
     /// sequence is ignored), so a crash before the batch closes loses none of them. Groups are
     /// promoted to batches of their own when the spool next opens.
+    ///
+    /// The group reaches the kernel before this returns, so a killed process loses none of it;
+    /// ``syncJournal(nowUTC:)`` makes what was journaled survive a power cut too.
     public func journal(events: Int, body: [UInt8], nowUTC: Int64) {
         engine.withLock { $0.journal(events: events, body: body, nowUTC: nowUTC) }
     }
+
+    /// One fsync for every journal group written since the last: call it about once a second,
+    /// which bounds what a power cut can take (with `durability = full`).
+    public func syncJournal(nowUTC: Int64) { engine.withLock { $0.syncJournal(nowUTC: nowUTC) } }
+
+    /// A clean stop: puts what memory holds on disk if it can, counts the rest as lost, and
+    /// notes that the run ended cleanly (a run that does not is taken for a power cut when the
+    /// machine has booted since).
+    public func close(nowUTC: Int64) { engine.withLock { $0.close(nowUTC: nowUTC) } }
 
     /// Commits a closed batch (its sequence must be ``nextSequence``), clears the journal, and
     /// marks `reported` losses as sent (they travel as gap events inside this batch). Then

@@ -25,6 +25,9 @@ public struct SpoolSettings: Sendable, Hashable {
     public var priorityTimeToLive: Nanoseconds?
     /// Batches held in memory while the disk refuses writes (full, read-only, failing).
     public var memoryFallbackBytes: Int
+    /// Whether the policies above may drop batches. Off for a tool that only delivers a spool
+    /// (`lanegate send`): it must never throw away the backlog it was asked to deliver.
+    public var evicts = true
 
     public init(durability: SpoolDurability = .full, maxBytes: Int64 = 1 << 30, minFreeDiskBytes: Int64 = 256 << 20,
                 routineTimeToLive: Nanoseconds? = nil, priorityTimeToLive: Nanoseconds? = nil,

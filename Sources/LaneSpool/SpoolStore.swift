@@ -143,10 +143,16 @@ final class SpoolStore {
     /// power cut only means the batch is sent again, and the collector acknowledges a repeat
     /// without storing it twice. (WAL keeps the order: the next full commit makes it durable.)
     func deleteAcknowledged(_ sequence: UInt64) throws(SQLiteError) {
-        guard durability == .full else { try delete(sequence); return }
+        try withoutWaitingForDisk { () throws(SQLiteError) in try delete(sequence) }
+    }
+
+    /// Runs `body`'s writes with `synchronous = NORMAL`: they reach the kernel (a killed process
+    /// loses nothing) without an fsync each; the next full commit makes them durable, in order.
+    private func withoutWaitingForDisk(_ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
+        guard durability == .full else { return try body() }
         try connection.execute("PRAGMA synchronous = NORMAL")
         defer { try? connection.execute("PRAGMA synchronous = FULL") }
-        try delete(sequence)
+        try body()
     }
 
     /// Up to `limit` batches with a sequence above `after`, oldest first.
@@ -190,23 +196,28 @@ final class SpoolStore {
 
     // MARK: journal
 
+    /// Adds a journal group, written to the kernel but not fsynced (see ``withoutWaitingForDisk``).
     func journal(events: Int, createdUTC: Int64, body: [UInt8]) throws(SQLiteError) {
-        insertJournal.reset()
-        try insertJournal.bind(1, Int64(events))
-        try insertJournal.bind(2, createdUTC)
-        try insertJournal.bind(3, body)
-        try insertJournal.step()
+        try withoutWaitingForDisk { () throws(SQLiteError) in
+            insertJournal.reset()
+            try insertJournal.bind(1, Int64(events))
+            try insertJournal.bind(2, createdUTC)
+            try insertJournal.bind(3, body)
+            try insertJournal.step()
+        }
     }
 
-    /// The journal's groups, oldest first: (events, created, uncompressed protobuf).
-    func journalGroups() throws(SQLiteError) -> [(events: Int, createdUTC: Int64, body: [UInt8])] {
-        let select = try connection.prepare("SELECT events, created_utc_ns, body FROM journal ORDER BY id")
-        var out: [(events: Int, createdUTC: Int64, body: [UInt8])] = []
-        while try select.step() { out.append((Int(select.int64(0)), select.int64(1), select.bytes(2))) }
+    /// The journal's groups, oldest first: (row id, events, created, uncompressed protobuf).
+    func journalGroups() throws(SQLiteError) -> [(id: Int64, events: Int, createdUTC: Int64, body: [UInt8])] {
+        let select = try connection.prepare("SELECT id, events, created_utc_ns, body FROM journal ORDER BY id")
+        var out: [(id: Int64, events: Int, createdUTC: Int64, body: [UInt8])] = []
+        while try select.step() { out.append((select.int64(0), Int(select.int64(1)), select.int64(2), select.bytes(3))) }
         return out
     }
 
     func clearJournal() throws(SQLiteError) { try connection.execute("DELETE FROM journal") }
+
+    func clearJournal(through id: Int64) throws(SQLiteError) { try connection.execute("DELETE FROM journal WHERE id <= \(id)") }
 
     // MARK: losses
 

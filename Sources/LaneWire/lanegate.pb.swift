@@ -250,6 +250,7 @@ public nonisolated enum Lanegate_V1_GapReason: SwiftProtobuf.Enum, Swift.CaseIte
   case spoolFull // = 2
   case expired // = 3
   case spoolCorrupt // = 4
+  case powerLoss // = 5
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -263,6 +264,7 @@ public nonisolated enum Lanegate_V1_GapReason: SwiftProtobuf.Enum, Swift.CaseIte
     case 2: self = .spoolFull
     case 3: self = .expired
     case 4: self = .spoolCorrupt
+    case 5: self = .powerLoss
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -274,6 +276,7 @@ public nonisolated enum Lanegate_V1_GapReason: SwiftProtobuf.Enum, Swift.CaseIte
     case .spoolFull: return 2
     case .expired: return 3
     case .spoolCorrupt: return 4
+    case .powerLoss: return 5
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -285,6 +288,7 @@ public nonisolated enum Lanegate_V1_GapReason: SwiftProtobuf.Enum, Swift.CaseIte
     .spoolFull,
     .expired,
     .spoolCorrupt,
+    .powerLoss,
   ]
 
 }
@@ -750,7 +754,7 @@ nonisolated extension Lanegate_V1_DeviceState: SwiftProtobuf._ProtoNameProviding
 }
 
 nonisolated extension Lanegate_V1_GapReason: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0GAP_REASON_UNSPECIFIED\0\u{1}GAP_REASON_RING_OVERFLOW\0\u{1}GAP_REASON_SPOOL_FULL\0\u{1}GAP_REASON_EXPIRED\0\u{1}GAP_REASON_SPOOL_CORRUPT\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0GAP_REASON_UNSPECIFIED\0\u{1}GAP_REASON_RING_OVERFLOW\0\u{1}GAP_REASON_SPOOL_FULL\0\u{1}GAP_REASON_EXPIRED\0\u{1}GAP_REASON_SPOOL_CORRUPT\0\u{1}GAP_REASON_POWER_LOSS\0")
 }
 
 nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -77,8 +77,11 @@ struct Replay: AsyncParsableCommand {
                 let s = sender.uplink.statistics
                 FileOutput.standardError.write("sent             \(s.acknowledged) batches, \(s.eventsDelivered) events; refused \(s.rejected), retries \(s.retries)\n")
             }
+            spool?.close(nowUTC: ClockAnchor.now().utcNanoseconds)
             if let status = spool?.status() {
                 FileOutput.standardError.write("spool            \(status.path): \(status.batches) batches waiting, next sequence \(status.nextSequence)\n")
+                let lost = status.unreportedLosses.map { "\($0.batches) batches, \($0.events) events (\($0.reason.name))" }
+                if !lost.isEmpty { FileOutput.standardError.write("spool lost       \(lost.joined(separator: "; ")): reported upstream with the next batch\n") }
             }
         } catch { fail(error) }
     }

@@ -24,7 +24,10 @@ struct Send: AsyncParsableCommand {
 
     func run() async throws {
         let token = try tokenFile.map(readTokenFile)
-        let spool = Spool(path: self.spool, gatewayID: gateway, nowUTC: ClockAnchor.now().utcNanoseconds)
+        // Delivering a backlog must never shrink it: no eviction, whatever the disk's free space.
+        var settings = SpoolSettings()
+        settings.evicts = false
+        let spool = Spool(path: self.spool, gatewayID: gateway, settings: settings, nowUTC: ClockAnchor.now().utcNanoseconds)
         if let degraded = spool.status().degraded { throw ValidationError(degraded) }
         let start = spool.status()
         let uplink = try Uplink(spool: spool, settings: UplinkSettings(
@@ -34,6 +37,7 @@ struct Send: AsyncParsableCommand {
         let took = ContinuousClock.now - began
         let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
         let s = uplink.statistics
+        spool.close(nowUTC: ClockAnchor.now().utcNanoseconds)
         let end = spool.status()
         print("sent \(s.acknowledged) of \(start.batches) batches (\(s.eventsDelivered) events, \(s.bytesDelivered) bytes) in \(formatFixed(seconds, decimals: 2)) s: \(formatFixed(Double(s.eventsDelivered) / max(seconds, 1e-9), decimals: 0)) events/s")
         print("refused \(s.rejected) (dead letters now \(end.deadLetters)), retries \(s.retries), still waiting \(end.batches)")

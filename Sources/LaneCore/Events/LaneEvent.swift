@@ -261,6 +261,9 @@ public enum GapReason: UInt8, Sendable, Hashable, CaseIterable {
     case expired = 3
     /// The spool file was unreadable and was moved aside.
     case spoolCorrupt = 4
+    /// The machine lost power or crashed while the gateway ran; how much of the last moment
+    /// was lost is not known (`lost` is 0), at most the spool's durability window.
+    case powerLoss = 5
 
     public var name: String {
         switch self {
@@ -268,6 +271,7 @@ public enum GapReason: UInt8, Sendable, Hashable, CaseIterable {
         case .spoolFull: "spool_full"
         case .expired: "expired"
         case .spoolCorrupt: "spool_corrupt"
+        case .powerLoss: "power_loss"
         }
     }
 }
