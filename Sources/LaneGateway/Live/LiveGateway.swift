@@ -6,8 +6,9 @@ import Logging
 import Synchronization
 
 /// The pipeline thread of a running gateway: drains the device rings through the live
-/// pipeline, batches the lane events and commits them to the spool, and journals the open
-/// batch every second so a crash loses none of it. `progress.turns` grows on every pass of its
+/// pipeline, batches the lane events and commits them to the spool, and journals what the open
+/// batch gains on every pass, before anything shows or counts it, so a crash loses none of it
+/// (and fsyncs the journal once a second, for a power cut). `progress.turns` grows on every pass of its
 /// loop: the watchdog is fed only while it does. What it makes is also kept in `activity` for
 /// `lanegate monitor`.
 public final class LiveGateway: Sendable {
@@ -55,40 +56,44 @@ public final class LiveGateway: Sendable {
              board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, logger: Logger) {
             live = LivePipeline(pipeline: LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer), rings: rings, board: board,
                                 activity: activity)
-            batches = BatchAssembler(config: config, spool: spool)
+            batches = BatchAssembler(config: config, spool: spool, bootID: KernelBoot.id)
             layout = config.layout
             self.logger = logger
             events.reserveCapacity(256)
         }
 
         func run(stop: StopSignal, progress: Progress) {
-            var lastJournal = MonotonicInstant.now()
+            var lastSync = MonotonicInstant.now()
             while !stop.isSet {
                 let now = MonotonicInstant.now()
-                live.step(now: now, into: &events)
-                hand(over: now, progress: progress)
-                if now.since(lastJournal) >= .seconds(1) {
-                    batches.journal(anchor: ClockAnchor.now())
-                    lastJournal = now
+                live.step(now: now, into: &events) { made in hand(over: made, now: now, progress: progress) }
+                events.removeAll(keepingCapacity: true)
+                let batchTime = live.pipeline.now ?? now
+                if batches.isDue(now: batchTime) { close(batchTime) }
+                // Journal groups are in the kernel already; once a second they go to the disk.
+                if now.since(lastSync) >= .seconds(1) {
+                    batches.syncJournal(nowUTC: ClockAnchor.now().utcNanoseconds)
+                    lastSync = now
                 }
                 progress.turns.add(1, ordering: .relaxed)
                 _ = stop.sleep(.milliseconds(20))
             }
-            live.drain(into: &events)
             let now = MonotonicInstant.now()
-            hand(over: now, progress: progress)
+            live.drain(into: &events) { made in hand(over: made, now: now, progress: progress) }
+            events.removeAll(keepingCapacity: true)
             close(now)
         }
 
-        private func hand(over now: MonotonicInstant, progress: Progress) {
+        /// Batches the events of one pass and journals what the open batch gained, before the
+        /// monitor shows them or anything counts them: a kill -9 right after loses none.
+        private func hand(over made: ArraySlice<LaneEvent>, now: MonotonicInstant, progress: Progress) {
             let batchTime = live.pipeline.now ?? now
-            for event in events {
+            for event in made {
                 if case .deviceStatus(let change) = event { log(change) }
                 if batches.add(event, now: batchTime) { close(batchTime) }
             }
-            progress.events.add(UInt64(events.count), ordering: .relaxed)
-            events.removeAll(keepingCapacity: true)
-            if batches.isDue(now: batchTime) { close(batchTime) }
+            batches.journal(anchor: ClockAnchor.now())
+            progress.events.add(UInt64(made.count), ordering: .relaxed)
         }
 
         private func close(_ now: MonotonicInstant) {

@@ -34,15 +34,18 @@ public final class LivePipeline {
     }
 
     /// One turn of the loop at local time `now`; returns how many detections it took in.
+    /// `keep` is handed the events this turn made before the monitor is shown them: what a
+    /// technician sees has already been written down.
     @discardableResult
-    public func step(now: MonotonicInstant = .now(), into events: inout [LaneEvent]) -> Int {
-        step(upTo: now.advanced(by: -holdBack), advancing: true, into: &events)
+    public func step(now: MonotonicInstant = .now(), into events: inout [LaneEvent],
+                     keep: (ArraySlice<LaneEvent>) -> Void = { _ in }) -> Int {
+        step(upTo: now.advanced(by: -holdBack), advancing: true, into: &events, keep: keep)
     }
 
     /// Shutdown: everything the devices delivered is processed now, without waiting out the
     /// hold-back; visits still present stay open (a restart sees them arrive again).
-    public func drain(into events: inout [LaneEvent]) {
-        _ = step(upTo: .distantFuture, advancing: false, into: &events)
+    public func drain(into events: inout [LaneEvent], keep: (ArraySlice<LaneEvent>) -> Void = { _ in }) {
+        _ = step(upTo: .distantFuture, advancing: false, into: &events, keep: keep)
     }
 
     /// End of input: everything waiting is processed and every visit closed. Time
@@ -52,7 +55,8 @@ public final class LivePipeline {
         pipeline.finish(into: &events)
     }
 
-    private func step(upTo horizon: MonotonicInstant, advancing: Bool, into events: inout [LaneEvent]) -> Int {
+    private func step(upTo horizon: MonotonicInstant, advancing: Bool, into events: inout [LaneEvent],
+                      keep: (ArraySlice<LaneEvent>) -> Void = { _ in }) -> Int {
         let made = events.count
         var taken = 0
         for (index, box) in consumers.enumerated() {
@@ -62,6 +66,7 @@ public final class LivePipeline {
         }
         for change in board.takeChanges() { events.append(.deviceStatus(change)) }
         process(upTo: horizon, advancing: advancing, into: &events)
+        if events.count > made { keep(events[made...]) }
         if let activity {
             activity.record(events[made...])
             loops.look(at: pipeline, for: activity)

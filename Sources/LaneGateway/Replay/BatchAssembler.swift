@@ -12,10 +12,12 @@ final class BatchAssembler {
     /// Events added since the last journal write: the next journal group.
     private var unjournaled: [LaneEvent] = []
 
-    init(config: GatewayConfig, spool: Spool?) {
+    /// `bootID` names the kernel boot the events' monotonic times belong to (empty for a replayed
+    /// trace, whose times come from elsewhere).
+    init(config: GatewayConfig, spool: Spool?, bootID: String = "") {
         self.spool = spool
         batcher = Batcher(policy: config.batchPolicy, firstSequence: spool?.nextSequence ?? 1)
-        encoder = BatchEncoder(gatewayID: config.gatewayID, layout: config.layout)
+        encoder = BatchEncoder(gatewayID: config.gatewayID, layout: config.layout, bootID: bootID)
     }
 
     var openCount: Int { batcher.openCount }
@@ -42,6 +44,9 @@ final class BatchAssembler {
         unjournaled.removeAll(keepingCapacity: true)
         return (batch, body)
     }
+
+    /// Makes the journal written so far durable against a power cut (one fsync).
+    func syncJournal(nowUTC: Int64) { spool?.syncJournal(nowUTC: nowUTC) }
 
     /// Writes the events added since the last call to the spool's journal, so a crash before
     /// the batch closes loses none of them.

@@ -101,6 +101,7 @@ public struct GatewayService: Service {
         await monitoring?.value
         await endpoint.stop()
         try? await uplink.shutdown()
+        spool.close(nowUTC: ClockAnchor.now().utcNanoseconds)
         logger.info("stopped: \(spool.depth) batches wait in the spool for the next start")
     }
 
