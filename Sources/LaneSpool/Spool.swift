@@ -5,6 +5,13 @@ import LaneCore
 import LaneSQLite
 import Synchronization
 
+/// A waiting batch could not be read back.
+public struct SpoolReadError: Error, Sendable, CustomStringConvertible {
+    public var sequence: UInt64
+    public var message: String
+    public var description: String { "batch \(sequence) could not be read: \(message)" }
+}
+
 /// What the spool holds and how it is doing, for status lines, metrics and `lanegate spool status`.
 public struct SpoolStatus: Sendable, Hashable {
     public var path: String
@@ -89,8 +96,12 @@ public final class Spool: Sendable {
         engine.withLock { $0.sequences(after: after, limit: limit, priorityOnly: priorityOnly) }
     }
 
-    /// One batch by sequence, when it is still waiting.
-    public func batch(_ sequence: UInt64) -> SpooledBatch? { engine.withLock { $0.batch(sequence) } }
+    /// One batch by sequence, when it is still waiting; throws when the disk will not give it up.
+    public func batch(_ sequence: UInt64) throws(SpoolReadError) -> SpooledBatch? {
+        do { return try engine.withLock { engine throws(SQLiteError) in try engine.batch(sequence) } } catch {
+            throw SpoolReadError(sequence: sequence, message: error.message)
+        }
+    }
 
     /// The collector stored the batch: forget it.
     public func acknowledge(_ sequence: UInt64) { engine.withLock { $0.acknowledge(sequence) } }

@@ -394,10 +394,12 @@ final class SpoolEngine {
         return Array(found.prefix(limit))
     }
 
-    func batch(_ sequence: UInt64) -> SpooledBatch? {
+    /// The batch, nil when it is not waiting (acknowledged, dropped, or not yet sendable);
+    /// throws when the disk would not give it up.
+    func batch(_ sequence: UInt64) throws(SQLiteError) -> SpooledBatch? {
         if let held = memory.first(where: { $0.batch.sequence == sequence }) { return held.leased ? held.batch : nil }
         guard !acknowledgedOnly.contains(sequence) else { return nil }
-        return try? store?.batch(sequence)
+        return try store?.batch(sequence)
     }
 
     func acknowledge(_ sequence: UInt64) {
@@ -416,7 +418,7 @@ final class SpoolEngine {
     }
 
     func deadLetter(_ sequence: UInt64, status: Int, reason: String, nowUTC: Int64) {
-        guard let batch = batch(sequence) else { return }
+        guard let batch = try? batch(sequence) else { return }
         if let store, degraded == nil {
             do {
                 try store.connection.transaction { () throws(SQLiteError) in

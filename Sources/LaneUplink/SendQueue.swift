@@ -18,9 +18,12 @@ final class SendQueue: Sendable {
 
     enum Lane { case priority, live, backlog }
 
-    /// The next batch to send and why, claimed for the caller; nil when nothing is waiting.
-    func claim() -> (SpooledBatch, Lane)? {
-        while true {
+    /// The next batch to send and why, claimed for the caller; nil when nothing is waiting, or
+    /// when the spool cannot read what it lists (the caller waits before asking again, so a
+    /// failing disk does not spin a core).
+    func claim() throws(SpoolReadError) -> (SpooledBatch, Lane)? {
+        // Batches acknowledged meanwhile are chosen past; a bounded number of times.
+        for _ in 0..<Self.window {
             let picked: (UInt64, Lane)? = inFlight.withLock { busy in
                 func first(_ sequences: [UInt64], below limit: UInt64 = .max) -> UInt64? {
                     sequences.first { !busy.contains($0) && $0 <= limit }
@@ -40,9 +43,15 @@ final class SendQueue: Sendable {
                 return choice
             }
             guard let (sequence, lane) = picked else { return nil }
-            if let batch = spool.batch(sequence) { return (batch, lane) }
+            let batch: SpooledBatch?
+            do { batch = try spool.batch(sequence) } catch {
+                release(sequence)
+                throw error
+            }
+            if let batch { return (batch, lane) }
             release(sequence)  // acknowledged or dropped meanwhile: choose again
         }
+        return nil
     }
 
     func release(_ sequence: UInt64) { _ = inFlight.withLock { $0.remove(sequence) } }

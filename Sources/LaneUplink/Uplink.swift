@@ -1,4 +1,9 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import LaneCore
 import LaneSpool
 import Logging
@@ -66,7 +71,15 @@ public final class Uplink: Sendable {
     private func sender(_ queue: SendQueue, pacer: BacklogPacer) async {
         var failures = 0
         while !Task.isCancelled {
-            guard let (batch, lane) = queue.claim() else {
+            let claimed: (SpooledBatch, SendQueue.Lane)?
+            do { claimed = try queue.claim() } catch {
+                failures += 1
+                counters.withLock { $0.recordRetry(error.description) }
+                if failures == 1 || failures % 20 == 0 { logger.error("\(error); retrying with backoff") }
+                try? await Task.sleep(for: backoff(after: failures))
+                continue
+            }
+            guard let (batch, lane) = claimed else {
                 try? await Task.sleep(for: settings.pollInterval)
                 continue
             }
@@ -150,14 +163,24 @@ public final class Uplink: Sendable {
     static func outcome(status: Int, answer: String, sequence: UInt64) -> DeliveryOutcome {
         switch status {
         case 200..<300:
-            // The acknowledgement must name this batch; anything else is not an ack.
-            return answer.contains("\"sequence\":\(sequence),") ? .acknowledged
-                : .retry(reason: "status \(status) without an acknowledgement of \(sequence)")
+            // The acknowledgement must be one, for this batch; anything else (a proxy's page, a
+            // different sequence, a body that merely contains the number) is not.
+            guard let ack = try? JSONDecoder().decode(Acknowledgement.self, from: Data(answer.utf8)),
+                  ack.sequence == sequence, ack.status == "stored" || ack.status == "duplicate" else {
+                return .retry(reason: "status \(status) without an acknowledgement of \(sequence)")
+            }
+            return .acknowledged
         case 408, 429: return .retry(reason: "status \(status)")
         case 400..<500: return .rejected(status: status, reason: String(answer.prefix(500)))
         default: return .retry(reason: "status \(status)")
         }
     }
+}
+
+/// The collector's answer to a stored batch: `{"gateway":…,"sequence":…,"status":…,"events":…}`.
+struct Acknowledgement: Decodable {
+    var sequence: UInt64
+    var status: String
 }
 
 /// What the uplink has done, for status lines and metrics.

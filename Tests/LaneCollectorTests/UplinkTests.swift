@@ -118,6 +118,18 @@ struct UplinkTests {
         }
     }
 
+    /// Only a collector's acknowledgement of this very batch counts: not a page that happens to
+    /// contain `"sequence":7,`, nor another batch's acknowledgement.
+    @Test func anAcknowledgementIsParsedNotSearchedFor() {
+        let ok = #"{"gateway":"gw-a","sequence":7,"status":"stored","events":5}"#
+        #expect(Uplink.outcome(status: 200, answer: ok, sequence: 7) == .acknowledged)
+        #expect(Uplink.outcome(status: 200, answer: ok.replacingOccurrences(of: "stored", with: "duplicate"), sequence: 7) == .acknowledged)
+        for fake in [#"<html>"sequence":7, welcome</html>"#, #"{"sequence":70,"status":"stored"}"#,
+                     #"{"note":""sequence":7,","sequence":8,"status":"stored"}"#, #"{"sequence":7,"status":"queued"}"#] {
+            #expect(Uplink.outcome(status: 200, answer: fake, sequence: 7) != .acknowledged, "\(fake)")
+        }
+    }
+
     @Test func plainHTTPIsRefusedUnlessAllowed() {
         #expect(throws: UplinkSetupError.self) {
             _ = try Uplink(spool: spool(with: 0), settings: UplinkSettings(url: "http://127.0.0.1:1/v1/batches"))
