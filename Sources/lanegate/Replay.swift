@@ -118,6 +118,8 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             do {
                 let config = try GatewayConfig.load(path: file)
+                let unreadable = config.unreadableFiles(source: file)
+                if !unreadable.isEmpty { throw ConfigErrors(errors: unreadable) }
                 _ = try loadPseudonymizer(config)
                 let l = config.layout
                 FileOutput.standardOutput.write("""

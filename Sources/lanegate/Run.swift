@@ -30,6 +30,8 @@ struct Run: AsyncParsableCommand {
         guard settings.collector != nil else {
             fail(ConfigError(file: config, line: nil, key: "collector.url", message: "lanegate run needs a [collector] table with url"))
         }
+        let unreadable = settings.unreadableFiles(source: config)
+        if !unreadable.isEmpty { fail(ConfigErrors(errors: unreadable)) }
         var service = GatewayService(config: settings, pseudonymizer: try loadPseudonymizer(settings), logger: logger)
         service.configPath = config
         let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint],

@@ -111,6 +111,21 @@ struct ConfigTests {
         }
     }
 
+    /// A missing token or CA file was reported without its path, and `config check` called
+    /// the file valid.
+    @Test func filesTheCollectorTableNamesMustBeReadable() throws {
+        let dir = NSTemporaryDirectory() + "lanegate-config-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "\n  \n".write(toFile: dir + "/empty-token", atomically: true, encoding: .utf8)
+        let booth = try String(contentsOfFile: fixture("booth.toml"), encoding: .utf8)
+        let collector = "\n[collector]\nurl = \"https://collector.example:8443/v1/batches\"\n"
+            + "token_file = \"\(dir)/empty-token\"\nca_bundle = \"\(dir)/no-such-ca.pem\"\n"
+        let config = try GatewayConfig.parse(booth + collector, file: "booth.toml")
+        let errors = config.unreadableFiles(source: "booth.toml").map(\.description)
+        #expect(errors == ["booth.toml: collector.token_file: \(dir)/empty-token is empty",
+                           "booth.toml: collector.ca_bundle: cannot read \(dir)/no-such-ca.pem: No such file or directory"])
+    }
+
     @Test func badDurations() {
         for text in ["", "-1s", "fast", "3 parsecs", "1e400s"] { #expect(parseDuration(text) == nil, "\(text)") }
     }

@@ -9,3 +9,25 @@ extension GatewayConfig.CollectorSettings {
                        allowPlainHTTP: allowPlainHTTP, requestTimeout: requestTimeout)
     }
 }
+
+extension GatewayConfig {
+    /// The files `[collector]` names that cannot be read, each as an error naming the key and the
+    /// path: a configuration is not valid while the daemon could not use it.
+    public func unreadableFiles(source: String) -> [ConfigError] {
+        guard let collector else { return [] }
+        let files: [(String, String?)] = [("token_file", collector.tokenFile), ("ca_bundle", collector.caBundle),
+                                          ("client_certificate", collector.clientCertificate), ("client_key", collector.clientKey)]
+        return files.compactMap { key, path in
+            guard let path else { return nil }
+            do {
+                let bytes = try readFileBytes(path)
+                if key == "token_file" && readTokenText(bytes).isEmpty {
+                    return ConfigError(file: source, line: nil, key: "collector.\(key)", message: "\(path) is empty")
+                }
+                return nil
+            } catch {
+                return ConfigError(file: source, line: nil, key: "collector.\(key)", message: "cannot read \(error)")
+            }
+        }
+    }
+}

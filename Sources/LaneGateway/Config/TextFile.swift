@@ -13,11 +13,15 @@ public func readTextFile(_ path: String) throws -> String {
 
 /// A bearer token file's token: whitespace and the final newline ignored.
 public func readTokenFile(_ path: String) throws -> String {
-    String(try readTextFile(path).filter { !$0.isWhitespace })
+    readTokenText(try readFileBytes(path))
+}
+
+func readTokenText(_ bytes: [UInt8]) -> String {
+    String(String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace })
 }
 
 public func readFileBytes(_ path: String) throws -> [UInt8] {
-    guard let f = fopen(path, "rb") else { throw FileError(description: String(cString: strerror(errno))) }
+    guard let f = fopen(path, "rb") else { throw FileError(description: "\(path): \(String(cString: strerror(errno)))") }
     defer { fclose(f) }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -25,7 +29,7 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
         let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
         if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
         if n < chunk.count {
-            if ferror(f) != 0 { throw FileError(description: String(cString: strerror(errno))) }
+            if ferror(f) != 0 { throw FileError(description: "\(path): \(String(cString: strerror(errno)))") }
             return bytes
         }
     }
