@@ -51,12 +51,12 @@ struct SpoolCommand: ParsableCommand {
             } else if deadLetters {
                 out.write("sequence  status  events  reason\n")
                 for d in try reader.deadLetters() {
-                    out.write("\(padded(String(d.batch.sequence), to: 8))  \(padded(String(d.status), to: 6))  \(padded(String(d.batch.events), to: 6))  \(d.reason)\n")
+                    out.write("\(column(d.batch.sequence, width: 8))  \(column(d.status, width: 6))  \(column(d.batch.events, width: 6))  \(d.reason)\n")
                 }
             } else {
                 out.write("sequence  prio  events    bytes  committed (UTC)\n")
                 for e in try reader.entries() {
-                    out.write("\(padded(String(e.sequence), to: 8))  \(e.priority ? "yes " : "-   ")  \(padded(String(e.events), to: 6))  \(padded(String(e.bytes), to: 7))  \(utcText(e.createdUTC))\n")
+                    out.write("\(column(e.sequence, width: 8))  \(e.priority ? "yes " : "-   ")  \(column(e.events, width: 6))  \(column(e.bytes, width: 7))  \(utcText(e.createdUTC))\n")
                 }
             }
             out.flush()

@@ -106,6 +106,13 @@ public struct JSONObjectWriter {
 
 /// `text` left-aligned in a column of `width` characters; a longer text is cut so that one space
 /// always separates it from the next column.
+/// `text` padded with spaces to `width`; a number wider than its column is never cut (a cut
+/// sequence number points at another batch), it only pushes the row along.
+public func column(_ number: some BinaryInteger, width: Int) -> String {
+    let text = String(number)
+    return text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+}
+
 public func padded(_ text: String, to width: Int) -> String {
     text.count >= width ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
 }
