@@ -51,6 +51,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let registry: ConnectionRegistry
     private var deadline: Scheduled<Void>?
     private var registered = false
+    /// A request head arrived since the last response ended.
+    private var sawHead = false
 
     init(registry: ConnectionRegistry) { self.registry = registry }
 
@@ -73,6 +75,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
+            sawHead = true
             registry.setIdle(context.channel, false)
             arm(context, registry.limits.bodyTimeout)
         case .end:
@@ -84,10 +87,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
-            registry.setIdle(context.channel, true)
-            arm(context, registry.limits.idleTimeout)
+        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        // An answer to bytes that never made a request (the parser's 400): say it, then hang up,
+        // or the client could go on trickling garbage for as long as the idle timeout.
+        guard sawHead else {
+            context.writeAndFlush(data, promise: promise)
+            context.close(promise: nil)
+            return
         }
+        sawHead = false
+        registry.setIdle(context.channel, true)
+        arm(context, registry.limits.idleTimeout)
         context.write(data, promise: promise)
     }
 
