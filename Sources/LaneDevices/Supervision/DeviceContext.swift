@@ -81,25 +81,54 @@ public final class DeviceContext: @unchecked Sendable {
     }
 }
 
-/// A stop request shared by the supervisor and its device threads; sleeps wake up early for it.
-public final class StopSignal: Sendable {
+/// A stop request shared by the supervisor and its device threads; a sleeper wakes the moment
+/// it is set (a condition variable on the monotonic clock, not a poll).
+public final class StopSignal: @unchecked Sendable {
     private let flag = Atomic<Bool>(false)
-    public init() {}
+    // pthread objects must not move: they live on the heap, owned by this object.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    public init() {
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
 
     public var isSet: Bool { flag.load(ordering: .acquiring) }
-    public func set() { flag.store(true, ordering: .releasing) }
 
-    /// Sleeps up to `span`, in short steps so a stop is noticed within 50 ms. False when stopped.
-    /// With `wake`, the sleep also ends as soon as the value it returns changes (a device appeared).
+    public func set() {
+        pthread_mutex_lock(mutex)
+        flag.store(true, ordering: .releasing)
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Sleeps up to `span`; false when stopped. With `wake`, the sleep also ends as soon as the
+    /// value it returns changes (a device appeared): that one is looked at every 50 ms.
     public func sleep(_ span: Nanoseconds, wake: (@Sendable () -> UInt64)? = nil) -> Bool {
         let end = MonotonicInstant.now().advanced(by: span)
         let initial = wake?()
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         while !isSet {
             if let wake, wake() != initial { return true }
-            let left = end.since(.now())
+            let now = MonotonicInstant.now()
+            let left = end.since(now)
             if left <= 0 { return true }
-            var request = timespec(tv_sec: 0, tv_nsec: Int(min(left, .milliseconds(50))))
-            nanosleep(&request, nil)
+            let until = now.advanced(by: wake == nil ? left : min(left, .milliseconds(50))).nanoseconds
+            var deadline = timespec(tv_sec: Int(until / 1_000_000_000), tv_nsec: Int(until % 1_000_000_000))
+            pthread_cond_timedwait(condition, mutex, &deadline)
         }
         return false
     }
