@@ -3,13 +3,16 @@ import Glibc
 #endif
 import CLaneSystem
 import LaneCore
+import Synchronization
 
 /// The device end of a serial line: a pty master whose slave the driver opens like any
 /// `/dev/ttyUSB0`. A stable symlink (`link`) stands in for the udev symlink, so an "unplugged"
 /// device can come back on a fresh pty under the same name, as a replugged adapter does.
 public final class PseudoTerminal: @unchecked Sendable {
     public let link: String
-    private(set) var master: Int32 = -1
+    // Unplugged from the test's thread while the simulator's thread reads and writes.
+    private let masterFD = Atomic<Int32>(-1)
+    var master: Int32 { masterFD.load(ordering: .acquiring) }
     public private(set) var slavePath = ""
 
     public init(link: String) throws(SimulatorError) {
@@ -25,7 +28,7 @@ public final class PseudoTerminal: @unchecked Sendable {
         var path = [CChar](repeating: 0, count: 128)
         let fd = lanegate_open_pty(&path, path.count)
         guard fd >= 0 else { throw .system("open a pty", -fd) }
-        master = fd
+        masterFD.store(fd, ordering: .releasing)
         slavePath = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         unlink(link)
         guard symlink(slavePath, link) == 0 else { throw .system("symlink \(link)", errno) }
@@ -33,9 +36,9 @@ public final class PseudoTerminal: @unchecked Sendable {
 
     /// Closes the master: the driver's reads fail at once, as when a USB adapter is pulled.
     public func unplug() {
-        guard master >= 0 else { return }
-        close(master)
-        master = -1
+        let fd = masterFD.exchange(-1, ordering: .acquiringAndReleasing)
+        guard fd >= 0 else { return }
+        close(fd)
         unlink(link)
     }
 
