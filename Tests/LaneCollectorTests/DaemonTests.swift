@@ -178,10 +178,14 @@ extension DaemonTests {
           antennas = [{ device = "rfid-a", ports = [1] }]
         """.write(toFile: dir + "/lanegate.toml", atomically: true, encoding: .utf8)
         let recording = Task {
-            try await runTool(["record", "--config", dir + "/lanegate.toml", "--seconds", "4", "--output", dir + "/trace.jsonl"])
+            try await runTool(["record", "--config", dir + "/lanegate.toml", "--seconds", "6", "--output", dir + "/trace.jsonl"])
         }
         let tag = TagID(hex: "3005fb63ac1f3841ec880467")!
-        try await Task.sleep(for: .milliseconds(2000))
+        // Reads count once the recorder's reader streams, which the trace itself says.
+        let streaming = await eventually(10) {
+            (try? String(contentsOfFile: dir + "/trace.jsonl", encoding: .utf8))?.contains("reading: streaming") == true
+        }
+        #expect(streaming, "the recorder reached its reader")
         for _ in 0..<4 { reader.read(tag, antenna: 1, rssi: -51); try await Task.sleep(for: .milliseconds(100)) }
         let recorded = try await recording.value
         #expect(recorded.status == 0)

@@ -80,6 +80,37 @@ struct HostileClientTests {
         }
     }
 
+    /// Oversized bodies, a zstd bomb, garbage, replays and bad query parameters, from a client
+    /// holding a valid token: each a 4xx, and an honest gateway's batches land as before.
+    @Test func hostileBodiesAndQueriesGet4xxAndChangeNothing() async throws {
+        try await withCollector { (url: String, collector: Collector) async throws in
+            let honest = encodedBatch(gateway: "gw-a", sequence: 1)
+            #expect(try await post(url, honest, token: tokenA).0 == 200)
+
+            let tooLarge = [UInt8](repeating: 7, count: 5 << 20)
+            #expect(try await post(url, tooLarge, token: tokenB).0 == 413)
+            let bomb = Zstd.compress([UInt8](repeating: 0, count: 64 << 20), level: 19)
+            #expect(bomb.count < 1 << 20, "a bomb is small on the wire: \(bomb.count) bytes")
+            let (bombStatus, bombReason) = try await post(url, bomb, token: tokenB)
+            #expect(bombStatus == 400 && bombReason.contains("limit"), "\(bombStatus) \(bombReason)")
+            #expect(try await post(url, Array("not protobuf at all".utf8), token: tokenB).0 == 400)
+            #expect(try await post(url, Zstd.compress(Array("not protobuf at all".utf8)), token: tokenB).0 == 400)
+            // A replay of another gateway's batch under one's own token is refused; one's own is a repeat.
+            #expect(try await post(url, honest, token: tokenB).0 == 403)
+            for _ in 0..<3 { #expect(try await post(url, honest, token: tokenA).1.contains("\"status\":\"duplicate\"")) }
+            let conflicting = encodedBatch(gateway: "gw-a", sequence: 1, count: 6)
+            #expect(try await post(url, conflicting, token: tokenA).0 == 409)
+
+            for query in ["from=yesterday", "to=1e9", "after=-", "limit=ten", "limit=0"] {
+                #expect(try await get(url + "/v1/events?" + query).0 == 400, "\(query)")
+            }
+            #expect(try await get(url + "/healthz", token: nil).0 == 200)
+            #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: 2), token: tokenA).0 == 200)
+            #expect(try collector.store.eventCount(gateway: "gw-a") == 10)
+            #expect(try collector.store.eventCount(gateway: "gw-b") == 0)
+        }
+    }
+
     /// The data belongs to the agencies: no read token, no data; a gateway's token is not one.
     @Test func queriesNeedAReadToken() async throws {
         try await withCollector { (url: String, _: Collector) async throws in
