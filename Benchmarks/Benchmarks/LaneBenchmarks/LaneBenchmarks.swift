@@ -4,5 +4,6 @@ let benchmarks: @Sendable () -> Void = {
     ringBenchmarks()
     pipelineBenchmarks()
     spoolBenchmarks()
+    journalBenchmarks()
     deviceBenchmarks()
 }
