@@ -3,6 +3,7 @@ import LaneCore
 import LaneDevices
 import LaneSpool
 import LaneUplink
+import NIOPosix
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -90,8 +91,11 @@ public struct GatewayService: Service {
 
         notifier.stopping(status: "stopping: draining devices and committing the spool")
         logger.info("stopping")
-        supervisor.stop()
-        gateway.stop()
+        // Joining the device and pipeline threads blocks: not on the cooperative pool.
+        await offPool {
+            supervisor.stop()
+            gateway.stop()
+        }
         let deadline = ContinuousClock.now + finalDelivery
         while spool.depth > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         sending.cancel()
@@ -101,7 +105,7 @@ public struct GatewayService: Service {
         await monitoring?.value
         await endpoint.stop()
         try? await uplink.shutdown()
-        spool.close(nowUTC: ClockAnchor.now().utcNanoseconds)
+        await offPool { spool.close(nowUTC: ClockAnchor.now().utcNanoseconds) }
         logger.info("stopped: \(spool.depth) batches wait in the spool for the next start")
     }
 
@@ -144,6 +148,12 @@ public struct GatewayService: Service {
         let restart = pendingRestart.isEmpty ? "" : "; restart to apply " + pendingRestart.joined(separator: ", ")
         return "devices \(reading)/\(configured) reading, spool \(spool.depth) batches, sent \(stats.acknowledged), retries \(stats.retries)\(restart)"
     }
+}
+
+/// Runs blocking work (thread joins, SQLite) on NIO's thread pool rather than the cooperative
+/// one; inline should the pool refuse, since the work must happen either way.
+func offPool(_ work: @escaping @Sendable () -> Void) async {
+    do { try await NIOThreadPool.singleton.runIfActive(work) } catch { work() }
 }
 
 /// The tables changed since start that only a restart applies, for the status line.
