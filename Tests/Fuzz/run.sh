@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets and runs each over its committed seeds plus whatever it discovers:
-#   FuzzBatchDecoder  — the collector's batch decoder (seeds: the golden batch)
-#   FuzzDeviceCodecs  — the Mercury, e-seal and LLRP parsers (seeds: golden frames)
+#   FuzzBatchDecoder  — the collector's batch decoder (seeds: the golden batch, seeds/batch)
+#   FuzzDeviceCodecs  — the Mercury, e-seal and LLRP parsers (seeds: golden frames, seeds/devices)
 # Extra arguments go to libFuzzer, e.g. -runs=1000000 or -max_total_time=600. A crash leaves
 # crash-* here and fails the run.
 set -euo pipefail
@@ -19,6 +19,8 @@ done
 
 mkdir -p corpus/batch corpus/devices
 cp ../LaneWireTests/Golden/batch-v1.pb.zst ../LaneWireTests/Golden/batch-v1.pb corpus/batch/
+# seeds/ holds what long runs grew (libFuzzer -set_cover_merge=1): every bounded run starts there.
+[ -d seeds/batch ] && cp seeds/batch/* corpus/batch/
 cp seeds/devices/* corpus/devices/
 echo "== fuzz: batch decoder"
 "$bin/FuzzBatchDecoder" -rss_limit_mb=2048 -max_len=65536 "$@" corpus/batch
