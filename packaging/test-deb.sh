@@ -29,8 +29,21 @@ getent passwd lanegate >/dev/null && getent group lanegate >/dev/null || fail "n
 [ "$(stat -c '%U:%G %a' /var/lib/lanegate)" = "lanegate:lanegate 750" ] || fail "/var/lib/lanegate: $(stat -c '%U:%G %a' /var/lib/lanegate)"
 [ "$(stat -c '%U:%G %a' /etc/lanegate/lanegate.toml)" = "root:lanegate 640" ] || fail "the configuration is not readable by group lanegate only"
 ok "users lanegate and lanegate-collector; /var/lib/lanegate 0750; /etc/lanegate/lanegate.toml root:lanegate 0640"
+# The shipped file names the credentials a site installs; until they are there, config check
+# says which are missing (and nothing else), and with them in place the file validates.
+if lanegate config check /etc/lanegate/lanegate.toml > "$work/check.log" 2>&1; then
+    fail "config check called the shipped file valid while its credential files are missing"
+fi
+for file in collector-ca.pem gateway.pem gateway.key; do
+    grep -q "cannot read /etc/lanegate/$file" "$work/check.log" || { cat "$work/check.log"; fail "config check did not name /etc/lanegate/$file"; }
+done
+[ "$(grep -c . "$work/check.log")" -eq 3 ] || { cat "$work/check.log"; fail "config check found more than the missing credentials"; }
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=booth-deb-test \
+    -keyout /etc/lanegate/gateway.key -out /etc/lanegate/gateway.pem 2>/dev/null
+cp /etc/lanegate/gateway.pem /etc/lanegate/collector-ca.pem
 lanegate config check /etc/lanegate/lanegate.toml > /dev/null || fail "the shipped configuration does not validate"
-ok "the shipped configuration validates"
+rm -f /etc/lanegate/gateway.key /etc/lanegate/gateway.pem /etc/lanegate/collector-ca.pem
+ok "the shipped configuration names its missing credentials, and validates once they are there"
 systemd-analyze verify /lib/systemd/system/lanegate.service /lib/systemd/system/lanegate-collector.service \
     || fail "systemd-analyze verify objects to the installed units"
 ok "installed units verify"
