@@ -20,8 +20,8 @@ struct CrashTests {
         let dir = temporaryDirectory()
         let trace = dir + "/trace.jsonl", config = dir + "/gateway.toml", spool = dir + "/spool.db"
         let database = dir + "/events.db", tokens = dir + "/tokens", token = dir + "/token"
-        try run(Self.lanegate, ["synth", "--seed", "11", "--lanes", "2", "--vehicles", "30"], stdout: trace)
-        try run(Self.lanegate, ["synth", "--seed", "11", "--lanes", "2", "--vehicles", "30", "--print-config"], stdout: config)
+        try runTool(Self.lanegate, ["synth", "--seed", "11", "--lanes", "2", "--vehicles", "30"], stdout: trace)
+        try runTool(Self.lanegate, ["synth", "--seed", "11", "--lanes", "2", "--vehicles", "30", "--print-config"], stdout: config)
         // Short batches, so a run commits many of them.
         try (String(contentsOfFile: config, encoding: .utf8) + "\n[pipeline]\nbatch_window = \"2s\"\n")
             .write(toFile: config, atomically: true, encoding: .utf8)
@@ -31,12 +31,12 @@ struct CrashTests {
         var random = SplitMix64(seed: 20261123)
         let port = 20_000 + Int(random.next() % 20_000)
         let url = "http://127.0.0.1:\(port)/v1/batches"
-        var collector: Process? = try start(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
+        var collector: Process? = try launchTool(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
         let gatewayArguments = ["replay", "--config", config, "--format", "none", "--spool", spool, "--send", url,
                                 "--token-file", token, "--allow-plain-http", trace]
         var killsOfGateway = 0, killsOfCollector = 0
         for round in 0..<24 {
-            let gateway = try start(Self.lanegate, gatewayArguments)
+            let gateway = try launchTool(Self.lanegate, gatewayArguments)
             try await Task.sleep(for: .milliseconds(Int64(100 + random.next() % 1400)))
             // The collector flaps: killed in some rounds, brought back in others.
             if random.next() % 3 == 0, let running = collector {
@@ -45,7 +45,7 @@ struct CrashTests {
                 collector = nil
                 killsOfCollector += 1
             } else if collector == nil, random.next() % 2 == 0 {
-                collector = try start(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
+                collector = try launchTool(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
             }
             if gateway.isRunning {
                 kill(gateway.processIdentifier, SIGKILL)
@@ -56,10 +56,10 @@ struct CrashTests {
         }
         #expect(killsOfGateway >= 20, "the gateway was killed mid-run \(killsOfGateway) times")
         if collector == nil {
-            collector = try start(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
+            collector = try launchTool(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
         }
         // A last, undisturbed run: it replays once more and stays until the spool is empty.
-        let last = try start(Self.lanegate, gatewayArguments)
+        let last = try launchTool(Self.lanegate, gatewayArguments)
         last.waitUntilExit()
         #expect(last.terminationStatus == 0)
         if let collector { kill(collector.processIdentifier, SIGTERM); collector.waitUntilExit() }
@@ -74,25 +74,5 @@ struct CrashTests {
         print("crash test: \(committed) batches committed and stored once; gateway killed \(killsOfGateway)×, collector \(killsOfCollector)×")
         #expect(committed > 50, "enough batches to mean something: \(committed)")
         #expect(stored == Array(1...committed), "stored \(stored.count) of \(committed); kills: gateway \(killsOfGateway), collector \(killsOfCollector)")
-    }
-
-    private func start(_ tool: String, _ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
-    private func run(_ tool: String, _ arguments: [String], stdout path: String) throws {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try process.run()
-        process.waitUntilExit()
     }
 }

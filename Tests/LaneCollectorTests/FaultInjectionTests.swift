@@ -34,8 +34,8 @@ struct FaultInjectionTests {
         let port = UInt16(20_000 + random.next() % 20_000)
         let collectorArguments = ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)]
         var faults: [String] = []
-        var collector: Process? = try launch(CrashTests.collectorTool, collectorArguments)
-        let replay = try launch(CrashTests.lanegate, ["replay", "--config", config, "--format", "jsonl", "--spool", spoolDirectory + "/spool.db",
+        var collector: Process? = try launchTool(CrashTests.collectorTool, collectorArguments)
+        let replay = try launchTool(CrashTests.lanegate, ["replay", "--config", config, "--format", "jsonl", "--spool", spoolDirectory + "/spool.db",
                                                       "--send", "http://127.0.0.1:\(port)/v1/batches", "--token-file", token,
                                                       "--allow-plain-http", trace], stdout: truth)
         // Once the spool is open, the disk fills up: it commits to memory for a while.
@@ -66,14 +66,14 @@ struct FaultInjectionTests {
                 faults.append("disk space back")
             default:
                 if collector == nil {
-                    collector = try launch(CrashTests.collectorTool, collectorArguments)
+                    collector = try launchTool(CrashTests.collectorTool, collectorArguments)
                     faults.append("collector back")
                 }
             }
         }
         impostor?.stop()
         try? FileManager.default.removeItem(atPath: spoolDirectory + "/filler")
-        if collector == nil { collector = try launch(CrashTests.collectorTool, collectorArguments) }
+        if collector == nil { collector = try launchTool(CrashTests.collectorTool, collectorArguments) }
         let finished = await eventually(150) { !replay.isRunning }
         #expect(finished && replay.terminationStatus == 0, "the replay delivered everything and stopped (faults: \(faults))")
         if let collector { kill(collector.processIdentifier, SIGTERM); collector.waitUntilExit() }
@@ -120,26 +120,6 @@ struct FaultInjectionTests {
             rest = rest.dropFirst(digits.count)
         }
         return out + rest
-    }
-
-    private func launch(_ tool: String, _ arguments: [String], stdout: String? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        if let stdout {
-            _ = FileManager.default.createFile(atPath: stdout, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
-        } else {
-            process.standardOutput = FileHandle.nullDevice
-        }
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
-    private func runTool(_ tool: String, _ arguments: [String], stdout: String) throws {
-        let process = try launch(tool, arguments, stdout: stdout)
-        process.waitUntilExit()
     }
 
     /// A tmpfs of `kilobytes` (root only, as CI runs); nil when it cannot be mounted.
@@ -221,4 +201,26 @@ final class Impostor: @unchecked Sendable {
         stopped.withLock { isStopped = true }
         for _ in 0..<100 where !(thread?.isFinished ?? true) { Thread.sleep(forTimeInterval: 0.02) }
     }
+}
+
+/// Starts `tool` with `arguments`, its standard output to `stdout` (or nowhere), its errors nowhere.
+func launchTool(_ tool: String, _ arguments: [String], stdout: String? = nil) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool)
+    process.arguments = arguments
+    if let stdout {
+        _ = FileManager.default.createFile(atPath: stdout, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
+    } else {
+        process.standardOutput = FileHandle.nullDevice
+    }
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Runs `tool` to its end with its standard output written to `stdout`.
+func runTool(_ tool: String, _ arguments: [String], stdout: String) throws {
+    let process = try launchTool(tool, arguments, stdout: stdout)
+    process.waitUntilExit()
 }
