@@ -121,7 +121,8 @@ let package = Package(
         .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite"]),
         .testTarget(name: "LaneCollectorTests", dependencies: [
             "LaneCollector", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators",
-            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators", "LaneSpool", "LaneWire", "LaneDevices",
                                                      .product(name: "Logging", package: "swift-log")],
                     exclude: ["Fixtures"]),

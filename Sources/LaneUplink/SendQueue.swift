@@ -3,17 +3,18 @@ import Synchronization
 
 /// Chooses what to send next, straight from the spool (so memory stays bounded whatever the
 /// backlog): priority batches first, then live ones (committed since the uplink started), then
-/// the backlog, oldest first. A batch is handed to one sender at a time.
+/// the backlog, oldest first. A batch is handed to one sender at a time. The choosing runs on
+/// the spool's own thread.
 final class SendQueue: Sendable {
-    private let spool: Spool
+    private let spool: AsyncSpool
     /// Sequences at or below this were already waiting when the uplink started: the backlog.
     let liveAfter: UInt64
     private let inFlight = Mutex<Set<UInt64>>([])
     private static let window = 16
 
-    init(spool: Spool) {
+    init(spool: AsyncSpool) {
         self.spool = spool
-        liveAfter = spool.nextSequence - 1
+        liveAfter = spool.spool.nextSequence - 1
     }
 
     enum Lane { case priority, live, backlog }
@@ -21,7 +22,11 @@ final class SendQueue: Sendable {
     /// The next batch to send and why, claimed for the caller; nil when nothing is waiting, or
     /// when the spool cannot read what it lists (the caller waits before asking again, so a
     /// failing disk does not spin a core).
-    func claim() throws(SpoolReadError) -> (SpooledBatch, Lane)? {
+    func claim() async throws(SpoolReadError) -> (SpooledBatch, Lane)? {
+        try await spool.perform { spool throws(SpoolReadError) in try claim(from: spool) }
+    }
+
+    private func claim(from spool: Spool) throws(SpoolReadError) -> (SpooledBatch, Lane)? {
         // Batches acknowledged meanwhile are chosen past; a bounded number of times.
         for _ in 0..<Self.window {
             let picked: (UInt64, Lane)? = inFlight.withLock { busy in

@@ -17,12 +17,13 @@ import Synchronization
 /// else with capped exponential backoff and full jitter.
 public final class Uplink: Sendable {
     public let settings: UplinkSettings
-    private let spool: Spool
+    /// What it delivers.
+    public let spool: AsyncSpool
     private let client: HTTPClient
     private let logger: Logger
     private let counters = Mutex(UplinkCounters())
 
-    public init(spool: Spool, settings: UplinkSettings, logger: Logger = Logger(label: "lanegate.uplink")) throws(UplinkSetupError) {
+    public init(spool: AsyncSpool, settings: UplinkSettings, logger: Logger = Logger(label: "lanegate.uplink")) throws(UplinkSetupError) {
         let lower = settings.url.lowercased()
         guard lower.hasPrefix("https://") || (lower.hasPrefix("http://") && settings.allowPlainHTTP) else {
             throw UplinkSetupError("collector URL \(settings.url): use https:// (plain http needs allow_plain_http = true)")
@@ -72,7 +73,7 @@ public final class Uplink: Sendable {
         var failures = 0
         while !Task.isCancelled {
             let claimed: (SpooledBatch, SendQueue.Lane)?
-            do { claimed = try queue.claim() } catch {
+            do { claimed = try await queue.claim() } catch {
                 failures += 1
                 counters.withLock { $0.recordRetry(error.description) }
                 if failures == 1 || failures % 20 == 0 { logger.error("\(error); retrying with backoff") }
@@ -87,11 +88,11 @@ public final class Uplink: Sendable {
             let outcome = await deliver(batch)
             switch outcome {
             case .acknowledged:
-                spool.acknowledge(batch.sequence)
+                await spool.acknowledge(batch.sequence)
                 failures = 0
             case .rejected(let status, let reason):
                 logger.error("collector refused batch \(batch.sequence) (\(status)): \(reason); kept as a dead letter")
-                spool.deadLetter(batch.sequence, status: status, reason: reason, nowUTC: ClockAnchor.now().utcNanoseconds)
+                await spool.deadLetter(batch.sequence, status: status, reason: reason, nowUTC: ClockAnchor.now().utcNanoseconds)
                 failures = 0
             case .retry(let reason):
                 failures += 1
@@ -117,7 +118,7 @@ public final class Uplink: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-protobuf")
         request.headers.add(name: "Content-Encoding", value: "zstd")
-        request.headers.add(name: "Lanegate-Backlog", value: String(spool.depth))
+        request.headers.add(name: "Lanegate-Backlog", value: String(await spool.depth))
         if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         request.body = .bytes(ByteBuffer(bytes: batch.body))
         let started = ContinuousClock.now

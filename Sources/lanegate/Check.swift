@@ -70,7 +70,7 @@ struct Check: AsyncParsableCommand {
                 defer { for file in ["spool.db", "spool.db-wal", "spool.db-shm", "spool.db.sequence"] { unlink(scratch + "/" + file) }; rmdir(scratch) }
                 let spool = Spool(path: scratch + "/spool.db", gatewayID: settings.gatewayID,
                                   settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: 0)
-                let uplink = try Uplink(spool: spool, settings: try collector.uplinkSettings(requestTimeout: .seconds(10)))
+                let uplink = try Uplink(spool: AsyncSpool(spool), settings: try collector.uplinkSettings(requestTimeout: .seconds(10)))
                 switch await uplink.checkIdentity() {
                 case .accepted: report(true, "collector", "\(collector.url) knows gateway \(settings.gatewayID)")
                 case .refused(let status, let reason): report(false, "collector", "refuses this gateway (\(status)): \(reason)")

@@ -80,8 +80,11 @@ struct Demo: AsyncParsableCommand {
         quiet.logLevel = .critical
         let app = try collector.application(address: .hostname("127.0.0.1", port: 0),
                                             onServerRunning: { announce.yield($0.localAddress?.port ?? 0) }, logger: quiet)
+        // Stopped gracefully, never cancelled: cancelling a server with accepted connections
+        // still queued traps in NIO (apple/swift-nio#2813).
+        let server = ServiceGroup(configuration: .init(services: [app], logger: quiet))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            group.addTask { try await server.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { return }
             config.collector = .init(url: "http://127.0.0.1:\(port)/v1/batches")
@@ -116,7 +119,8 @@ struct Demo: AsyncParsableCommand {
             let report = DemoReport(truth: scenario.truth, store: store)
             out.write(report.text)
             out.flush()
-            group.cancelAll()
+            await server.triggerGracefulShutdown()
+            try await group.waitForAll()
             if !report.allMatched { throw ExitCode(1) }
         }
     }

@@ -75,7 +75,7 @@ struct Monitor: AsyncParsableCommand {
         try await display.run(until: deadline) {
             // `display.run` ends this at the deadline.
             while true {
-                let snapshot = session.sources.snapshot()
+                let snapshot = await session.sources.snapshot()
                 if once {
                     let reading = configured.allSatisfy { snapshot.devices[$0].state == "reading" }
                     if reading || ContinuousClock.now >= settle {

@@ -59,7 +59,7 @@ struct Replay: AsyncParsableCommand {
         var sender: RunningUplink?
         if let spool, let send {
             let token = try tokenFile.map(readTokenFile)
-            sender = RunningUplink(try Uplink(spool: spool, settings: UplinkSettings(url: send, token: token, allowPlainHTTP: allowPlainHttp)))
+            sender = RunningUplink(try Uplink(spool: AsyncSpool(spool), settings: UplinkSettings(url: send, token: token, allowPlainHTTP: allowPlainHttp)))
         }
         do {
             let stats = try LaneGateway.Replay.run(config: gateway, pseudonymizer: pseudonymizer, tracePath: trace,
@@ -72,8 +72,8 @@ struct Replay: AsyncParsableCommand {
             }
             out.flush()
             FileOutput.standardError.write(stats.summary + "\n")
-            if let sender, let spool {
-                try await sender.finish(emptying: spool, deadline: ContinuousClock.now + .seconds(120))
+            if let sender {
+                try await sender.finish(deadline: ContinuousClock.now + .seconds(120))
                 let s = sender.uplink.statistics
                 FileOutput.standardError.write("sent             \(s.acknowledged) batches, \(s.eventsDelivered) events; refused \(s.rejected), retries \(s.retries)\n")
             }

@@ -30,10 +30,10 @@ struct Send: AsyncParsableCommand {
         let spool = Spool(path: self.spool, gatewayID: gateway, settings: settings, nowUTC: ClockAnchor.now().utcNanoseconds)
         if let degraded = spool.status().degraded { throw ValidationError(degraded) }
         let start = spool.status()
-        let uplink = try Uplink(spool: spool, settings: UplinkSettings(
+        let uplink = try Uplink(spool: AsyncSpool(spool), settings: UplinkSettings(
             url: collector, token: token, caBundle: caBundle, allowPlainHTTP: allowPlainHttp, concurrency: concurrency))
         let began = ContinuousClock.now
-        try await RunningUplink(uplink).finish(emptying: spool, deadline: began + .seconds(timeout))
+        try await RunningUplink(uplink).finish(deadline: began + .seconds(timeout))
         let took = ContinuousClock.now - began
         let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
         let s = uplink.statistics
@@ -56,9 +56,9 @@ struct RunningUplink {
         task = Task { await uplink.run() }
     }
 
-    /// Waits until `spool` holds nothing (or `deadline` passes), then stops the uplink.
-    func finish(emptying spool: Spool, deadline: ContinuousClock.Instant) async throws {
-        while spool.depth > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    /// Waits until the uplink's spool holds nothing (or `deadline` passes), then stops the uplink.
+    func finish(deadline: ContinuousClock.Instant) async throws {
+        while await uplink.spool.depth > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         task.cancel()
         await task.value
         try await uplink.shutdown()

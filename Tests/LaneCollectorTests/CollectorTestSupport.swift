@@ -9,6 +9,7 @@ import LaneWire
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 
 let tokenA = "token-for-gateway-a-0123456789"
 let tokenB = "token-for-gateway-b-0123456789"
@@ -30,7 +31,9 @@ func temporaryDirectory() -> String {
     return path
 }
 
-/// A collector on loopback, on a port the kernel picked (or `port`), running while `body` runs.
+/// A collector on loopback, on a port the kernel picked (or `port`), running while `body` runs,
+/// then shut down gracefully: cancelling a server with accepted connections still queued traps
+/// in NIO (apple/swift-nio#2813), so cancellation is only the fallback after 15 s.
 func withCollector<T: Sendable>(
     store: SQLiteEventStore? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
     settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
@@ -43,12 +46,24 @@ func withCollector<T: Sendable>(
     return try await withThrowingTaskGroup(of: Void.self) { group in
         let app = try collector.application(address: .hostname("127.0.0.1", port: port), tls: tls, limits: limits,
                                             onServerRunning: running, logger: quietLogger)
-        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+        let server = ServiceGroup(configuration: .init(services: [app], logger: quietLogger))
+        group.addTask { try await server.run() }
         var iterator = ports.makeAsyncIterator()
         let bound = await iterator.next()!
         let scheme = tls == nil ? "http" : "https"
-        defer { group.cancelAll() }
-        return try await body("\(scheme)://127.0.0.1:\(bound)", collector)
+        let outcome: Result<T, any Error>
+        do { outcome = .success(try await body("\(scheme)://127.0.0.1:\(bound)", collector)) } catch { outcome = .failure(error) }
+        await server.triggerGracefulShutdown()
+        group.addTask {
+            try await Task.sleep(for: .seconds(15))
+            throw CollectorSetupError("the test collector did not stop within 15 s of a graceful shutdown")
+        }
+        let stopped: Result<Void, any Error>
+        do { stopped = .success(try await group.next() ?? ()) } catch { stopped = .failure(error) }
+        group.cancelAll()
+        let value = try outcome.get()
+        try stopped.get()
+        return value
     }
 }
 

@@ -94,9 +94,22 @@ struct DaemonTests {
                 #expect(metrics.contains(expected), "metrics has \(expected): \(metrics.prefix(300))")
             }
 
+            // A read the pipeline has not yet batched when SIGTERM comes: the shutdown order
+            // (pipeline drains and commits, then the uplink delivers) still brings it across.
+            let last = TagID(hex: "30aaaaaaaaaaaaaaaaaaaa01")!
+            reader.read(last, antenna: 1, rssi: -50)
+            var counted = false
+            for _ in 0..<50 where !counted {
+                try await Task.sleep(for: .milliseconds(200))
+                let text = (try? await get("http://127.0.0.1:\(metricsPort)/metrics"))?.1 ?? ""
+                counted = text.contains(#"lanegate_device_detections_total{device="rfid-a"} 6"#)
+            }
+            #expect(counted, "the driver counted the last read")
             kill(daemon.processIdentifier, SIGTERM)
             #expect(await eventually(20) { !daemon.isRunning }, "SIGTERM stops it within the unit's stop timeout")
             #expect(daemon.terminationStatus == 0)
+            let afterStop = (try? await get(url + "/v1/events?gateway=gw-a&limit=1000"))?.1 ?? ""
+            #expect(afterStop.contains("30aaaaaaaaaaaaaaaaaaaa01"), "the read made just before SIGTERM arrived")
             #expect(notify.received.contains { $0.hasPrefix("STOPPING=1") })
             let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(text.contains("<6>lanegate: rfid-a reading"), "journald lines with priorities: \(text.prefix(600))")

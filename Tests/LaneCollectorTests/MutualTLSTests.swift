@@ -19,7 +19,7 @@ struct MutualTLSTests {
         tls.certificateVerification = .noHostnameVerification
 
         @Sendable func uplink(for spool: Spool, certificate: String?, url: String) throws -> Uplink {
-            try Uplink(spool: spool, settings: UplinkSettings(
+            try Uplink(spool: AsyncSpool(spool), settings: UplinkSettings(
                 url: url + "/v1/batches", token: nil, caBundle: pki["ca"], clientCertificate: certificate.flatMap { pki[$0] },
                 clientKey: certificate.flatMap { pki[$0 + ".key"] }, requestTimeout: .seconds(5),
                 backoffBase: .milliseconds(20), backoffCap: .milliseconds(100), pollInterval: .milliseconds(20)))

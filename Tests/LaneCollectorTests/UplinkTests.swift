@@ -39,7 +39,7 @@ struct UplinkTests {
     @Test func theSpoolDrainsIntoTheCollectorExactlyOnce() async throws {
         let spool = spool(with: 60, priorityEvery: 7)
         try await withCollector { url, collector in
-            let uplink = try Uplink(spool: spool, settings: settings(url))
+            let uplink = try Uplink(spool: AsyncSpool(spool), settings: settings(url))
             #expect(try await run(uplink) { spool.status().batches == 0 })
             #expect(try collector.store.eventCount(gateway: "gw-a") == 300)
             #expect(uplink.statistics.acknowledged == 60 && uplink.statistics.rejected == 0)
@@ -54,7 +54,7 @@ struct UplinkTests {
             var s = settings(url)
             s.concurrency = 1
             s.backlogBytesPerSecond = 2_000  // about 5 backlog batches a second
-            let uplink = try Uplink(spool: spool, settings: s)
+            let uplink = try Uplink(spool: AsyncSpool(spool), settings: s)
             let task = Task { await uplink.run() }
             #expect(await eventually(5) { (try? collector.store.eventCount(gateway: "gw-a")) ?? 0 > 0 })
             let live = spool.nextSequence
@@ -72,7 +72,7 @@ struct UplinkTests {
         let spool = spool(with: 3)
         // gw-b's token: every batch of gw-a is refused as an impostor (403), never retried.
         try await withCollector { url, collector in
-            let uplink = try Uplink(spool: spool, settings: settings(url, token: tokenB))
+            let uplink = try Uplink(spool: AsyncSpool(spool), settings: settings(url, token: tokenB))
             #expect(try await run(uplink) { spool.status().deadLetters == 3 })
             #expect(spool.status().batches == 0 && uplink.statistics.retries == 0)
             #expect(try collector.store.eventCount(gateway: nil) == 0)
@@ -84,7 +84,7 @@ struct UplinkTests {
         let database = temporaryDirectory() + "/events.db"
         // Learn a free port from a first run, then leave it closed.
         let port = try await withCollector { url, _ in Int(url.split(separator: ":").last!)! }
-        let uplink = try Uplink(spool: spool, settings: settings("http://127.0.0.1:\(port)"))
+        let uplink = try Uplink(spool: AsyncSpool(spool), settings: settings("http://127.0.0.1:\(port)"))
         let task = Task { await uplink.run() }
         #expect(await eventually(10) { uplink.statistics.retries >= 3 }, "the collector is down: retries, backing off")
         #expect(spool.status().batches == 20, "nothing is lost while it is down")
@@ -106,12 +106,12 @@ struct UplinkTests {
         let spool = spool(with: 4)
         try await withCollector(tls: tls) { url, collector in
             // Without the CA bundle the certificate is not trusted: retries, nothing sent.
-            let untrusting = try Uplink(spool: spool, settings: UplinkSettings(url: url + "/v1/batches", token: tokenA,
+            let untrusting = try Uplink(spool: AsyncSpool(spool), settings: UplinkSettings(url: url + "/v1/batches", token: tokenA,
                 requestTimeout: .seconds(2), backoffBase: .milliseconds(20), backoffCap: .milliseconds(100), pollInterval: .milliseconds(20)))
             #expect(try await run(untrusting) { untrusting.statistics.retries >= 2 })
             #expect(try collector.store.eventCount(gateway: nil) == 0)
 
-            let trusting = try Uplink(spool: spool, settings: UplinkSettings(url: url + "/v1/batches", token: tokenA, caBundle: cert,
+            let trusting = try Uplink(spool: AsyncSpool(spool), settings: UplinkSettings(url: url + "/v1/batches", token: tokenA, caBundle: cert,
                 requestTimeout: .seconds(2), backoffBase: .milliseconds(20), backoffCap: .milliseconds(100), pollInterval: .milliseconds(20)))
             #expect(try await run(trusting) { spool.status().batches == 0 })
             #expect(try collector.store.eventCount(gateway: "gw-a") == 20)
@@ -132,12 +132,12 @@ struct UplinkTests {
 
     @Test func plainHTTPIsRefusedUnlessAllowed() {
         #expect(throws: UplinkSetupError.self) {
-            _ = try Uplink(spool: spool(with: 0), settings: UplinkSettings(url: "http://127.0.0.1:1/v1/batches"))
+            _ = try Uplink(spool: AsyncSpool(spool(with: 0)), settings: UplinkSettings(url: "http://127.0.0.1:1/v1/batches"))
         }
     }
 
     @Test func retryDelaysUseFullJitterUnderTheCap() async throws {
-        let uplink = try Uplink(spool: spool(with: 0), settings: UplinkSettings(
+        let uplink = try Uplink(spool: AsyncSpool(spool(with: 0)), settings: UplinkSettings(
             url: "https://127.0.0.1:1/v1/batches", backoffBase: .milliseconds(100), backoffCap: .seconds(2)))
         let delays = (0..<200).map { _ in uplink.backoff(after: 10) }
         #expect(delays.allSatisfy { $0 >= .zero && $0 <= .seconds(2) })

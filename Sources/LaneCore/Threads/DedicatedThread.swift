@@ -24,9 +24,14 @@ public final class DedicatedThread: Sendable {
         handle = thread
     }
 
-    /// Waits for the thread to finish. Call once.
+    /// Waits for the thread to finish. Call once, and not together with ``detach()``.
     public func join() {
         pthread_join(handle, nil)
+    }
+
+    /// Lets the thread's resources go when it ends, for a thread nobody will join.
+    public func detach() {
+        pthread_detach(handle)
     }
 
     private final class Body: Sendable {

@@ -16,13 +16,13 @@ public final class MonitorServer: Sendable {
     public let interval: Duration
     /// More monitors than this at once are turned away with a line saying so.
     public let maxClients: Int
-    private let makeSnapshot: @Sendable () -> MonitorSnapshot
+    private let makeSnapshot: @Sendable () async -> MonitorSnapshot
     private let logger: Logger
     private let cache = Mutex<(made: ContinuousClock.Instant, line: ByteBuffer)?>(nil)
     private let clients = Atomic<Int>(0)
 
     public init(path: String, interval: Duration = .milliseconds(250), maxClients: Int = 8, logger: Logger,
-                snapshot: @escaping @Sendable () -> MonitorSnapshot) {
+                snapshot: @escaping @Sendable () async -> MonitorSnapshot) {
         self.path = path
         self.interval = interval
         self.maxClients = maxClients
@@ -69,18 +69,19 @@ public final class MonitorServer: Sendable {
                 return
             }
             while !Task.isCancelled {
-                try await outbound.write(line())
+                try await outbound.write(await line())
                 try await Task.sleep(for: interval)
             }
         }
     }
 
     /// The current snapshot as a JSON line, made at most once per interval.
-    private func line() -> ByteBuffer {
+    private func line() async -> ByteBuffer {
         let now = ContinuousClock.now
         if let cached = cache.withLock({ $0 }), now - cached.made < interval / 5 * 4 { return cached.line }
+        let snapshot = await makeSnapshot()
         var bytes: [UInt8]
-        do { bytes = Array(try JSONEncoder().encode(makeSnapshot())) } catch {
+        do { bytes = Array(try JSONEncoder().encode(snapshot)) } catch {
             let reason = String(describing: error).filter { $0 != "\"" && $0 != "\\" && $0 != "\n" }
             bytes = Array("{\"error\":\"the snapshot could not be encoded: \(reason)\"}".utf8)
         }

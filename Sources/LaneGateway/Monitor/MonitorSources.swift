@@ -12,11 +12,11 @@ public struct MonitorSources: Sendable {
     public var activity: LaneActivity
     public var board: DeviceStatusBoard
     public var counters: [DeviceCounters?]
-    public var spool: Spool?
+    public var spool: AsyncSpool?
     public var uplink: Uplink?
 
     public init(gateway: String, source: String, activity: LaneActivity, board: DeviceStatusBoard,
-                counters: [DeviceCounters?], spool: Spool? = nil, uplink: Uplink? = nil) {
+                counters: [DeviceCounters?], spool: AsyncSpool? = nil, uplink: Uplink? = nil) {
         self.gateway = gateway
         self.source = source
         self.activity = activity
@@ -26,7 +26,8 @@ public struct MonitorSources: Sendable {
         self.uplink = uplink
     }
 
-    public func snapshot(now: MonotonicInstant = .now()) -> MonitorSnapshot {
+    public func snapshot(now: MonotonicInstant = .now()) async -> MonitorSnapshot {
+        let spoolStatus = await spool?.status()
         let layout = activity.layout
         let entries = board.entries
         let devices = layout.devices.indices.map { i in
@@ -41,7 +42,7 @@ public struct MonitorSources: Sendable {
         }
         let (lanes, alerts) = activity.snapshot(now: now)
         return MonitorSnapshot(gateway: gateway, source: source, devices: devices, lanes: lanes,
-                               link: uplink.map(Self.link), spool: spool.map { Self.spool($0.status()) }, alerts: alerts)
+                               link: uplink.map(Self.link), spool: spoolStatus.map(Self.spool), alerts: alerts)
     }
 
     private static func link(_ uplink: Uplink) -> MonitorSnapshot.Link {
