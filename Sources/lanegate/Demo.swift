@@ -112,15 +112,21 @@ struct Demo: AsyncParsableCommand {
                 out.write(progressLine(store: store, player: player) + "\n")
                 out.flush()
             }
-            // Let the last visits depart (3 s) and their batch close (2 s) and arrive.
-            try await Task.sleep(for: .seconds(6))
+            // The last visits depart (3 s), their batch closes (2 s) and arrives: wait for
+            // everything the booth did to be stored, up to 20 s, then stop the gateway and the
+            // collector, and compare.
+            let settled = ContinuousClock.now + .seconds(20)
+            while !DemoReport(truth: scenario.truth, store: store).allMatched && ContinuousClock.now < settled {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            // The gateway first (its last batch still reaches the collector), then the collector.
             await daemon.triggerGracefulShutdown()
-            try await Task.sleep(for: .seconds(4))
+            try await group.next()
+            await server.triggerGracefulShutdown()
+            try await group.waitForAll()
             let report = DemoReport(truth: scenario.truth, store: store)
             out.write(report.text)
             out.flush()
-            await server.triggerGracefulShutdown()
-            try await group.waitForAll()
             if !report.allMatched { throw ExitCode(1) }
         }
     }

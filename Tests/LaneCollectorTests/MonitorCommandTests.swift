@@ -145,8 +145,9 @@ extension DaemonTests {
                 "--once waits for the devices: \(once.output)")
 
         // Plain frames a second on a pipe; the tag read meanwhile shows up in them.
+        let searches = reader.counts.searches
         async let watching = runTool(["monitor", "--config", dir + "/lanegate.toml", "--seconds", "6"])
-        try await Task.sleep(for: .seconds(2))
+        #expect(await eventually(5) { reader.counts.searches > searches }, "the monitor's session started the reader")
         let tag = TagID(hex: "e2801160600002054cc2f29a")!
         for _ in 0..<3 {
             reader.read(tag, antenna: 2, rssi: -51)

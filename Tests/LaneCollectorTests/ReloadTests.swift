@@ -59,8 +59,10 @@ struct ReloadTests {
             // A file with an error is refused; the daemon keeps running as it was.
             try config(metricsPort: secondPort, antennas: "[1, 2]", spool: "durability = \"sometimes\"")
                 .write(toFile: file, atomically: true, encoding: .utf8)
+            let readies = notify.received.filter { $0.hasPrefix("READY=1") }.count
             kill(daemon.processIdentifier, SIGHUP)
-            try await Task.sleep(for: .seconds(1))
+            #expect(await eventually(10) { notify.received.filter { $0.hasPrefix("READY=1") }.count > readies },
+                    "the reload was answered")
             #expect(daemon.isRunning, "a broken file does not stop the daemon")
             #expect(await metricsAnswer(on: secondPort))
 
