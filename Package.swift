@@ -119,10 +119,27 @@ let package = Package(
         .testTarget(name: "LaneDevicesTests", dependencies: ["LaneDevices", "LaneSimulators", "LaneCore"]),
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
         .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite"]),
-        .testTarget(name: "LaneCollectorTests", dependencies: [
-            "LaneCollector", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators",
+        // What the collector and the end-to-end tests share: a collector on loopback, HTTP helpers,
+        // a test PKI, the built tools. A library under Tests/, used by test targets only.
+        .target(name: "LaneTestSupport", dependencies: [
+            "LaneCollector", "LaneCore", "LaneSpool", "LaneWire",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Tests/LaneTestSupport"),
+        .testTarget(name: "LaneCollectorTests", dependencies: [
+            "LaneCollector", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneTestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        // The two programs end to end, as built: the daemon under a stand-in systemd, kill -9,
+        // fault injection, the monitor, reload, and the hardware-in-the-loop guest.
+        .testTarget(name: "LanegateTests", dependencies: [
+            "LaneCollector", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneCore", "LaneTestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators", "LaneSpool", "LaneWire", "LaneDevices",
                                                      .product(name: "Logging", package: "swift-log")],
                     exclude: ["Fixtures"]),

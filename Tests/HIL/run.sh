@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The hardware-in-the-loop test: builds the QEMU guest (Tests/HIL/build-guest.sh; cached), then
-# runs the host side (Tests/LaneCollectorTests/HIL), which boots the guest, plays a booth through
+# runs the host side (Tests/LanegateTests/HIL), which boots the guest, plays a booth through
 # real libusb and libgpiod paths, unplugs and replugs the reader, and cuts the power.
 # Every line the test prints starts with "hil:"; the guest's console is kept in the test's
 # temporary directory (named in the log).

@@ -23,18 +23,18 @@ struct AsyncSpoolTests {
     }
 
     @Test func theThreadEndsWithTheActor() async throws {
-        let before = Self.threads()
+        var thread = ""
         do {
             let desk = AsyncSpool(Spool(path: temporaryDirectory() + "/spool.db", gatewayID: "gw", nowUTC: t0))
-            #expect(await desk.depth == 0)
-            #expect(Self.threads() == before + 1, "one thread while the actor lives")
+            thread = await desk.perform { _ in Self.threadID() }
+            #expect(FileManager.default.fileExists(atPath: "/proc/self/task/\(thread)"), "the thread runs while the actor lives")
         }
         var ended = false
         for _ in 0..<200 where !ended {
-            ended = Self.threads() == before
+            ended = !FileManager.default.fileExists(atPath: "/proc/self/task/\(thread)")
             if !ended { try await Task.sleep(for: .milliseconds(10)) }
         }
-        #expect(ended, "the spool thread ended once the actor was released")
+        #expect(ended, "the spool thread \(thread) ended once the actor was released")
     }
 
     private static func threadName() -> String {
@@ -42,12 +42,9 @@ struct AsyncSpoolTests {
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
     }
 
-    /// This process's threads named `spool`.
-    private static func threads() -> Int {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return tasks.filter { task in
-            (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines) == "spool"
-        }.count
+    /// The calling thread's id, from the link /proc/thread-self (`<pid>/task/<tid>`).
+    private static func threadID() -> String {
+        ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")) ?? "")
+            .split(separator: "/").last.map(String.init) ?? "?"
     }
 }

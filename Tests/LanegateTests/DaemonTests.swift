@@ -3,15 +3,15 @@ import LaneCore
 import LaneSimulators
 import LaneSpool
 import Testing
+import LaneTestSupport
 
 /// `lanegate run` as systemd runs it: the real binary, its devices simulated on ptys, a real
 /// collector on loopback, and a notify socket standing in for systemd's.
 @Suite("The daemon", .serialized)
 struct DaemonTests {
-    static let lanegate = CrashTests.root.appendingPathComponent(".build/debug/lanegate").path
 
     @Test func readsDevicesSendsEventsTalksToSystemdAndStopsCleanly() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.lanegate), "build first: swift build --build-tests")
+        try #require(FileManager.default.isExecutableFile(atPath: lanegateTool), "build first: swift build --build-tests")
         let dir = temporaryDirectory()
         let reader = try MercuryReaderSimulator(link: dir + "/rfid")
         let receiver = try ESealReceiverSimulator(link: dir + "/eseal")
@@ -215,7 +215,7 @@ extension DaemonTests {
     /// `lanegate run --config config` with `environment`; its standard error goes to the pipe.
     static func launchDaemon(config: String, environment: [String: String]) throws -> (Process, Pipe) {
         let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: lanegate)
+        daemon.executableURL = URL(fileURLWithPath: lanegateTool)
         daemon.arguments = ["run", "--config", config]
         daemon.environment = environment
         let log = Pipe()
@@ -227,7 +227,7 @@ extension DaemonTests {
     /// `lanegate arguments…` to its end: exit status, standard output and standard error.
     func runTool(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.lanegate)
+        process.executableURL = URL(fileURLWithPath: lanegateTool)
         process.arguments = arguments
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
@@ -243,8 +243,8 @@ extension DaemonTests {
     /// configured device wants and why it is not there, in lines that fit a terminal.
     @Test func devicesNamesWhatIsMissingAndWhy() throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.lanegate)
-        process.arguments = ["devices", "--config", CrashTests.root.appendingPathComponent("etc/lanegate.toml").path]
+        process.executableURL = URL(fileURLWithPath: lanegateTool)
+        process.arguments = ["devices", "--config", repositoryRoot.appendingPathComponent("etc/lanegate.toml").path]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -255,37 +255,4 @@ extension DaemonTests {
         #expect(text.contains("missing: loops wants gpiochip0"), "\(text)")
         #expect(text.split(separator: "\n").allSatisfy { $0.count <= 80 }, "80 columns: \(text)")
     }
-}
-
-/// Collects the datagrams sent to a unix socket path, as systemd's notify socket would.
-final class DatagramSink: @unchecked Sendable {
-    private let fd: Int32
-    private let lock = NSLock()
-    private var messages: [String] = []
-    private var thread: Thread?
-
-    init(path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-        let socketFD = fd
-        thread = Thread { [weak self] in
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = recv(socketFD, &buffer, buffer.count, 0)
-                guard n > 0, let self else { return }
-                self.lock.withLock { self.messages.append(String(decoding: buffer.prefix(n), as: UTF8.self)) }
-            }
-        }
-        thread?.start()
-    }
-
-    deinit { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
-
-    var received: [String] { lock.withLock { messages } }
 }

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import LaneTestSupport
 #endif
 
 /// The QEMU guest of the hardware-in-the-loop test (built by Tests/HIL/build-guest.sh): Debian's

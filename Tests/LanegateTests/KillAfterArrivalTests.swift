@@ -3,13 +3,14 @@ import LaneCollector
 import LaneCore
 import LaneSimulators
 import Testing
+import LaneTestSupport
 
 /// kill -9 right after the monitor showed a tag arrival used to lose it: the open batch was
 /// journaled once a second. Now what the monitor shows is in the kernel already.
 @Suite("Kill after an arrival", .serialized)
 struct KillAfterArrivalTests {
     @Test func anArrivalTheMonitorShowedSurvivesKill9() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: DaemonTests.lanegate), "build first: swift build --build-tests")
+        try #require(FileManager.default.isExecutableFile(atPath: lanegateTool), "build first: swift build --build-tests")
         let dir = temporaryDirectory()
         let reader = try MercuryReaderSimulator(link: dir + "/rfid")
         defer { reader.stop() }
@@ -64,7 +65,7 @@ struct KillAfterArrivalTests {
                 let shown = await eventually(10) { monitorLine(dir + "/monitor.sock")?.contains(tag.hex) == true }
                 try #require(shown, "the monitor showed \(tag.hex)")
                 kill(daemon.processIdentifier, SIGKILL)
-                daemon.waitUntilExit()
+                await daemon.ended()
             }
             // One more start: it recovers the last journal and delivers it.
             let (daemon, _) = try DaemonTests.launchDaemon(config: dir + "/lanegate.toml", environment: [:])

@@ -8,24 +8,25 @@ import LaneSpool
 import LaneWire
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 
-let tokenA = "token-for-gateway-a-0123456789"
-let tokenB = "token-for-gateway-b-0123456789"
-let tokenHIL = "token-for-the-hardware-in-the-loop-booth"
-let tokens = GatewayTokens(pairs: [("gw-a", tokenA), ("gw-b", tokenB), ("hil-booth", tokenHIL)])
-let readToken = "read-token-for-the-test-dashboard"
-let readers = ReadTokens(pairs: [("test-reader", readToken)])
+public let tokenA = "token-for-gateway-a-0123456789"
+public let tokenB = "token-for-gateway-b-0123456789"
+public let tokenHIL = "token-for-the-hardware-in-the-loop-booth"
+public let tokens = GatewayTokens(pairs: [("gw-a", tokenA), ("gw-b", tokenB), ("hil-booth", tokenHIL)])
+public let readToken = "read-token-for-the-test-dashboard"
+public let readers = ReadTokens(pairs: [("test-reader", readToken)])
 
 /// Cancelling the server at the end of a test is not an error worth printing.
-let quietLogger: Logger = {
+public let quietLogger: Logger = {
     var logger = Logger(label: "test-collector")
     logger.logLevel = .critical
     return logger
 }()
 
-func temporaryDirectory() -> String {
+public func temporaryDirectory() -> String {
     let path = NSTemporaryDirectory() + "lanegate-collector-\(UUID().uuidString)"
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
@@ -34,7 +35,7 @@ func temporaryDirectory() -> String {
 /// A collector on loopback, on a port the kernel picked (or `port`), running while `body` runs,
 /// then shut down gracefully: cancelling a server with accepted connections still queued traps
 /// in NIO (apple/swift-nio#2813), so cancellation is only the fallback after 15 s.
-func withCollector<T: Sendable>(
+public func withCollector<T: Sendable>(
     store: SQLiteEventStore? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
     settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
     _ body: @Sendable (_ baseURL: String, _ collector: Collector) async throws -> T
@@ -67,16 +68,16 @@ func withCollector<T: Sendable>(
     }
 }
 
-let layout = LaneLayout(
+public let layout = LaneLayout(
     devices: [.init(name: "rfid-a", kind: .rfid), .init(name: "loops", kind: .loops)],
     readPoints: [.init(name: "lane1/booth", lane: "lane1", antennas: [.init(device: DeviceIndex(0), port: 1)])],
     loops: [.init(name: "lane1/loop-a", lane: "lane1", device: DeviceIndex(1), line: 0)])
 
-let anchor = ClockAnchor(monotonic: .zero, utcNanoseconds: 1_763_900_000_000_000_000, sync: .synchronized,
+public let anchor = ClockAnchor(monotonic: .zero, utcNanoseconds: 1_763_900_000_000_000_000, sync: .synchronized,
                          maxErrorMicros: 800, estimatedErrorMicros: 100)
 
 /// A compressed batch of `count` events (tag arrivals and vehicles) from `gateway`.
-func encodedBatch(gateway: String, sequence: UInt64, count: Int = 5, priority: Bool = false) -> [UInt8] {
+public func encodedBatch(gateway: String, sequence: UInt64, count: Int = 5, priority: Bool = false) -> [UInt8] {
     let events: [LaneEvent] = (0..<count).map { i in
         let t = MonotonicInstant(nanoseconds: Int64(sequence) * 60_000_000_000 + Int64(i) * 1_000_000_000)
         return i % 2 == 0
@@ -87,8 +88,15 @@ func encodedBatch(gateway: String, sequence: UInt64, count: Int = 5, priority: B
     return BatchEncoder(gatewayID: gateway, layout: layout).encode(batch)
 }
 
+/// Runs CPU-heavy test work (encoding 65 535 events in a debug build takes seconds) on NIO's
+/// thread pool: on the cooperative pool it would starve the in-process collectors of the tests
+/// running alongside.
+public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    do { return try await NIOThreadPool.singleton.runIfActive(work) } catch { return work() }
+}
+
 /// POSTs `body` to the collector; returns status and answer.
-func post(_ baseURL: String, _ body: [UInt8], token: String?, encoding: String? = "zstd") async throws -> (Int, String) {
+public func post(_ baseURL: String, _ body: [UInt8], token: String?, encoding: String? = "zstd") async throws -> (Int, String) {
     var request = HTTPClientRequest(url: baseURL + "/v1/batches")
     request.method = .POST
     if let encoding { request.headers.add(name: "Content-Encoding", value: encoding) }
@@ -99,7 +107,7 @@ func post(_ baseURL: String, _ body: [UInt8], token: String?, encoding: String? 
 }
 
 /// GETs `url` with the test reader's token (or `token`, or none when it is nil).
-func get(_ url: String, token: String? = readToken) async throws -> (Int, String) {
+public func get(_ url: String, token: String? = readToken) async throws -> (Int, String) {
     var request = HTTPClientRequest(url: url)
     if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
@@ -107,7 +115,7 @@ func get(_ url: String, token: String? = readToken) async throws -> (Int, String
 }
 
 /// Waits (polling) until `condition` holds or `seconds` pass; returns whether it held.
-func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async rethrows -> Bool {
+public func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
     while ContinuousClock.now < deadline {
         if try condition() { return true }
@@ -117,7 +125,7 @@ func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async re
 }
 
 /// A self-signed certificate for 127.0.0.1 made by the openssl tool: (certificate, key) paths.
-func selfSignedCertificate(in directory: String) throws -> (String, String) {
+public func selfSignedCertificate(in directory: String) throws -> (String, String) {
     let cert = directory + "/cert.pem", key = directory + "/key.pem"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
@@ -134,7 +142,7 @@ func selfSignedCertificate(in directory: String) throws -> (String, String) {
 /// A test PKI made with the openssl tool: a CA, a server certificate for 127.0.0.1, and client
 /// certificates whose common names are gateway ids. Returns the PEM paths by name
 /// ("ca", "server", "server.key", "<gateway>", "<gateway>.key").
-func testPKI(in directory: String, gateways: [String]) throws -> [String: String] {
+public func testPKI(in directory: String, gateways: [String]) throws -> [String: String] {
     func openssl(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")

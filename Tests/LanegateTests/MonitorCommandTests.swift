@@ -2,6 +2,7 @@ import Foundation
 import LaneCore
 import LaneSimulators
 import Testing
+import LaneTestSupport
 
 /// `lanegate monitor` on the real binary: through the running daemon's socket, and with the
 /// daemon stopped, opening the devices itself.
@@ -68,7 +69,7 @@ extension DaemonTests {
     }
 
     @Test func monitorShowsTheRunningDaemonsLaneThroughItsSocket() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.lanegate), "build first: swift build --build-tests")
+        try #require(FileManager.default.isExecutableFile(atPath: lanegateTool), "build first: swift build --build-tests")
         let booth = try SimulatedBooth()
         defer { booth.stop() }
         let (dir, reader, receiver) = (booth.dir, booth.reader, booth.receiver)
@@ -129,7 +130,7 @@ extension DaemonTests {
     }
 
     @Test func monitorOpensTheDevicesItselfWhenTheDaemonIsStopped() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.lanegate), "build first: swift build --build-tests")
+        try #require(FileManager.default.isExecutableFile(atPath: lanegateTool), "build first: swift build --build-tests")
         let booth = try SimulatedBooth()
         defer { booth.stop() }
         let (dir, reader) = (booth.dir, booth.reader)

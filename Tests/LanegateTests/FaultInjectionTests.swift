@@ -3,6 +3,7 @@ import LaneCollector
 import LaneCore
 import LaneSimulators
 import Testing
+import LaneTestSupport
 
 /// A replay of a booth trace into a spool on a nearly full filesystem, delivered to a collector
 /// that is killed, replaced by one answering 503 or by one that never answers, and restarted,
@@ -17,14 +18,14 @@ struct FaultInjectionTests {
 
     @Test(arguments: seeds)
     func everyEventArrivesOnceOrIsCountedLost(seed: UInt64) async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CrashTests.lanegate), "build first: swift build --build-tests")
+        try #require(FileManager.default.isExecutableFile(atPath: lanegateTool), "build first: swift build --build-tests")
         let dir = temporaryDirectory()
         let spoolDirectory = mountTmpfs(kilobytes: 2048) ?? dir
         defer { if spoolDirectory != dir { _ = shell("/bin/umount", ["-l", spoolDirectory]) } }
         let trace = dir + "/trace.jsonl", config = dir + "/gateway.toml", truth = dir + "/truth.jsonl"
         let database = dir + "/events.db", tokens = dir + "/tokens", token = dir + "/token"
-        try runTool(CrashTests.lanegate, ["synth", "--seed", String(seed), "--lanes", "2", "--vehicles", "30"], stdout: trace)
-        try runTool(CrashTests.lanegate, ["synth", "--seed", String(seed), "--lanes", "2", "--vehicles", "30", "--print-config"], stdout: config)
+        try await runTool(lanegateTool, ["synth", "--seed", String(seed), "--lanes", "2", "--vehicles", "30"], stdout: trace)
+        try await runTool(lanegateTool, ["synth", "--seed", String(seed), "--lanes", "2", "--vehicles", "30", "--print-config"], stdout: config)
         try (String(contentsOfFile: config, encoding: .utf8) + "\n[pipeline]\nbatch_window = \"2s\"\n[spool]\nmin_free_disk = \"0\"\n")
             .write(toFile: config, atomically: true, encoding: .utf8)
         try "synth-gw fault-test-token-0123456789\n".write(toFile: tokens, atomically: true, encoding: .utf8)
@@ -34,8 +35,8 @@ struct FaultInjectionTests {
         let port = UInt16(20_000 + random.next() % 20_000)
         let collectorArguments = ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)]
         var faults: [String] = []
-        var collector: Process? = try launchTool(CrashTests.collectorTool, collectorArguments)
-        let replay = try launchTool(CrashTests.lanegate, ["replay", "--config", config, "--format", "jsonl", "--spool", spoolDirectory + "/spool.db",
+        var collector: Process? = try launchTool(collectorTool, collectorArguments)
+        let replay = try launchTool(lanegateTool, ["replay", "--config", config, "--format", "jsonl", "--spool", spoolDirectory + "/spool.db",
                                                       "--send", "http://127.0.0.1:\(port)/v1/batches", "--token-file", token,
                                                       "--allow-plain-http", trace], stdout: truth)
         // Once the spool is open, the disk fills up: it commits to memory for a while.
@@ -53,12 +54,12 @@ struct FaultInjectionTests {
             case 0, 1:
                 if let running = collector {
                     kill(running.processIdentifier, SIGKILL)
-                    running.waitUntilExit()
+                    await running.ended()
                     collector = nil
                     faults.append("collector killed")
                 }
             case 2:
-                if let running = collector { kill(running.processIdentifier, SIGKILL); running.waitUntilExit(); collector = nil }
+                if let running = collector { kill(running.processIdentifier, SIGKILL); await running.ended(); collector = nil }
                 impostor = Impostor(port: port, hangs: random.next() % 2 == 0)
                 faults.append(impostor?.hangs == true ? "collector hangs" : "collector answers 503")
             case 3:
@@ -66,17 +67,17 @@ struct FaultInjectionTests {
                 faults.append("disk space back")
             default:
                 if collector == nil {
-                    collector = try launchTool(CrashTests.collectorTool, collectorArguments)
+                    collector = try launchTool(collectorTool, collectorArguments)
                     faults.append("collector back")
                 }
             }
         }
         impostor?.stop()
         try? FileManager.default.removeItem(atPath: spoolDirectory + "/filler")
-        if collector == nil { collector = try launchTool(CrashTests.collectorTool, collectorArguments) }
+        if collector == nil { collector = try launchTool(collectorTool, collectorArguments) }
         let finished = await eventually(150) { !replay.isRunning }
         #expect(finished && replay.terminationStatus == 0, "the replay delivered everything and stopped (faults: \(faults))")
-        if let collector { kill(collector.processIdentifier, SIGTERM); collector.waitUntilExit() }
+        if let collector { kill(collector.processIdentifier, SIGTERM); await collector.ended() }
 
         // The wire carries times in milliseconds: the replay prints nanoseconds.
         let expected = try String(contentsOfFile: truth, encoding: .utf8).split(separator: "\n").map { inMilliseconds(String($0)) }
@@ -148,79 +149,4 @@ struct FaultInjectionTests {
         process.waitUntilExit()
         return process.terminationStatus == 0
     }
-}
-
-/// Something else on the collector's port: it answers every request 503, or accepts and never
-/// answers at all.
-final class Impostor: @unchecked Sendable {
-    let hangs: Bool
-    private let listener: Int32
-    private let stopped = NSLock()
-    private var isStopped = false
-    private var thread: Thread?
-
-    init?(port: UInt16, hangs: Bool) {
-        self.hangs = hangs
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var yes: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(listener, 64) == 0 else { close(listener); return nil }
-        let fd = listener
-        thread = Thread { [self] in
-            var held: [Int32] = []
-            while true {
-                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                if poll(&pfd, 1, 50) <= 0 {
-                    if stopped.withLock({ isStopped }) { break }
-                    continue
-                }
-                let client = accept(fd, nil, nil)
-                guard client >= 0 else { break }
-                if hangs { held.append(client); continue }
-                var buffer = [UInt8](repeating: 0, count: 65536)
-                _ = recv(client, &buffer, buffer.count, 0)
-                let answer = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
-                _ = answer.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                close(client)
-            }
-            for client in held { close(client) }
-            close(fd)
-        }
-        thread?.start()
-    }
-
-    /// Stops and waits until the port is free for the real collector again.
-    func stop() {
-        stopped.withLock { isStopped = true }
-        for _ in 0..<100 where !(thread?.isFinished ?? true) { Thread.sleep(forTimeInterval: 0.02) }
-    }
-}
-
-/// Starts `tool` with `arguments`, its standard output to `stdout` (or nowhere), its errors nowhere.
-func launchTool(_ tool: String, _ arguments: [String], stdout: String? = nil) throws -> Process {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tool)
-    process.arguments = arguments
-    if let stdout {
-        _ = FileManager.default.createFile(atPath: stdout, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
-    } else {
-        process.standardOutput = FileHandle.nullDevice
-    }
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return process
-}
-
-/// Runs `tool` to its end with its standard output written to `stdout`.
-func runTool(_ tool: String, _ arguments: [String], stdout: String) throws {
-    let process = try launchTool(tool, arguments, stdout: stdout)
-    process.waitUntilExit()
 }

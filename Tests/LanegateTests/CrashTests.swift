@@ -4,6 +4,7 @@ import LaneSQLite
 import LaneSimulators
 import LaneSpool
 import Testing
+import LaneTestSupport
 
 /// Real processes, killed with SIGKILL at random moments: a gateway (`lanegate replay --spool
 /// --send`, which commits batches while its uplink delivers them) and the collector, which is
@@ -11,17 +12,14 @@ import Testing
 /// committed, each exactly once: sequences 1 … N with no hole and no repeat.
 @Suite("Crash and restart", .serialized)
 struct CrashTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let lanegate = root.appendingPathComponent(".build/debug/lanegate").path
-    static let collectorTool = root.appendingPathComponent(".build/debug/lanegate-collector").path
 
     @Test func kill9AtRandomLosesNothingAndDuplicatesNothing() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.lanegate), "build first: swift build --build-tests")
+        try #require(FileManager.default.isExecutableFile(atPath: lanegateTool), "build first: swift build --build-tests")
         let dir = temporaryDirectory()
         let trace = dir + "/trace.jsonl", config = dir + "/gateway.toml", spool = dir + "/spool.db"
         let database = dir + "/events.db", tokens = dir + "/tokens", token = dir + "/token"
-        try runTool(Self.lanegate, ["synth", "--seed", "11", "--lanes", "2", "--vehicles", "30"], stdout: trace)
-        try runTool(Self.lanegate, ["synth", "--seed", "11", "--lanes", "2", "--vehicles", "30", "--print-config"], stdout: config)
+        try await runTool(lanegateTool, ["synth", "--seed", "11", "--lanes", "2", "--vehicles", "30"], stdout: trace)
+        try await runTool(lanegateTool, ["synth", "--seed", "11", "--lanes", "2", "--vehicles", "30", "--print-config"], stdout: config)
         // Short batches, so a run commits many of them.
         try (String(contentsOfFile: config, encoding: .utf8) + "\n[pipeline]\nbatch_window = \"2s\"\n")
             .write(toFile: config, atomically: true, encoding: .utf8)
@@ -31,38 +29,38 @@ struct CrashTests {
         var random = SplitMix64(seed: 20261123)
         let port = 20_000 + Int(random.next() % 20_000)
         let url = "http://127.0.0.1:\(port)/v1/batches"
-        var collector: Process? = try launchTool(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
+        var collector: Process? = try launchTool(collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
         let gatewayArguments = ["replay", "--config", config, "--format", "none", "--spool", spool, "--send", url,
                                 "--token-file", token, "--allow-plain-http", trace]
         var killsOfGateway = 0, killsOfCollector = 0
         for round in 0..<24 {
-            let gateway = try launchTool(Self.lanegate, gatewayArguments)
+            let gateway = try launchTool(lanegateTool, gatewayArguments)
             try await Task.sleep(for: .milliseconds(Int64(100 + random.next() % 1400)))
             // The collector flaps: killed in some rounds, brought back in others.
             if random.next() % 3 == 0, let running = collector {
                 kill(running.processIdentifier, SIGKILL)
-                running.waitUntilExit()
+                await running.ended()
                 collector = nil
                 killsOfCollector += 1
             } else if collector == nil, random.next() % 2 == 0 {
-                collector = try launchTool(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
+                collector = try launchTool(collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
             }
             if gateway.isRunning {
                 kill(gateway.processIdentifier, SIGKILL)
                 killsOfGateway += 1
             }
-            gateway.waitUntilExit()
+            await gateway.ended()
             _ = round
         }
         #expect(killsOfGateway >= 20, "the gateway was killed mid-run \(killsOfGateway) times")
         if collector == nil {
-            collector = try launchTool(Self.collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
+            collector = try launchTool(collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
         }
         // A last, undisturbed run: it replays once more and stays until the spool is empty.
-        let last = try launchTool(Self.lanegate, gatewayArguments)
-        last.waitUntilExit()
+        let last = try launchTool(lanegateTool, gatewayArguments)
+        await last.ended()
         #expect(last.terminationStatus == 0)
-        if let collector { kill(collector.processIdentifier, SIGTERM); collector.waitUntilExit() }
+        if let collector { kill(collector.processIdentifier, SIGTERM); await collector.ended() }
 
         let summary = try SpoolReader(path: spool).summary()
         #expect(summary.batches == 0 && summary.deadLetters == 0, "everything was delivered")

@@ -1,13 +1,14 @@
 import Foundation
 import LaneSimulators
 import Testing
+import LaneTestSupport
 
 /// `systemctl reload lanegate` (SIGHUP) on the real binary: what a running daemon can take on
 /// moves at once, the rest is named, and a broken file is refused without stopping anything.
 @Suite("Configuration reload", .serialized)
 struct ReloadTests {
     @Test func reloadMovesMetricsNamesWhatTakesARestartAndRefusesABrokenFile() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: DaemonTests.lanegate), "build first: swift build --build-tests")
+        try #require(FileManager.default.isExecutableFile(atPath: lanegateTool), "build first: swift build --build-tests")
         let dir = temporaryDirectory()
         let reader = try MercuryReaderSimulator(link: dir + "/rfid")
         defer { reader.stop() }
