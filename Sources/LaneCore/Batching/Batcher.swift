@@ -8,7 +8,10 @@ public struct BatchPolicy: Sendable, Hashable {
     /// whenever a loss counter moved.
     public var countersInterval: Nanoseconds
 
-    public init(window: Nanoseconds = .seconds(180), maxEvents: Int = 4096, countersInterval: Nanoseconds = .seconds(300)) {
+    /// 5 s by default: live wait times, lane monitoring and alarms need events at the collector
+    /// within seconds. What small batches cost on the wire is for the wire to win back, never
+    /// the user's wait.
+    public init(window: Nanoseconds = .seconds(5), maxEvents: Int = 4096, countersInterval: Nanoseconds = .seconds(300)) {
         self.window = window
         self.maxEvents = maxEvents
         self.countersInterval = countersInterval
