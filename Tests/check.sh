@@ -37,6 +37,9 @@ done
 step "fuzz the batch decoder and the device codecs (bounded runs)"
 bash Tests/Fuzz/run.sh -runs=200000
 
+step "benchmark scripts at tiny sizes, so that a broken one fails here (seconds)"
+LANEGATE_LOAD_BIN=.build/debug LANEGATE_LOAD_VEHICLES=40 LANEGATE_LOAD_REPLAYS=1 bash Benchmarks/collector-load.sh
+
 step "lanegate demo: a simulated booth through the real drivers, daemon and collector"
 .build/debug/lanegate demo --vehicles 8
 
