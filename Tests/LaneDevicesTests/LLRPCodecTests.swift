@@ -53,9 +53,13 @@ struct LLRPCodecTests {
     }
 
     @Test func brokenFramingIsReported() {
+        // Version 2 (LLRP 1.1) is read like version 1; 3 is no LLRP this client knows.
+        var llrp11 = LLRPMessageDecoder()
+        llrp11.append(hex("083d 0000000a 00000001"))
+        #expect((try? llrp11.next()) == LLRPMessage(type: 61, id: 1))
         var wrongVersion = LLRPMessageDecoder()
-        wrongVersion.append(hex("083d 0000000a 00000001"))
-        #expect(throws: LLRPDecodeError.unsupportedVersion(2)) { try wrongVersion.next() }
+        wrongVersion.append(hex("0c3d 0000000a 00000001"))
+        #expect(throws: LLRPDecodeError.unsupportedVersion(3)) { try wrongVersion.next() }
         var tooShort = LLRPMessageDecoder()
         tooShort.append(hex("043d 00000004 00000001"))
         #expect(throws: LLRPDecodeError.badMessageLength(4)) { try tooShort.next() }
@@ -85,14 +89,15 @@ struct LLRPCodecTests {
         #expect(LLRPRequests.deleteROSpec(id: 2).bytes == hex("0415 0000000e 00000002 00000000"))
         #expect(LLRPRequests.setKeepalive(id: 3, periodMilliseconds: 10_000).bytes
                 == hex("0403 00000014 00000003 00 00dc 0009 01 00002710"))
-        // ROSpec: id, priority 0, disabled; boundary (immediate start, null stop); AISpec on all
+        // ROSpec: id, priority 0, disabled; boundary (null start: START_ROSPEC starts it; null
+        // stop); AISpec on all
         // antennas (id 0) with a null stop and a Gen2 inventory; report every tag with antenna,
         // peak RSSI, first/last seen and seen count.
         let add = LLRPRequests.addROSpec(id: 4, roSpecID: 1234, antennas: [], reportEvery: 1)
         #expect(add.bytes == hex("""
             0414 0000004b 00000004
             00b1 0041 000004d2 00 00
-              00b2 0012 00b3 0005 01 00b6 0009 00 00000000
+              00b2 0012 00b3 0005 00 00b6 0009 00 00000000
               00b7 0018 0001 0000 00b8 0009 00 00000000 00ba 0007 0001 01
               00ed 000d 01 0001 00ee 0006 1780
             """))

@@ -95,3 +95,62 @@ struct LLRPDriverTests {
         #expect(harness.changes.last?.detail.contains("connection refused") == true)
     }
 }
+
+extension LLRPDriverTests {
+    /// A reader (or emulator) that answers the cleanup step with an error, speaks LLRP 1.1
+    /// headers, sends reader events before its responses and refuses a second start: the
+    /// client passes over the cleanup error, starts its ROSpec exactly once, and reads.
+    @Test func aQuirkyReaderIsStillRead() async throws {
+        var quirks = LLRPReaderSimulator.Quirks()
+        quirks.deleteAllWhenEmpty = 100
+        quirks.version = 2
+        quirks.eventsBeforeResponses = true
+        quirks.strictStart = true
+        let reader = try LLRPReaderSimulator(quirks: quirks)
+        defer { reader.stop() }
+        let harness = DriverHarness(Self.driver(reader.port))
+        defer { harness.stop() }
+        #expect(await harness.wait { $0.states.last == .reading }, "\(harness.changes)")
+        #expect(harness.changes.contains { $0.detail.contains("DELETE_ROSPEC (all) with LLRP status 100 no ROSpec 0: nothing to clear") })
+        #expect(reader.counts.startTrigger == 0, "a Null start trigger: START_ROSPEC alone starts it")
+        #expect(reader.counts.started == 1)
+        #expect(reader.counts.connections == 1, "no reconnects")
+        reader.read(epc(3), antenna: 2, rssi: -61)
+        #expect(await harness.wait { $0.tagReads.count == 1 })
+        #expect(harness.tagReads.first?.tag == epc(3))
+    }
+
+    /// A stop ends the session with CLOSE_CONNECTION, and so does a failure after the reader
+    /// admitted the client; a reader that announces its own close is not sent one.
+    @Test func sessionsEndWithTheCloseConnectionExchange() async throws {
+        let reader = try LLRPReaderSimulator()
+        defer { reader.stop() }
+        let harness = DriverHarness(Self.driver(reader.port))
+        #expect(await harness.wait { $0.states.last == .reading })
+        harness.stop()
+        #expect(reader.counts.received.last == 14, "CLOSE_CONNECTION last: \(reader.counts.received)")
+
+        var quirks = LLRPReaderSimulator.Quirks()
+        quirks.refusing = [24]  // ENABLE_ROSPEC
+        let refusing = try LLRPReaderSimulator(quirks: quirks)
+        defer { refusing.stop() }
+        let failing = DriverHarness(Self.driver(refusing.port))
+        #expect(await failing.wait { $0.states.last == .error })
+        failing.stop()
+        #expect(failing.changes.last { $0.state == .error }?.detail.contains("LLRP status 101") == true)
+        let afterEnable = refusing.counts.received.drop { $0 != 24 }.dropFirst()
+        #expect(afterEnable.first == 14, "the failed session still said goodbye: \(refusing.counts.received)")
+
+        let closing = try LLRPReaderSimulator()
+        defer { closing.stop() }
+        let dropped = DriverHarness(Self.driver(closing.port))
+        defer { dropped.stop() }
+        #expect(await dropped.wait { $0.states.last == .reading })
+        let sent = closing.counts.received.count
+        closing.closeClient()
+        #expect(await dropped.wait { $0.changes.contains { $0.state == .lost && $0.detail.contains("ConnectionCloseEvent") } })
+        #expect(await dropped.wait(seconds: 8) { $0.states.last == .reading && closing.counts.connections >= 2 })
+        #expect(!closing.counts.received.dropFirst(sent).prefix { $0 != 1 }.contains(14),
+                "no CLOSE_CONNECTION to a reader that closed first: \(closing.counts.received)")
+    }
+}

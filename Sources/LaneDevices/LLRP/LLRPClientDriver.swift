@@ -20,8 +20,14 @@ public struct LLRPClientSettings: Sendable, Hashable {
 }
 
 /// An LLRP 1.0.1 client for fixed network readers: waits for the reader to accept the
-/// connection, reads its capabilities, asks for keepalives, installs and starts one ROSpec,
-/// then streams tag reports, answering keepalives, until stopped or the link dies.
+/// connection, reads its capabilities, asks for keepalives, clears old ROSpecs, installs and
+/// starts one ROSpec, then streams tag reports, answering keepalives, until stopped or the link
+/// dies. It ends every session it was admitted to with the CLOSE_CONNECTION exchange, whether
+/// it stops or fails, unless the reader closed first or the link is gone.
+///
+/// Tolerant where the standard and common practice are: a reader may answer the cleanup step
+/// (DELETE_ROSPEC of every ROSpec, when it has none) with an error status, which is reported
+/// and passed over, as widely used clients do.
 public struct LLRPClientDriver: DeviceDriver {
     public var settings: LLRPClientSettings
     public let open: @Sendable () throws(LinkError) -> any ByteLink
@@ -44,6 +50,16 @@ public struct LLRPClientDriver: DeviceDriver {
         guard attempt == 0 else {
             throw .rejected("reader refused the connection (ConnectionAttemptEvent status \(attempt): another client holds it)")
         }
+        do throws(DeviceError) {
+            try configureAndStream(&connection, context)
+            connection.closeConnection()
+        } catch {
+            if case .link = error {} else { connection.closeConnection() }
+            throw error
+        }
+    }
+
+    private func configureAndStream(_ connection: inout LLRPConnection, _ context: DeviceContext) throws(DeviceError) {
         let capabilities = try connection.request(LLRPRequests.getReaderCapabilities(id: connection.nextID()))
         let caps: (antennas: UInt16, manufacturer: UInt32, model: UInt32, firmware: String)
         do throws(LLRPDecodeError) { caps = try LLRPReports.capabilities(in: capabilities.body) } catch {
@@ -51,7 +67,10 @@ public struct LLRPClientDriver: DeviceDriver {
         }
         let keepaliveMillis = UInt32(clamping: settings.keepalivePeriod / 1_000_000)
         _ = try connection.request(LLRPRequests.setKeepalive(id: connection.nextID(), periodMilliseconds: keepaliveMillis))
-        _ = try connection.request(LLRPRequests.deleteROSpec(id: connection.nextID()))
+        let cleared = try connection.request(LLRPRequests.deleteROSpec(id: connection.nextID()), cleanup: true)
+        if let cleanup = try? LLRPReports.status(in: cleared.body), cleanup.code != 0 {
+            context.report(.connected, "reader answered DELETE_ROSPEC (all) with LLRP status \(cleanup.code) \(cleanup.text): nothing to clear, going on")
+        }
         _ = try connection.request(LLRPRequests.addROSpec(id: connection.nextID(), roSpecID: settings.roSpecID,
                                                           antennas: settings.antennas, reportEvery: settings.reportEvery))
         _ = try connection.request(LLRPRequests.enableROSpec(id: connection.nextID(), roSpecID: settings.roSpecID))
@@ -60,7 +79,6 @@ public struct LLRPClientDriver: DeviceDriver {
         context.report(.reading, "inventory running (ROSpec \(settings.roSpecID))")
 
         try connection.stream()
-        try? connection.send(LLRPRequests.closeConnection(id: connection.nextID()))
     }
 }
 
@@ -75,6 +93,10 @@ struct LLRPConnection {
     private var clock = ReaderClock()
     /// The reader's clock offset is reported with the first timestamped report.
     private var clockReported = false
+    /// The reader announced it is closing (ConnectionCloseEvent): no goodbye is owed.
+    private var readerClosed = false
+    /// Saying goodbye: reading goes on though a stop was asked for.
+    private var closing = false
 
     init(link: any ByteLink, context: DeviceContext, settings: LLRPClientSettings) {
         self.link = link
@@ -104,8 +126,10 @@ struct LLRPConnection {
     }
 
     /// Sends a request and waits for its response (same id), handling reports and keepalives
-    /// that arrive meanwhile; a response with a non-zero LLRPStatus is a rejection.
-    mutating func request(_ message: LLRPMessage) throws(DeviceError) -> LLRPMessage {
+    /// that arrive meanwhile; a response with a non-zero LLRPStatus is a rejection, unless the
+    /// request is a `cleanup` step, whose status the caller reads from the reply to report it.
+    @discardableResult
+    mutating func request(_ message: LLRPMessage, cleanup: Bool = false) throws(DeviceError) -> LLRPMessage {
         try send(message)
         let expected = LLRPMessageType.response(to: message.type)
         let deadline = MonotonicInstant.now().advanced(by: settings.responseTimeout)
@@ -116,7 +140,7 @@ struct LLRPConnection {
                 do throws(LLRPDecodeError) { status = try LLRPReports.status(in: reply.body) } catch {
                     throw .protocolViolation("response to message type \(message.type): \(error)")
                 }
-                guard status.code == 0 else {
+                guard status.code == 0 || cleanup else {
                     context.counters.deviceErrors.add(1, ordering: .relaxed)
                     throw .rejected("message type \(message.type): LLRP status \(status.code) \(status.text)")
                 }
@@ -141,8 +165,26 @@ struct LLRPConnection {
         }
     }
 
+    /// CLOSE_CONNECTION, then up to a second for its response (reports meanwhile still count).
+    mutating func closeConnection() {
+        guard !readerClosed, (try? send(LLRPRequests.closeConnection(id: nextID()))) != nil else { return }
+        closing = true
+        let deadline = MonotonicInstant.now().advanced(by: .seconds(1))
+        while MonotonicInstant.now() < deadline {
+            guard let reply = try? receive(until: deadline) else { return }
+            if reply.type == LLRPMessageType.closeConnectionResponse { return }
+            try? handleUnsolicited(reply)
+        }
+    }
+
     mutating func handleUnsolicited(_ message: LLRPMessage) throws(DeviceError) {
         switch message.type {
+        case LLRPMessageType.readerEventNotification:
+            // Antenna, buffer and ROSpec events may come at any moment; only a close matters here.
+            if (try? LLRPReports.connectionClose(in: message.body)) == true {
+                readerClosed = true
+                throw .link(.closed("the LLRP reader (ConnectionCloseEvent)"))
+            }
         case LLRPMessageType.keepalive:
             try send(LLRPRequests.keepaliveAck(id: message.id))
         case LLRPMessageType.roAccessReport:
@@ -197,7 +239,7 @@ struct LLRPConnection {
             } catch { throw .protocolViolation(error.description) }
             // Short waits, so a stop request is noticed within 200 ms even mid-handshake.
             let left = min(deadline.since(.now()), .milliseconds(200))
-            guard left > 0, !context.shouldStop else { return nil }
+            guard left > 0, closing || !context.shouldStop else { return nil }
             let n: Int
             do throws(LinkError) {
                 n = try link.read(into: &scratch, timeout: left)

@@ -1,6 +1,8 @@
 import LaneCore
-/// One LLRP 1.0.1 message: a 10-byte header (version 1, 10-bit type, u32 length including the
-/// header, u32 id) and a body of parameters. All integers big-endian.
+/// One LLRP message: a 10-byte header (3-bit version, 10-bit type, u32 length including the
+/// header, u32 id) and a body of parameters. All integers big-endian. This client sends
+/// version 1 (LLRP 1.0.1), which LLRP 1.1 readers also speak, and reads versions 1 and 2
+/// (1.1): the messages it uses are the same in both.
 public struct LLRPMessage: Sendable, Hashable {
     public static let headerLength = 10
     /// Larger messages are refused: a report this big means a broken or hostile peer.
@@ -74,7 +76,7 @@ public enum LLRPDecodeError: Error, Sendable, Hashable, CustomStringConvertible 
 
     public var description: String {
         switch self {
-        case .unsupportedVersion(let v): "LLRP version \(v) (only 1 is spoken)"
+        case .unsupportedVersion(let v): "LLRP version \(v) (1 and 2 are spoken)"
         case .badMessageLength(let n): "message length \(n) outside 10…\(LLRPMessage.maxLength)"
         case .truncatedParameter(let t): "parameter \(t) runs past its container"
         case .badParameterLength(let t, let n): "parameter \(t) with length \(n)"
@@ -102,7 +104,7 @@ public struct LLRPMessageDecoder: Sendable {
         guard buffer.count >= LLRPMessage.headerLength else { return nil }
         let word = UInt16(buffer[0]) << 8 | UInt16(buffer[1])
         let version = UInt8((word >> 10) & 0x7)
-        guard version == 1 else { throw .unsupportedVersion(version) }
+        guard version == 1 || version == 2 else { throw .unsupportedVersion(version) }
         let length = Int(buffer.slice(2, 4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
         guard length >= LLRPMessage.headerLength, length <= LLRPMessage.maxLength else { throw .badMessageLength(length) }
         guard buffer.count >= length else { return nil }

@@ -36,6 +36,7 @@ public enum LLRPParameterType {
     public static let epcData: UInt16 = 241
     public static let readerEventNotificationData: UInt16 = 246
     public static let connectionAttemptEvent: UInt16 = 256
+    public static let connectionCloseEvent: UInt16 = 257
     public static let llrpStatus: UInt16 = 287
 
     /// Value sizes of the TV parameters LLRP 1.0.1 defines (types 1…20).

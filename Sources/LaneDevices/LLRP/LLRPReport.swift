@@ -84,6 +84,20 @@ public enum LLRPReports {
         return nil
     }
 
+    /// Whether a READER_EVENT_NOTIFICATION carries a ConnectionCloseEvent: the reader is about
+    /// to close the connection.
+    public static func connectionClose(in body: [UInt8]) throws(LLRPDecodeError) -> Bool {
+        var top = LLRPParameterIterator(body[...])
+        while let p = try top.next() {
+            guard p.type == LLRPParameterType.readerEventNotificationData else { continue }
+            var events = p.children()
+            while let event = try events.next() {
+                if event.type == LLRPParameterType.connectionCloseEvent { return true }
+            }
+        }
+        return false
+    }
+
     /// From GET_READER_CAPABILITIES_RESPONSE: antenna count, manufacturer and model numbers, firmware.
     public static func capabilities(in body: [UInt8]) throws(LLRPDecodeError)
         -> (antennas: UInt16, manufacturer: UInt32, model: UInt32, firmware: String) {

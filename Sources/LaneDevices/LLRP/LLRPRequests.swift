@@ -38,10 +38,12 @@ public enum LLRPRequests {
 
     /// A disabled ROSpec that inventories Gen2 tags on `antennas` (empty = all) without end, and
     /// reports every `reportEvery` tags with antenna, peak RSSI, first/last seen and seen count.
+    /// Its start trigger is Null: it runs when START_ROSPEC says so, and only then (an Immediate
+    /// trigger would start it at ENABLE_ROSPEC, and a strict reader refuses a second start).
     public static func addROSpec(id: UInt32, roSpecID: UInt32, antennas: [UInt16], reportEvery: UInt16) -> LLRPMessage {
         let ports = antennas.isEmpty ? [UInt16(0)] : antennas
         let boundary = tlv(LLRPParameterType.roBoundarySpec, [], [
-            tlv(LLRPParameterType.roSpecStartTrigger, [1]),        // immediate
+            tlv(LLRPParameterType.roSpecStartTrigger, [0]),        // null: START_ROSPEC starts it
             tlv(LLRPParameterType.roSpecStopTrigger, [0, 0, 0, 0, 0]),  // null: run until stopped
         ])
         let ai = tlv(LLRPParameterType.aiSpec, bigEndianBytes(UInt16(ports.count)) + ports.flatMap { bigEndianBytes($0) }, [
