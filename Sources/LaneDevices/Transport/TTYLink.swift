@@ -30,6 +30,11 @@ public final class TTYLink: FileDescriptorLink {
         options.c_cflag &= ~(tcflag_t(CRTSCTS) | tcflag_t(CSTOPB) | tcflag_t(PARENB))
         guard tcsetattr(fd, TCSANOW, &options) == 0 else { throw .system(operation: "tcsetattr \(path)", errno: errno) }
         try setBaud(baud)
+        // What arrived between open and raw mode went through the default line discipline
+        // (canonical, CR→NL, echo) at whatever speed the port had: never a device's true bytes,
+        // and counted as bad frames were it read. A device talking before the port was set up
+        // (an e-seal receiver's heartbeat) left exactly that.
+        tcflush(fd, TCIFLUSH)
     }
 
     public override func setBaud(_ baud: Int) throws(LinkError) {
