@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s\n' "$*"; }
+# Each heading says how long the step before it took, so CI's log gives every step's time.
+step_started=$SECONDS
+step() { printf '\n== %s   [previous step: %d s]\n' "$*" $((SECONDS - step_started)); step_started=$SECONDS; }
 
 step "build (Swift 6 language mode; any warning in the project's own code fails the check)"
 swift build --build-tests 2>&1 | tee .build-check.log
@@ -55,4 +57,4 @@ else
 fi
 
 echo
-echo "check: all passed"
+echo "check: all passed   [last step: $((SECONDS - step_started)) s; whole check: $SECONDS s]"

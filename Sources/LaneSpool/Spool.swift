@@ -3,7 +3,6 @@ import Glibc
 #endif
 import LaneCore
 import LaneSQLite
-import Synchronization
 
 /// A waiting batch could not be read back.
 public struct SpoolReadError: Error, Sendable, CustomStringConvertible {
@@ -41,7 +40,9 @@ public struct SpoolStatus: Sendable, Hashable {
 public final class Spool: Sendable {
     public let path: String
     public let settings: SpoolSettings
-    private let engine: Mutex<SpoolEngine>
+    /// A pthread lock rather than `Mutex`: the pipeline thread and the spool's own thread share
+    /// it, and the ThreadSanitizer run must see the lock to check them.
+    private let engine: PThreadLocked<SpoolEngine>
 
     /// Opens the spool at `path` for `gatewayID`, recovering what a crash left in the journal.
     /// `bootID` is this kernel boot's (``KernelBoot/id``): a last run that never stopped cleanly
@@ -50,7 +51,7 @@ public final class Spool: Sendable {
                 bootID: String = KernelBoot.id) {
         self.path = path
         self.settings = settings
-        engine = Mutex(SpoolEngine(path: path, gatewayID: gatewayID, settings: settings, nowUTC: nowUTC, bootID: bootID))
+        engine = PThreadLocked(SpoolEngine(path: path, gatewayID: gatewayID, settings: settings, nowUTC: nowUTC, bootID: bootID))
     }
 
     /// The sequence the next committed batch must carry.

@@ -3,8 +3,8 @@ import Synchronization
 
 /// Chooses what to send next, straight from the spool (so memory stays bounded whatever the
 /// backlog): priority batches first, then live ones (committed since the uplink started), then
-/// the backlog, oldest first. A batch is handed to one sender at a time. The choosing runs on
-/// the spool's own thread.
+/// the backlog, oldest first. A batch is handed to one sender at a time. Choosing and releasing
+/// both run on the spool's own thread, so the senders never touch the in-flight set at once.
 final class SendQueue: Sendable {
     private let spool: AsyncSpool
     /// Sequences at or below this were already waiting when the uplink started: the backlog.
@@ -50,14 +50,18 @@ final class SendQueue: Sendable {
             guard let (sequence, lane) = picked else { return nil }
             let batch: SpooledBatch?
             do { batch = try spool.batch(sequence) } catch {
-                release(sequence)
+                releaseNow(sequence)
                 throw error
             }
             if let batch { return (batch, lane) }
-            release(sequence)  // acknowledged or dropped meanwhile: choose again
+            releaseNow(sequence)  // acknowledged or dropped meanwhile: choose again
         }
         return nil
     }
 
-    func release(_ sequence: UInt64) { _ = inFlight.withLock { $0.remove(sequence) } }
+    func release(_ sequence: UInt64) async {
+        await spool.perform { _ in self.releaseNow(sequence) }
+    }
+
+    private func releaseNow(_ sequence: UInt64) { _ = inFlight.withLock { $0.remove(sequence) } }
 }

@@ -101,7 +101,7 @@ public final class Uplink: Sendable {
                     logger.warning("batch \(batch.sequence) not delivered (\(reason)); retrying with backoff")
                 }
             }
-            queue.release(batch.sequence)
+            await queue.release(batch.sequence)
             if failures > 0 { try? await Task.sleep(for: backoff(after: failures)) }
         }
     }
