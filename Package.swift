@@ -118,9 +118,9 @@ let package = Package(
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),
         .testTarget(name: "LaneDevicesTests", dependencies: ["LaneDevices", "LaneSimulators", "LaneCore"]),
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
-        .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite"]),
-        // What the collector and the end-to-end tests share: a collector on loopback, HTTP helpers,
-        // a test PKI, the built tools. A library under Tests/, used by test targets only.
+        .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite", "LaneTestSupport"]),
+        // What the test targets share: a collector on loopback, HTTP helpers, a test PKI, the
+        // built tools, tiny filesystems. A library under Tests/, used by test targets only.
         .target(name: "LaneTestSupport", dependencies: [
             "LaneCollector", "LaneCore", "LaneSpool", "LaneWire",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,5 +1,6 @@
 import Foundation
 import LaneSpool
+import LaneTestSupport
 import Synchronization
 import Testing
 

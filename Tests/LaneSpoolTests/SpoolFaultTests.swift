@@ -1,6 +1,7 @@
 import Foundation
 import LaneCore
 import LaneSpool
+import LaneTestSupport
 import LaneSQLite
 import LaneWire
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import LaneCore
 import LaneSpool
+import LaneTestSupport
 import LaneWire
 import Testing
 

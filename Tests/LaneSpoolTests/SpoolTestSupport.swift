@@ -1,14 +1,8 @@
 import Foundation
 import LaneCore
 import LaneSpool
+import LaneTestSupport
 import LaneWire
-
-/// A fresh directory for one test's spool files.
-func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "lanegate-spool-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 let minute: Int64 = 60_000_000_000
 let t0: Int64 = 1_763_900_000_000_000_000
@@ -26,39 +20,11 @@ func commitRoutine(_ spool: Spool, count: Int, size: Int = 200, at time: Int64 =
     for _ in 0..<count { spool.commit(batch(spool.nextSequence, size: size, at: time)) }
 }
 
-/// Mounts a tmpfs of `kilobytes` at a new directory (needs root, as CI has); nil when refused.
-func mountTinyFilesystem(kilobytes: Int) -> String? {
-    let directory = temporaryDirectory()
-    return run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", directory]) ? directory : nil
-}
-
-func remount(_ directory: String, options: String) -> Bool {
-    run("/bin/mount", ["-o", "remount,\(options)", directory])
-}
-
-func unmount(_ directory: String) { _ = run("/bin/umount", ["-l", directory]) }
-
-@discardableResult
-func run(_ tool: String, _ arguments: [String]) -> Bool {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tool)
-    process.arguments = arguments
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
-    process.waitUntilExit()
-    return process.terminationStatus == 0
-}
-
 let canMount: Bool = {
     guard let directory = mountTinyFilesystem(kilobytes: 64) else { return false }
     unmount(directory)
     return true
 }()
-
-let layout = LaneLayout(
-    devices: [.init(name: "rfid-a", kind: .rfid), .init(name: "loops", kind: .loops)],
-    readPoints: [.init(name: "lane1/booth", lane: "lane1", antennas: [.init(device: DeviceIndex(0), port: 1)])],
-    loops: [.init(name: "lane1/loop-a", lane: "lane1", device: DeviceIndex(1), line: 0)])
 
 func arrival(_ ms: Int64, _ hex: String) -> LaneEvent {
     .tagArrived(TagArrival(readPoint: 0, tag: TagID(hex: hex)!, time: MonotonicInstant(nanoseconds: ms * 1_000_000),

@@ -24,8 +24,8 @@ struct FaultInjectionTests {
     func everyEventArrivesOnceOrIsCountedLost(seed: UInt64) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: lanegateTool), "build first: swift build --build-tests")
         let dir = temporaryDirectory()
-        let spoolDirectory = mountTmpfs(kilobytes: 2048) ?? dir
-        defer { if spoolDirectory != dir { _ = shell("/bin/umount", ["-l", spoolDirectory]) } }
+        let spoolDirectory = mountTinyFilesystem(kilobytes: 2048) ?? dir
+        defer { if spoolDirectory != dir { unmount(spoolDirectory) } }
         let trace = dir + "/trace.jsonl", config = dir + "/gateway.toml"
         let database = dir + "/events.db", tokens = dir + "/tokens", token = dir + "/token"
         try await runTool(lanegateTool, ["synth", "--seed", String(seed), "--lanes", "2", "--vehicles", "30"], stdout: trace)
@@ -56,7 +56,7 @@ struct FaultInjectionTests {
         var impostor: Impostor?
         var readOnly = false
         func writable() {
-            if readOnly { readOnly = !shell("/bin/mount", ["-o", "remount,rw", spoolDirectory]) }
+            if readOnly { readOnly = !remount(spoolDirectory, options: "rw") }
         }
         // The gateway is killed -9 once, in a round drawn from the seed, and started again.
         let killRound = Int(random.next() % 5)
@@ -95,7 +95,7 @@ struct FaultInjectionTests {
                 writable()
                 faults.append("disk space back, writable")
             case 4 where spoolDirectory != dir && !readOnly:
-                readOnly = shell("/bin/mount", ["-o", "remount,ro", spoolDirectory])
+                readOnly = remount(spoolDirectory, options: "ro")
                 if readOnly { faults.append("spool filesystem read-only") }
             default:
                 if collector == nil {
@@ -178,13 +178,6 @@ struct FaultInjectionTests {
         return out + rest
     }
 
-    /// A tmpfs of `kilobytes` (root only, as CI runs); nil when it cannot be mounted.
-    private func mountTmpfs(kilobytes: Int) -> String? {
-        let directory = temporaryDirectory() + "-spool"
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return shell("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", directory]) ? directory : nil
-    }
-
     /// Fills the filesystem at `directory` until about `leaving` bytes stay free.
     private func fill(_ directory: String, leaving: Int) throws {
         var info = statvfs()
@@ -192,16 +185,5 @@ struct FaultInjectionTests {
         let free = Int(info.f_bavail) * Int(info.f_frsize)
         let size = max(0, free - leaving)
         _ = FileManager.default.createFile(atPath: directory + "/filler", contents: Data(count: size))
-    }
-
-    @discardableResult
-    private func shell(_ tool: String, _ arguments: [String]) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
     }
 }
