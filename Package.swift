@@ -50,6 +50,10 @@ let package = Package(
             dependencies: ["LaneCore", "CZstd", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["lanegate.proto"]
         ),
+        // Configuration files: where in a TOML file a key was written, and errors that say so.
+        .target(name: "LaneTOML", dependencies: ["TOMLKit"]),
+        // Border delay from stored tag visits: trips, filters, bins, the live estimate. Pure.
+        .target(name: "LaneAnalytics"),
         // A thin layer over Debian's libsqlite3, shared by the spool and the collector's store.
         .target(name: "LaneSQLite", dependencies: ["CSQLite"]),
         // Transports (tty, TCP, libusb, libgpiod), protocol codecs and drivers, device supervision.
@@ -68,7 +72,7 @@ let package = Package(
         // The central server: receive, verify, store, query.
         .target(
             name: "LaneCollector",
-            dependencies: ["LaneWire", "LaneSQLite",
+            dependencies: ["LaneWire", "LaneSQLite", "LaneAnalytics", "LaneTOML", "TOMLKit",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -93,7 +97,7 @@ let package = Package(
         // Composition: configuration and the commands' work.
         .target(
             name: "LaneGateway",
-            dependencies: ["LaneCore", "LaneWire", "LaneSpool", "LaneDevices", "LaneUplink", "TOMLKit",
+            dependencies: ["LaneCore", "LaneWire", "LaneSpool", "LaneDevices", "LaneUplink", "LaneTOML", "TOMLKit",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -106,7 +110,7 @@ let package = Package(
         .target(name: "LaneSimulators", dependencies: ["LaneCore", "CLaneSystem"]),
         .executableTarget(
             name: "lanegate",
-            dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators", "LaneDevices", "LaneCollector", "CLaneSystem",
+            dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators", "LaneDevices", "LaneCollector", "LaneTOML", "CLaneSystem",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "NIOCore", package: "swift-nio"),
@@ -116,6 +120,7 @@ let package = Package(
         ),
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),
+        .testTarget(name: "LaneAnalyticsTests", dependencies: ["LaneAnalytics", "LaneSimulators"]),
         .testTarget(name: "LaneDevicesTests", dependencies: ["LaneDevices", "LaneSimulators", "LaneCore"]),
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
         .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite", "LaneTestSupport"]),
@@ -133,14 +138,14 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Tests/LaneTestSupport"),
         .testTarget(name: "LaneCollectorTests", dependencies: [
-            "LaneCollector", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneTestSupport",
+            "LaneCollector", "LaneAnalytics", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         // The two programs end to end, as built: the daemon under a stand-in systemd, kill -9,
         // fault injection, the monitor, reload, and the hardware-in-the-loop guest.
         .testTarget(name: "LanegateTests", dependencies: [
             "LaneCollector", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneCore", "LaneTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client")]),
-        .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneSimulators", "LaneSpool", "LaneWire", "LaneDevices",
+        .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneTOML", "LaneSimulators", "LaneSpool", "LaneWire", "LaneDevices",
                                                      .product(name: "Logging", package: "swift-log")],
                     exclude: ["Fixtures"]),
     ],

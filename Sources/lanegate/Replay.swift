@@ -3,6 +3,7 @@ import LaneCore
 import LaneGateway
 import LaneSpool
 import LaneUplink
+import LaneTOML
 
 struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

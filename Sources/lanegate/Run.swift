@@ -2,6 +2,7 @@ import ArgumentParser
 import LaneGateway
 import Logging
 import ServiceLifecycle
+import LaneTOML
 
 /// `lanegate run`: the daemon, as systemd starts it.
 struct Run: AsyncParsableCommand {

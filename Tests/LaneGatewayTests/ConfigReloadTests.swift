@@ -1,6 +1,7 @@
 import Foundation
 @testable import LaneGateway
 import Testing
+import LaneTOML
 
 @Suite("Configuration reload plan")
 struct ConfigReloadTests {

@@ -2,6 +2,7 @@ import Foundation
 import LaneCore
 @testable import LaneGateway
 import Testing
+import LaneTOML
 
 func fixture(_ name: String) -> String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)").path

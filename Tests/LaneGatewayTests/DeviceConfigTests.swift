@@ -2,6 +2,7 @@ import LaneCore
 import LaneDevices
 @testable import LaneGateway
 import Testing
+import LaneTOML
 
 @Suite("Device configuration")
 struct DeviceConfigTests {

@@ -1,4 +1,5 @@
 import LaneUplink
+import LaneTOML
 
 extension GatewayConfig.CollectorSettings {
     /// The uplink's settings for this `[collector]`: URL, identity (token file or client

@@ -1,4 +1,5 @@
 import TOMLKit
+import LaneTOML
 
 /// A configuration file read again while the daemon runs (SIGHUP, `systemctl reload`): which
 /// top-level tables differ from the text the daemon started with, and which of those it takes

@@ -1,4 +1,5 @@
 import LaneCore
+import LaneTOML
 
 /// Parses durations as written in the configuration: `"3s"`, `"500ms"`, `"5min"`, `"2h"`,
 /// `"250us"`, or a bare number of seconds. Returns nil for anything else, or a negative value.

@@ -1,6 +1,7 @@
 import LaneCore
 import LaneSpool
 import TOMLKit
+import LaneTOML
 
 /// Everything the configuration file says, validated.
 public struct GatewayConfig: Sendable {

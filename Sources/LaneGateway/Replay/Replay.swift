@@ -1,6 +1,7 @@
 import LaneCore
 import LaneSpool
 import LaneWire
+import LaneTOML
 
 /// Runs raw detections through the same pipeline, batcher and encoder as the daemon, with time
 /// taken from the detections: a trace replays to the same events every time.

@@ -5,6 +5,7 @@ import LaneUplink
 import NIOPosix
 import Logging
 import ServiceLifecycle
+import LaneTOML
 
 /// `lanegate run`: the devices, the pipeline thread, the spool and the uplink, under systemd.
 ///

@@ -3,10 +3,10 @@
 ///
 /// It follows table headers (`[a]`, `[[a.b]]`, counting each array-of-tables entry) and
 /// `key = value` lines; keys inside inline tables resolve to the line of the enclosing key.
-struct TOMLKeyLocator {
+public struct TOMLKeyLocator: Sendable {
     private var lines: [String: Int] = [:]
 
-    init(text: String) {
+    public init(text: String) {
         var current = ""
         var arrayCounts: [String: Int] = [:]
         // Maps a header's dotted name (e.g. "lanes.read_points") to its current indexed path.
@@ -39,7 +39,7 @@ struct TOMLKeyLocator {
     }
 
     /// The line of `path`, else of the nearest enclosing key or table that has one.
-    func line(of path: String) -> Int? {
+    public func line(of path: String) -> Int? {
         var p = path
         while !p.isEmpty {
             if let n = lines[p] { return n }
@@ -57,12 +57,12 @@ struct TOMLKeyLocator {
 }
 
 extension StringProtocol {
-    func trimmingSpaces() -> String {
+    public func trimmingSpaces() -> String {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" || f == "\r" { s = s.dropFirst() }
         while let l = s.last, l == " " || l == "\t" || l == "\r" { s = s.dropLast() }
         return String(s)
     }
 
-    func replacingQuotes() -> String { String(filter { $0 != "\"" && $0 != "'" }) }
+    public func replacingQuotes() -> String { String(filter { $0 != "\"" && $0 != "'" }) }
 }
