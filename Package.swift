@@ -127,7 +127,7 @@ let package = Package(
         // What the test targets share: a collector on loopback, HTTP helpers, a test PKI, the
         // built tools, tiny filesystems. A library under Tests/, used by test targets only.
         .target(name: "LaneTestSupport", dependencies: [
-            "LaneCollector", "LaneCore", "LaneSpool", "LaneWire",
+            "LaneAnalytics", "LaneCollector", "LaneCore", "LaneSpool", "LaneWire",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),

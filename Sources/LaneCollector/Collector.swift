@@ -1,6 +1,7 @@
 import Crypto
 import HTTPTypes
 import Hummingbird
+import LaneAnalytics
 import LaneCore
 import LaneWire
 import Logging
@@ -41,12 +42,15 @@ public struct Collector: Sendable {
     public let metrics: CollectorMetrics
     public let readAccess: ReadAccess
     public let settings: CollectorSettings
-    private let logger: Logger
+    /// Border delay for the ports of the port file (none without one).
+    public let analytics: PortAnalytics
+    let logger: Logger
 
-    public init(store: any EventStore, tokens: GatewayTokens, readAccess: ReadAccess,
+    public init(store: any EventStore, tokens: GatewayTokens, readAccess: ReadAccess, ports: [PortLayout] = [],
                 metrics: CollectorMetrics = CollectorMetrics(), settings: CollectorSettings = CollectorSettings(),
                 logger: Logger = Logger(label: "lanegate.collector")) {
         self.store = store
+        analytics = PortAnalytics(ports: ports, store: store)
         self.tokens = tokens
         self.readAccess = readAccess
         self.logger = logger
@@ -63,6 +67,7 @@ public struct Collector: Sendable {
         router.get("/v1/gateways") { request, context in
             try await reading(request, context) { try await gateways() }
         }
+        addBorderDelayRoutes(to: router)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
@@ -134,7 +139,7 @@ public struct Collector: Sendable {
         json(.ok, "{\"gateway\":\(jsonQuoted(batch.gatewayID)),\"sequence\":\(batch.sequence),\"status\":\"\(status)\",\"events\":\(events)}")
     }
 
-    private func refuse(_ status: HTTPResponse.Status, _ label: String, _ reason: String) -> Response {
+    func refuse(_ status: HTTPResponse.Status, _ label: String, _ reason: String) -> Response {
         metrics.rejected(status: status.code, reason: label)
         return json(status, "{\"error\":\(jsonQuoted(reason))}")
     }
@@ -143,7 +148,7 @@ public struct Collector: Sendable {
 
     /// Runs a read for a holder of a read token (or anyone, with public read), naming the
     /// reader in the access log.
-    private func reading(_ request: Request, _ context: CollectorContext,
+    func reading(_ request: Request, _ context: CollectorContext,
                          _ answer: () async throws -> Response) async throws -> Response {
         let reader: String
         switch readAccess {
@@ -205,7 +210,7 @@ public struct Collector: Sendable {
         return json(.ok, out + "]\n")
     }
 
-    private func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+    func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

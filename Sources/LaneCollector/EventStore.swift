@@ -1,3 +1,4 @@
+import LaneAnalytics
 import LaneCore
 import LaneWire
 
@@ -65,6 +66,10 @@ public protocol EventStore: Sendable {
     /// what was scanned even when fewer than `limit` events matched).
     func events(_ query: EventQuery) throws -> (events: [StoredEvent], resumeAfter: Int64)
     func gateways() throws -> [GatewaySummary]
+    /// Tag visits at `gateways` whose first read lies in [fromUTC, toUTC): closed ones from
+    /// `tag_departed` events, open ones from `tag_arrived` events. What the border-delay
+    /// analytics work on.
+    func tagVisits(gateways: [String], fromUTC: Int64, toUTC: Int64) throws -> [TagVisit]
     /// Total events stored, for metrics and tests.
     func eventCount(gateway: String?) throws -> Int
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import LaneAnalytics
 import LaneCore
 import LaneSQLite
 import LaneWire
@@ -49,6 +50,10 @@ public final class SQLiteEventStore: EventStore {
 
     public func gateways() throws -> [GatewaySummary] {
         try reader.withLock { s throws(SQLiteError) in try s.gateways() }
+    }
+
+    public func tagVisits(gateways: [String], fromUTC: Int64, toUTC: Int64) throws -> [TagVisit] {
+        try reader.withLock { s throws(SQLiteError) in try s.tagVisits(gateways: gateways, from: fromUTC, to: toUTC) }
     }
 
     public func eventCount(gateway: String?) throws -> Int {
@@ -206,6 +211,42 @@ private final class Statements {
             }
         }
         return (out, resume)
+    }
+
+    /// A batch is stored under its events' time span, and a departure's time is its visit's last
+    /// read: batches are searched this far past `to` for visits that began before it.
+    static let longestVisit: Int64 = 3_600_000_000_000
+
+    func tagVisits(gateways: [String], from: Int64, to: Int64) throws(SQLiteError) -> [TagVisit] {
+        let select = try connection.prepare("""
+            SELECT body FROM batches WHERE gateway = ?1 AND last_utc_ns >= ?2 AND first_utc_ns < ?3
+            """)
+        var out: [TagVisit] = []
+        for gateway in gateways {
+            select.reset()
+            try select.bind(1, gateway)
+            try select.bind(2, from)
+            try select.bind(3, to.addingReportingOverflow(Self.longestVisit).overflow ? .max : to + Self.longestVisit)
+            while try select.step() {
+                guard let batch = try? BatchDecoder.decode(select.bytes(0)) else { continue }
+                for event in batch.events {
+                    let visit: TagVisit
+                    switch event {
+                    case .tagDeparted(let e):
+                        visit = TagVisit(tag: e.tag.hex, place: ReadPlace(gateway: gateway, readPoint: batch.readPointName(e.readPoint)),
+                                         first: batch.anchor.utcNanoseconds(at: e.firstSeen),
+                                         last: batch.anchor.utcNanoseconds(at: e.lastSeen), reads: e.readCount, peakRSSI: e.peakRSSI)
+                    case .tagArrived(let e):
+                        let at = batch.anchor.utcNanoseconds(at: e.time)
+                        visit = TagVisit(tag: e.tag.hex, place: ReadPlace(gateway: gateway, readPoint: batch.readPointName(e.readPoint)),
+                                         first: at, last: at, reads: 1, peakRSSI: e.peakRSSI, open: true)
+                    default: continue
+                    }
+                    if visit.first >= from && visit.first < to { out.append(visit) }
+                }
+            }
+        }
+        return out
     }
 
     func gateways() throws(SQLiteError) -> [GatewaySummary] {

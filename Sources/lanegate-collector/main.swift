@@ -26,6 +26,8 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "CA bundle (PEM) for gateway client certificates: with it, every gateway must present one, and its common name is its id.")
     var clientCa: String?
     @Option(help: "Open connections at most; beyond it the longest-idle one is closed.") var maxConnections = 4096
+    @Option(help: "The port file (TOML, [[port]] tables): the routes whose wait and crossing times /v1/ports/… answers.")
+    var ports: String?
 
     func validate() throws {
         guard readTokens != nil || publicRead else {
@@ -58,7 +60,9 @@ struct CollectorCommand: AsyncParsableCommand {
                 }
                 tls = configuration
             }
-            collector = Collector(store: try SQLiteEventStore(path: database), tokens: gateways, readAccess: access, logger: logger)
+            let layouts = try ports.map { try PortLayoutFile.parse(try Self.read($0, "--ports"), file: $0, knownGateways: gateways.known) } ?? []
+            collector = Collector(store: try SQLiteEventStore(path: database), tokens: gateways, readAccess: access,
+                                  ports: layouts, logger: logger)
         } catch {
             throw ValidationError("\(error)")
         }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdTLS
+import LaneAnalytics
 import LaneCollector
 import LaneCore
 import LaneSpool
@@ -38,10 +39,12 @@ public func temporaryDirectory() -> String {
 public func withCollector<T: Sendable>(
     store: SQLiteEventStore? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
     settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
+    gatewayTokens: GatewayTokens = tokens, ports: [PortLayout] = [],
     _ body: @Sendable (_ baseURL: String, _ collector: Collector) async throws -> T
 ) async throws -> T {
     let store = try store ?? SQLiteEventStore(path: temporaryDirectory() + "/events.db")
-    let collector = Collector(store: store, tokens: tokens, readAccess: .tokens(readers), settings: settings, logger: quietLogger)
+    let collector = Collector(store: store, tokens: gatewayTokens, readAccess: .tokens(readers), ports: ports,
+                              settings: settings, logger: quietLogger)
     let (ports, announce) = AsyncStream.makeStream(of: Int.self)
     let running: @Sendable (any Channel) async -> Void = { channel in announce.yield(channel.localAddress!.port!) }
     return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -75,14 +75,10 @@ public struct GatewayConfig: Sendable {
 }
 
 /// Walks the parsed TOML, collecting every error instead of stopping at the first.
-struct ConfigReader {
+struct ConfigReader: TOMLFieldReader {
     let file: String
     let locator: TOMLKeyLocator
     var errors: [ConfigError] = []
-
-    mutating func fail(_ path: String, _ message: String) {
-        errors.append(ConfigError(file: file, line: locator.line(of: path), key: path, message: message))
-    }
 
     mutating func read(_ root: TOMLTable) -> GatewayConfig? {
         checkKeys(root, path: "", allowed: ["gateway", "pipeline", "privacy", "devices", "lanes",
@@ -316,73 +312,7 @@ struct ConfigReader {
         return layout
     }
 
-    // MARK: typed access, each failure recorded with its key path
-
-    mutating func checkKeys(_ t: TOMLTable, path: String, allowed: Set<String>) {
-        for key in t.keys where !allowed.contains(key) {
-            let full = path.isEmpty ? key : "\(path).\(key)"
-            fail(full, "unknown key; allowed here: \(allowed.sorted().joined(separator: ", "))")
-        }
-    }
-
-    mutating func table(_ t: TOMLTable, _ key: String, path: String, required: Bool) -> TOMLTable? {
-        guard let v = t[key] else {
-            if required { fail(path, "missing table [\(path)]") }
-            return nil
-        }
-        guard let table = v.table else { fail(path, "must be a table"); return nil }
-        return table
-    }
-
-    /// An array of tables (`[[key]]` or `key = [{…}, …]`); empty when absent.
-    mutating func tables(_ t: TOMLTable, _ key: String, path: String) -> [TOMLTable] {
-        guard let v = t[key] else { return [] }
-        guard let array = v.array else { fail(path, "must be an array of tables ([[\(path)]])"); return [] }
-        var out: [TOMLTable] = []
-        for (i, element) in array.enumerated() {
-            guard let table = element.table else { fail("\(path)[\(i)]", "must be a table"); continue }
-            out.append(table)
-        }
-        return out
-    }
-
-    mutating func string(_ t: TOMLTable, _ key: String, path: String, required: Bool = true) -> String? {
-        guard let v = t[key] else {
-            if required { fail(path, "missing (a string)") }
-            return nil
-        }
-        guard let s = v.string else { fail(path, "must be a string"); return nil }
-        return s
-    }
-
-    mutating func bool(_ t: TOMLTable, _ key: String, path: String) -> Bool? {
-        guard let v = t[key] else { return nil }
-        guard let b = v.bool else { fail(path, "must be true or false"); return nil }
-        return b
-    }
-
-    mutating func integer(_ t: TOMLTable, _ key: String, path: String, in range: ClosedRange<Int>) -> Int? {
-        guard let v = t[key] else { return nil }
-        guard let n = v.int, range.contains(n) else {
-            fail(path, "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(v.debugDescription.excerpt)")
-            return nil
-        }
-        return n
-    }
-
-    mutating func integers(_ t: TOMLTable, _ key: String, path: String, in range: ClosedRange<Int>) -> [Int] {
-        guard let v = t[key] else { fail(path, "missing (a list of whole numbers)"); return [] }
-        guard let array = v.array else { fail(path, "must be a list such as [1, 2]"); return [] }
-        var out: [Int] = []
-        for (i, element) in array.enumerated() {
-            guard let n = element.int, range.contains(n) else {
-                fail("\(path)[\(i)]", "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-                continue
-            }
-            out.append(n)
-        }
-        return out
-    }
+    // MARK: typed access the generic readers of TOMLFieldReader do not cover
 
     mutating func double(_ t: TOMLTable, _ key: String, path: String, in range: ClosedRange<Double>) -> Double? {
         guard let v = t[key] else { return nil }

@@ -1,0 +1,122 @@
+import HTTPTypes
+import Hummingbird
+import LaneAnalytics
+import LaneCore
+import LaneWire
+import NIOCore
+import NIOPosix
+
+/// The border-delay API: live wait and crossing times, archived trips and binned statistics,
+/// per port. Read access is the same as for events.
+extension Collector {
+    /// The longest range a request may ask for: trips come whole in one answer, and statistics
+    /// decode every stored visit of the range, so a request's work stays bounded.
+    static let maxTripRange: Int64 = 2 * 86_400 * 1_000_000_000
+    static let maxStatisticsRange: Int64 = 7 * 86_400 * 1_000_000_000
+
+    func addBorderDelayRoutes(to router: Router<CollectorContext>) {
+        router.get("/v1/ports") { request, context in
+            try await reading(request, context) { portList() }
+        }
+        router.get("/v1/ports/:port/wait-times") { request, context in
+            try await reading(request, context) { try await waitTimes(request, context) }
+        }
+        router.get("/v1/ports/:port/trips") { request, context in
+            try await reading(request, context) { try await trips(request, context) }
+        }
+        router.get("/v1/ports/:port/stats") { request, context in
+            try await reading(request, context) { try await statistics(request, context) }
+        }
+    }
+
+    private func portList() -> Response {
+        let ports = analytics.ports.map { p in
+            "{\"id\":\(jsonQuoted(p.id)),\"name\":\(jsonQuoted(p.name)),\"number\":\(jsonQuoted(p.number)),"
+                + "\"crossing\":\(jsonQuoted(p.crossing)),\"direction\":\(jsonQuoted(p.direction)),"
+                + "\"lane_types\":[\(p.laneTypes.map(jsonQuoted).joined(separator: ","))]}"
+        }
+        return json(.ok, "[\(ports.joined(separator: ","))]\n")
+    }
+
+    private func waitTimes(_ request: Request, _ context: CollectorContext) async throws -> Response {
+        guard let port = port(context) else { return unknownPort(context) }
+        let now = ClockAnchor.now().utcNanoseconds
+        guard let at = try? instant(request, "at", default: now) else { return badQuery("at must be an integer (UTC nanoseconds)") }
+        let (estimates, gateways) = try await NIOThreadPool.singleton.runIfActive { [analytics, store] in
+            (try analytics.live(port, at: at), try store.gateways())
+        }
+        let health = BorderDelayJSON.routeHealth(port, gateways, now: now)
+        return json(.ok, BorderDelayJSON.waitTimes(port, estimates, at: at, health: health))
+    }
+
+    private func trips(_ request: Request, _ context: CollectorContext) async throws -> Response {
+        guard let port = port(context) else { return unknownPort(context) }
+        let range: (from: Int64, to: Int64)
+        switch timeRange(request, max: Self.maxTripRange) { case .success(let r): range = r; case .failure(let e): return badQuery(e.message) }
+        let (trips, report) = try await NIOThreadPool.singleton.runIfActive { [analytics] in
+            try analytics.trips(port, from: range.from, to: range.to)
+        }
+        let csv = request.uri.queryParameters["format"] == "csv"
+            || (request.headers[.accept]?.contains("text/csv") ?? false)
+        if csv {
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: BorderDelayJSON.tripsCSV(trips))))
+        }
+        return json(.ok, BorderDelayJSON.trips(port, trips, report, from: range.from, to: range.to))
+    }
+
+    private func statistics(_ request: Request, _ context: CollectorContext) async throws -> Response {
+        guard let port = port(context) else { return unknownPort(context) }
+        let p = request.uri.queryParameters
+        let widths: [Substring: Int64] = ["5m": 300, "15m": 900, "1h": 3600]
+        guard let width = widths[p["bin"] ?? "15m"].map({ $0 * 1_000_000_000 }) else {
+            return badQuery("bin must be 5m, 15m or 1h")
+        }
+        guard let measure = Measure(rawValue: String(p["measure"] ?? "wait")) else { return badQuery("measure must be wait or crossing") }
+        let range: (from: Int64, to: Int64)
+        switch timeRange(request, max: Self.maxStatisticsRange) { case .success(let r): range = r; case .failure(let e): return badQuery(e.message) }
+        let (bins, measures) = try await NIOThreadPool.singleton.runIfActive { [analytics] in
+            try analytics.statistics(port, measure, width: width, from: range.from, to: range.to)
+        }
+        return json(.ok, BorderDelayJSON.statistics(port, measure, width: width, from: range.from, to: range.to, bins: bins, measures: measures))
+    }
+
+    // MARK: parameters
+
+    private func port(_ context: CollectorContext) -> PortLayout? {
+        context.parameters.get("port").flatMap { analytics.port($0) }
+    }
+
+    private func unknownPort(_ context: CollectorContext) -> Response {
+        json(.notFound, "{\"error\":\(jsonQuoted("no port \"\(context.parameters.get("port") ?? "")\" in the port file; GET /v1/ports lists them"))}\n")
+    }
+
+    private func badQuery(_ reason: String) -> Response { refuse(.badRequest, "query", reason) }
+
+    struct QueryError: Error { var message: String }
+
+    private func instant(_ request: Request, _ key: String, default value: Int64) throws(QueryError) -> Int64 {
+        guard let text = request.uri.queryParameters[Substring(key)] else { return value }
+        guard let n = Int64(text), DecodingLimits.utcRange.contains(n) else {
+            throw QueryError(message: "\(key) must be an integer (UTC nanoseconds)")
+        }
+        return n
+    }
+
+    /// `from` and `to` (UTC nanoseconds; default the last 24 hours), `from` before `to`, at
+    /// most `max` apart.
+    private func timeRange(_ request: Request, max: Int64) -> Result<(from: Int64, to: Int64), QueryError> {
+        let now = ClockAnchor.now().utcNanoseconds
+        do throws(QueryError) {
+            let to = try instant(request, "to", default: now)
+            let from = try instant(request, "from", default: to - 86_400_000_000_000)
+            guard from < to else { return .failure(QueryError(message: "from must be before to")) }
+            guard to - from <= max else {
+                return .failure(QueryError(message: "from and to may be at most \(max / 86_400_000_000_000) days apart"))
+            }
+            return .success((from, to))
+        } catch {
+            return .failure(error)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import LaneAnalytics
+import LaneTOML
+import TOMLKit
+
+/// The collector's port file: one `[[port]]` table per port and direction, each with the
+/// `[[port.point]]` read points of its route. Validated at start; every problem is reported
+/// with its line, the way the gateway's configuration is.
+public enum PortLayoutFile {
+    /// Parses `text`; with `knownGateways`, a point naming any other gateway is an error.
+    public static func parse(_ text: String, file: String, knownGateways: Set<String>? = nil) throws -> [PortLayout] {
+        let root: TOMLTable
+        do { root = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw ConfigError(file: file, line: error.source.begin.line, key: nil, message: "not valid TOML: \(error.description)")
+        }
+        var reader = PortReader(file: file, locator: TOMLKeyLocator(text: text), knownGateways: knownGateways)
+        let ports = reader.read(root)
+        guard reader.errors.isEmpty else { throw ConfigErrors(errors: reader.errors) }
+        return ports
+    }
+}
+
+private struct PortReader: TOMLFieldReader {
+    let file: String
+    let locator: TOMLKeyLocator
+    let knownGateways: Set<String>?
+    var errors: [ConfigError] = []
+
+    init(file: String, locator: TOMLKeyLocator, knownGateways: Set<String>?) {
+        self.file = file
+        self.locator = locator
+        self.knownGateways = knownGateways
+    }
+
+    mutating func read(_ root: TOMLTable) -> [PortLayout] {
+        checkKeys(root, path: "", allowed: ["port"])
+        var ports: [PortLayout] = []
+        var owner: [ReadPlace: String] = [:]
+        for (i, table) in tables(root, "port", path: "port").enumerated() {
+            let path = "port[\(i)]"
+            checkKeys(table, path: path, allowed: ["id", "name", "number", "crossing", "direction", "point", "max_wait_minutes",
+                                                  "max_crossing_minutes", "min_wait_seconds", "min_crossing_seconds",
+                                                  "congested_above_minutes"])
+            let id = string(table, "id", path: path + ".id") ?? ""
+            if !id.isEmpty, !id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) || id.count > 64 {
+                fail(path + ".id", "must be 1 to 64 letters, digits, '-' or '_' (it appears in URLs), got \"\(id)\"")
+            }
+            if ports.contains(where: { $0.id == id }) { fail(path + ".id", "port \"\(id)\" is defined twice") }
+            var port = PortLayout(id: id, name: string(table, "name", path: path + ".name") ?? id,
+                                  number: string(table, "number", path: path + ".number", required: false) ?? "",
+                                  crossing: string(table, "crossing", path: path + ".crossing", required: false) ?? "",
+                                  direction: string(table, "direction", path: path + ".direction") ?? "", points: [])
+            port.bounds = readBounds(table, path: path)
+            for (j, entry) in tables(table, "point", path: path + ".point").enumerated() {
+                guard let point = readPoint(entry, path: "\(path).point[\(j)]") else { continue }
+                if let other = owner[point.place] {
+                    fail("\(path).point[\(j)]", "\(point.place) is already a point of port \"\(other)\"; a read point belongs to one route, at one stage")
+                    continue
+                }
+                owner[point.place] = id
+                port.points.append(point)
+            }
+            let stages = Set(port.points.map(\.stage))
+            if !stages.contains(.queueEnd) { fail(path, "needs a point with stage = \"queue_end\": trips start there") }
+            if !stages.contains(.booth) && !stages.contains(.exit) {
+                fail(path, "needs a point with stage = \"booth\" or \"exit\": a trip ends at one of them")
+            }
+            ports.append(port)
+        }
+        if ports.isEmpty { fail("port", "the file defines no [[port]]") }
+        return ports
+    }
+
+    mutating func readPoint(_ t: TOMLTable, path: String) -> PortPoint? {
+        checkKeys(t, path: path, allowed: ["stage", "gateway", "read_point", "lane_type", "lane"])
+        guard let stageName = string(t, "stage", path: path + ".stage"),
+              let gateway = string(t, "gateway", path: path + ".gateway"),
+              let readPoint = string(t, "read_point", path: path + ".read_point") else { return nil }
+        guard let stage = Stage(name: stageName) else {
+            fail(path + ".stage", "must be \"queue_end\", \"booth\" or \"exit\", got \"\(stageName)\"")
+            return nil
+        }
+        if let knownGateways, !knownGateways.contains(gateway) {
+            fail(path + ".gateway", "\"\(gateway)\" is not a known gateway (not in the --tokens file)")
+        }
+        let laneType = string(t, "lane_type", path: path + ".lane_type", required: stage == .booth)
+        if stage == .booth && laneType == nil { return nil }
+        return PortPoint(place: ReadPlace(gateway: gateway, readPoint: readPoint), stage: stage, laneType: laneType,
+                         lane: string(t, "lane", path: path + ".lane", required: false))
+    }
+
+    mutating func readBounds(_ t: TOMLTable, path: String) -> SegmentBounds {
+        var b = SegmentBounds()
+        let second: Int64 = 1_000_000_000, minute = 60 * second
+        if let n = integer(t, "max_wait_minutes", path: path + ".max_wait_minutes", in: 1...1440) { b.maxWait = Int64(n) * minute }
+        if let n = integer(t, "max_crossing_minutes", path: path + ".max_crossing_minutes", in: 1...2880) { b.maxCrossing = Int64(n) * minute }
+        if let n = integer(t, "min_wait_seconds", path: path + ".min_wait_seconds", in: 0...3600) { b.minWait = Int64(n) * second }
+        if let n = integer(t, "min_crossing_seconds", path: path + ".min_crossing_seconds", in: 0...3600) { b.minCrossing = Int64(n) * second }
+        if let n = integer(t, "congested_above_minutes", path: path + ".congested_above_minutes", in: 1...1440) { b.congestedAbove = Int64(n) * minute }
+        if b.minWait >= b.maxWait { fail(path + ".min_wait_seconds", "must be below max_wait_minutes") }
+        if b.minCrossing >= b.maxCrossing { fail(path + ".min_crossing_seconds", "must be below max_crossing_minutes") }
+        if b.maxCrossing < b.maxWait { fail(path + ".max_crossing_minutes", "must be at least max_wait_minutes: the crossing includes the wait") }
+        return b
+    }
+}
