@@ -120,7 +120,7 @@ let package = Package(
         ),
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),
-        .testTarget(name: "LaneAnalyticsTests", dependencies: ["LaneAnalytics", "LaneSimulators"]),
+        .testTarget(name: "LaneAnalyticsTests", dependencies: ["LaneAnalytics", "LaneSimulators", "LaneTestSupport"]),
         .testTarget(name: "LaneDevicesTests", dependencies: ["LaneDevices", "LaneSimulators", "LaneCore"]),
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
         .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite", "LaneTestSupport"]),

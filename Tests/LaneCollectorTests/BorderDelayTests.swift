@@ -9,7 +9,7 @@ import Testing
 
 /// A simulated port's day delivered as its three gateways would deliver it: tag departures in
 /// batches of 15 minutes, over HTTP, to a collector that knows the port's route.
-struct DeliveredPort {
+struct DeliveredPort: Sendable {
     let day: PortDay
     let vehicles: [PortDay.Vehicle]
     let visits: [PortDay.Visit]
@@ -78,10 +78,11 @@ func jsonObject(_ text: String) -> [String: Any] {
 }
 
 @Suite(.serialized) struct BorderDelayTests {
-    static let port = DeliveredPort(PortDay(seed: 5, port: "bota"))
+    /// Simulating and encoding the day takes seconds in a debug build: done once, off the pool.
+    static let delivered = Task { await offThePool { DeliveredPort(PortDay(seed: 5, port: "bota")) } }
 
     @Test func theCollectorAnswersWaitAndCrossingTimesThatMatchTheTruth() async throws {
-        let port = Self.port
+        let port = await Self.delivered.value
         try await withCollector(gatewayTokens: port.tokens, ports: [port.layout]) { url, _ in
             try await port.deliver(port.batches, to: url)
             let base = "\(url)/v1/ports/bota"
@@ -94,7 +95,7 @@ func jsonObject(_ text: String) -> [String: Any] {
                 TagVisit(tag: $0.tag, place: ReadPlace(gateway: $0.gateway, readPoint: $0.readPoint), first: $0.first, last: $0.last,
                          reads: $0.reads, peakRSSI: $0.peakRSSI)
             }
-            let direct = TripFilter(bounds: port.layout.bounds).filter(TripMatcher(layout: port.layout).trips(from: visits).trips)
+            let direct = await offThePool { TripFilter(bounds: port.layout.bounds).filter(TripMatcher(layout: port.layout).trips(from: visits).trips) }
             #expect(trips.count == direct.count)
             // The wire carries times in milliseconds, so a wait's whole seconds may differ by one.
             let served = trips.compactMap { $0["wait_s"] as? Int }
@@ -123,7 +124,7 @@ func jsonObject(_ text: String) -> [String: Any] {
             let live = jsonObject(liveText)
             #expect(live["stale"] as? Bool == false)
             let general = (live["lane_types"] as? [[String: Any]] ?? []).first { $0["lane_type"] as? String == "general" } ?? [:]
-            let expected = LiveEstimator(layout: port.layout).estimate(at: at, visits: visits).first { $0.laneType == "general" }!
+            let expected = await offThePool { LiveEstimator(layout: port.layout).estimate(at: at, visits: visits).first { $0.laneType == "general" }! }
             #expect(general["wait_s"] as? Int == Int(expected.wait!.rounded()))
             #expect(general["confidence"] as? String == "high")
             let recent = port.vehicles.filter { $0.laneType == "general" && $0.booth > at - 900_000_000_000 && $0.booth <= at }.map(\.wait).sorted()
@@ -141,7 +142,7 @@ func jsonObject(_ text: String) -> [String: Any] {
     }
 
     @Test func aBacklogLandingHoursLateCorrectsTheArchive() async throws {
-        let port = Self.port
+        let port = await Self.delivered.value
         let query = "trips?from=\(port.hour(0))&to=\(port.hour(24))"
         let stats = "stats?bin=15m&measure=crossing&from=\(port.hour(0))&to=\(port.hour(24))"
         let (wholeTrips, wholeStats) = try await withCollector(gatewayTokens: port.tokens, ports: [port.layout]) { url, _ in
@@ -164,7 +165,7 @@ func jsonObject(_ text: String) -> [String: Any] {
     }
 
     @Test func badQueriesGetAReason() async throws {
-        let port = Self.port
+        let port = await Self.delivered.value
         try await withCollector(gatewayTokens: port.tokens, ports: [port.layout]) { url, _ in
             let base = "\(url)/v1/ports"
             let (listed, list) = try await get(base)

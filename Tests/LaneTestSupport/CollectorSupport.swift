@@ -91,11 +91,16 @@ public func encodedBatch(gateway: String, sequence: UInt64, count: Int = 5, prio
     return BatchEncoder(gatewayID: gateway, layout: layout).encode(batch)
 }
 
-/// Runs CPU-heavy test work (encoding 65 535 events in a debug build takes seconds) on NIO's
-/// thread pool: on the cooperative pool it would starve the in-process collectors of the tests
-/// running alongside.
+/// Runs CPU-heavy test work (encoding 65 535 events or simulating a port's day takes seconds
+/// in a debug build) on a thread of its own: on the cooperative pool, or on NIO's thread pool
+/// where the collector runs its store reads, it would starve the in-process collectors of the
+/// tests running alongside.
 public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    do { return try await NIOThreadPool.singleton.runIfActive(work) } catch { return work() }
+    await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: work()) }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
 }
 
 /// POSTs `body` to the collector; returns status and answer.
