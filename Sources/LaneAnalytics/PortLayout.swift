@@ -12,6 +12,10 @@ public struct PortLayout: Sendable, Hashable {
     /// The crossing's name within the port ("Bridge of the Americas").
     public var crossing: String
     public var direction: String
+    /// The port's local time, for the public feed's update times: its offset from UTC in minutes
+    /// and its abbreviation ("MST").
+    public var utcOffsetMinutes = 0
+    public var timeZone = "UTC"
     public var points: [PortPoint]
     public var bounds: SegmentBounds
 

@@ -30,6 +30,9 @@ public struct CollectorSettings: Sendable {
     /// A query stops scanning after this many stored events, matching or not, and answers with
     /// what it found and the cursor to go on from: the work one request may cause is bounded.
     public var maxEventsScannedPerQuery = 200_000
+    /// Live streams (the dashboard's server-sent events) open at once at most: each holds a
+    /// connection and costs an estimate per update.
+    public var maxLiveStreams = 256
 
     public init() {}
 }
@@ -44,6 +47,8 @@ public struct Collector: Sendable {
     public let settings: CollectorSettings
     /// Border delay for the ports of the port file (none without one).
     public let analytics: PortAnalytics
+    /// Wakes the dashboard's live streams when a port's gateway delivers.
+    public let updates = PortUpdates()
     let logger: Logger
 
     public init(store: any EventStore, tokens: GatewayTokens, readAccess: ReadAccess, ports: [PortLayout] = [],
@@ -68,6 +73,7 @@ public struct Collector: Sendable {
             try await reading(request, context) { try await gateways() }
         }
         addBorderDelayRoutes(to: router)
+        addDashboardRoutes(to: router)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
@@ -109,6 +115,7 @@ public struct Collector: Sendable {
                                       receivedUTC: ClockAnchor.now().utcNanoseconds, backlog: backlog)
         switch outcome {
         case .stored(let events):
+            updates.stored(gateway: batch.gatewayID)
             metrics.batchesStored.increment()
             metrics.eventsStored.increment(by: Int64(events))
             return acknowledge(batch, status: "stored", events: events)

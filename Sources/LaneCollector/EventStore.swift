@@ -55,6 +55,16 @@ public struct GatewaySummary: Sendable {
     public var devices: [String: String]
 }
 
+/// A lane of a gateway, by name.
+public struct GatewayLane: Sendable, Hashable {
+    public var gateway: String
+    public var lane: String
+    public init(gateway: String, lane: String) {
+        self.gateway = gateway
+        self.lane = lane
+    }
+}
+
 /// Where the collector keeps batches and events. SQLite by default; the interface is small so
 /// that a PostgreSQL store can follow.
 public protocol EventStore: Sendable {
@@ -70,6 +80,9 @@ public protocol EventStore: Sendable {
     /// `tag_departed` events, open ones from `tag_arrived` events. What the border-delay
     /// analytics work on.
     func tagVisits(gateways: [String], fromUTC: Int64, toUTC: Int64) throws -> [TagVisit]
+    /// The lanes whose loops at `gateways` reported a vehicle in [fromUTC, toUTC): a lane is the
+    /// part of a loop's name before its "/" (`lane3/loop-a` is in lane `lane3`).
+    func lanesWithVehicles(gateways: [String], fromUTC: Int64, toUTC: Int64) throws -> Set<GatewayLane>
     /// Total events stored, for metrics and tests.
     func eventCount(gateway: String?) throws -> Int
 }

@@ -56,6 +56,10 @@ public final class SQLiteEventStore: EventStore {
         try reader.withLock { s throws(SQLiteError) in try s.tagVisits(gateways: gateways, from: fromUTC, to: toUTC) }
     }
 
+    public func lanesWithVehicles(gateways: [String], fromUTC: Int64, toUTC: Int64) throws -> Set<GatewayLane> {
+        try reader.withLock { s throws(SQLiteError) in try s.lanesWithVehicles(gateways: gateways, from: fromUTC, to: toUTC) }
+    }
+
     public func eventCount(gateway: String?) throws -> Int {
         try reader.withLock { s throws(SQLiteError) in
             let q = try s.connection.prepare("SELECT total(events) FROM batches WHERE ?1 IS NULL OR gateway = ?1")
@@ -243,6 +247,28 @@ private final class Statements {
                     default: continue
                     }
                     if visit.first >= from && visit.first < to { out.append(visit) }
+                }
+            }
+        }
+        return out
+    }
+
+    func lanesWithVehicles(gateways: [String], from: Int64, to: Int64) throws(SQLiteError) -> Set<GatewayLane> {
+        let select = try connection.prepare("""
+            SELECT body FROM batches WHERE gateway = ?1 AND last_utc_ns >= ?2 AND first_utc_ns < ?3
+            """)
+        var out = Set<GatewayLane>()
+        for gateway in gateways {
+            select.reset()
+            try select.bind(1, gateway)
+            try select.bind(2, from)
+            try select.bind(3, to)
+            while try select.step() {
+                guard let batch = try? BatchDecoder.decode(select.bytes(0)) else { continue }
+                for case .vehicle(let v) in batch.events {
+                    let at = batch.anchor.utcNanoseconds(at: v.offTime)
+                    guard at >= from && at < to, let lane = batch.loopName(v.loop).split(separator: "/").first else { continue }
+                    out.insert(GatewayLane(gateway: gateway, lane: String(lane)))
                 }
             }
         }

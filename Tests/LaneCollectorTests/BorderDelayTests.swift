@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import LaneAnalytics
 import LaneCollector
@@ -25,9 +26,13 @@ struct DeliveredPort: Sendable {
 
     static let window: Int64 = 900_000_000_000
 
-    init(_ day: PortDay) {
+    /// With `until`, only what the gateways would have delivered by then: visits ended by
+    /// `until`, the last window cut short there.
+    init(_ day: PortDay, until: Int64? = nil) {
         self.day = day
-        (vehicles, visits) = day.run()
+        let (allVehicles, allVisits) = day.run()
+        vehicles = allVehicles
+        visits = allVisits.filter { $0.last <= until ?? .max }
         layout = PortLayout(id: day.port, name: day.port, number: "2404", crossing: "Main bridge", direction: "northbound",
                             points: day.points.map {
                                 PortPoint(place: ReadPlace(gateway: $0.gateway, readPoint: $0.readPoint), stage: Stage(name: $0.stage)!,
@@ -233,5 +238,66 @@ func jsonObject(_ text: String) -> [String: Any] {
         let twice = good + "\n\n[[port.point]]\nstage = \"exit\"\ngateway = \"gw-b\"\nread_point = \"lane1/booth\"\n"
         #expect { try PortLayoutFile.parse(twice, file: "p.toml") } throws: { "\($0)".contains("gw-b/lane1/booth is already a point of port \"bota\"") }
         #expect { try PortLayoutFile.parse("", file: "p.toml") } throws: { "\($0)".contains("defines no [[port]]") }
+    }
+}
+
+@Suite struct LiveStreamAndFeedTests {
+    @Test func theLiveStreamSpeaksAtOnceAndAgainWhenAGatewayDelivers() async throws {
+        let now = ClockAnchor.now().utcNanoseconds
+        let port = await offThePool { DeliveredPort(PortDay(seed: 9, port: "bota", midnight: now - 10 * 3_600_000_000_000), until: now) }
+        try await withCollector(gatewayTokens: port.tokens, ports: [port.layout]) { url, collector in
+            let (early, late) = (port.batches.dropLast(6), port.batches.suffix(6))
+            try await port.deliver(early, to: url)
+            var request = HTTPClientRequest(url: "\(url)/v1/ports/bota/live")
+            request.headers.add(name: "Authorization", value: "Bearer \(readToken)")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            #expect(response.headers["Content-Type"].first == "text/event-stream")
+            var body = response.body.makeAsyncIterator()
+            var text = ""
+            func nextEvent() async throws -> [String: Any] {
+                while !text.contains("\n\n") {
+                    guard let chunk = try await body.next() else { return [:] }
+                    text += String(buffer: chunk)
+                }
+                let event = String(text[..<text.range(of: "\n\n")!.lowerBound])
+                text = String(text[text.range(of: "\n\n")!.upperBound...])
+                #expect(event.hasPrefix("event: wait-times\ndata: "))
+                return jsonObject(String(event.dropFirst("event: wait-times\ndata: ".count)))
+            }
+            let first = try await nextEvent()
+            #expect(first["port"] as? String == "bota")
+            #expect(collector.updates.count == 1)
+            let started = ContinuousClock.now
+            try await port.deliver(late, to: url)
+            let second = try await nextEvent()
+            // Woken by the batches, not by the 15 s heartbeat.
+            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect((second["at_utc_ns"] as? Int64 ?? 0) > (first["at_utc_ns"] as? Int64 ?? 0))
+        }
+    }
+
+    @Test func theFeedHasTheShapeOfTheCBPBorderWaitTimesFeed() async throws {
+        let now = ClockAnchor.now().utcNanoseconds
+        let day = PortDay(seed: 10, port: "bota", midnight: now - 12 * 3_600_000_000_000)
+        let port = await offThePool { DeliveredPort(day, until: now) }
+        try await withCollector(gatewayTokens: port.tokens, ports: [port.layout]) { url, _ in
+            try await port.deliver(port.batches, to: url)
+            let (status, xml) = try await get("\(url)/v1/feed/bwt.xml")
+            #expect(status == 200)
+            #expect(xml.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<border_wait_time>"))
+            for element in ["<port_number>2404</port_number>", "<crossing_name>Main bridge</crossing_name>",
+                            "<passenger_vehicle_lanes><maximum_lanes>7</maximum_lanes><standard_lanes><update_time>At ",
+                            "<NEXUS_SENTRI_lanes>", "<ready_lanes>", "<lanes_open>4</lanes_open>"] {
+                #expect(xml.contains(element), "\(element) in \(xml)")
+            }
+            let (_, json) = try await get("\(url)/v1/feed/bwt.json")
+            let record = ((try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [[String: Any]])?.first ?? [:]
+            let standard = (record["passenger_vehicle_lanes"] as? [String: Any])?["standard_lanes"] as? [String: String] ?? [:]
+            let (_, live) = try await get("\(url)/v1/ports/bota/wait-times")
+            let general = (jsonObject(live)["lane_types"] as? [[String: Any]] ?? []).first { $0["lane_type"] as? String == "general" } ?? [:]
+            let liveMinutes = Int(((Double(general["wait_s"] as? Int ?? 0)) / 60).rounded())
+            #expect(standard["delay_minutes"].flatMap { Int($0) }.map { abs($0 - liveMinutes) <= 1 } == true, "\(standard) vs \(general)")
+            #expect(standard["operational_status"] == (liveMinutes == 0 ? "no delay" : "delay"))
+        }
     }
 }

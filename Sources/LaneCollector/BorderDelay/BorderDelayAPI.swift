@@ -5,6 +5,7 @@ import LaneCore
 import LaneWire
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// The border-delay API: live wait and crossing times, archived trips and binned statistics,
 /// per port. Read access is the same as for events.
@@ -27,6 +28,51 @@ extension Collector {
         router.get("/v1/ports/:port/stats") { request, context in
             try await reading(request, context) { try await statistics(request, context) }
         }
+        router.get("/v1/ports/:port/live") { request, context in
+            try await reading(request, context) { liveStream(context) }
+        }
+        router.get("/v1/feed/bwt.xml") { request, context in
+            try await reading(request, context) { try await feed(xml: true) }
+        }
+        router.get("/v1/feed/bwt.json") { request, context in
+            try await reading(request, context) { try await feed(xml: false) }
+        }
+    }
+
+    /// Server-sent events: the port's wait-times answer now, again at most once a second while
+    /// its gateways deliver, and every 15 s besides. Ends when the client goes or the collector
+    /// shuts down.
+    private func liveStream(_ context: CollectorContext) -> Response {
+        guard let port = port(context) else { return unknownPort(context) }
+        guard updates.count < settings.maxLiveStreams else {
+            return refuse(.serviceUnavailable, "streams", "\(settings.maxLiveStreams) live streams are open already; try again later")
+        }
+        let body = ResponseBody { [self] writer in
+            // Subscribed once the body is being written, so a client gone before then leaves nothing behind.
+            let (id, wakes) = updates.subscribe(gateways: Set(port.gateways))
+            defer { updates.unsubscribe(id) }
+            for await _ in wakes.cancelOnGracefulShutdown() {
+                let answer = try await liveAnswer(port, at: ClockAnchor.now().utcNanoseconds)
+                try await writer.write(ByteBuffer(string: "event: wait-times\ndata: \(answer.dropLast())\n\n"))
+                // Batches arriving meanwhile become one wake-up.
+                try await Task.sleep(for: .seconds(1))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
+    }
+
+    private func feed(xml: Bool) async throws -> Response {
+        let now = ClockAnchor.now().utcNanoseconds
+        let ports = try await NIOThreadPool.singleton.runIfActive { [analytics] in
+            try analytics.ports.map { layout in
+                let lanes = try analytics.lanesOpen(layout, at: now)
+                return BorderWaitFeed.Port(layout: layout, estimates: try analytics.live(layout, at: now), lanesOpen: lanes.open, lanes: lanes.total)
+            }
+        }
+        let feed = BorderWaitFeed(ports: ports, at: now)
+        return Response(status: .ok, headers: [.contentType: xml ? "application/xml; charset=utf-8" : "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(string: xml ? feed.xml : feed.json)))
     }
 
     private func portList() -> Response {
@@ -42,11 +88,17 @@ extension Collector {
         guard let port = port(context) else { return unknownPort(context) }
         let now = ClockAnchor.now().utcNanoseconds
         guard let at = try? instant(request, "at", default: now) else { return badQuery("at must be an integer (UTC nanoseconds)") }
-        let (estimates, gateways) = try await NIOThreadPool.singleton.runIfActive { [analytics, store] in
-            (try analytics.live(port, at: at), try store.gateways())
+        return json(.ok, try await liveAnswer(port, at: at))
+    }
+
+    /// The live figures of `port` at `at`, with the lanes open and the route's gateway health now.
+    private func liveAnswer(_ port: PortLayout, at: Int64) async throws -> String {
+        let now = ClockAnchor.now().utcNanoseconds
+        let (estimates, lanes, gateways) = try await NIOThreadPool.singleton.runIfActive { [analytics, store] in
+            (try analytics.live(port, at: at), try analytics.lanesOpen(port, at: at), try store.gateways())
         }
-        let health = BorderDelayJSON.routeHealth(port, gateways, now: now)
-        return json(.ok, BorderDelayJSON.waitTimes(port, estimates, at: at, health: health))
+        return BorderDelayJSON.waitTimes(port, estimates, at: at, lanesOpen: lanes.open, lanes: lanes.total,
+                                         health: BorderDelayJSON.routeHealth(port, gateways, now: now))
     }
 
     private func trips(_ request: Request, _ context: CollectorContext) async throws -> Response {

@@ -23,7 +23,8 @@ enum BorderDelayJSON {
         }
     }
 
-    static func waitTimes(_ port: PortLayout, _ estimates: [LiveEstimate], at: Int64, health: [GatewayHealth]) -> String {
+    static func waitTimes(_ port: PortLayout, _ estimates: [LiveEstimate], at: Int64, lanesOpen: [String: Int], lanes: [String: Int],
+                          health: [GatewayHealth]) -> String {
         let stale = health.contains { $0.state != "ok" }
         var out = "{\"port\":\(jsonQuoted(port.id)),\"name\":\(jsonQuoted(port.name)),\"direction\":\(jsonQuoted(port.direction)),"
         out += "\"at_utc_ns\":\(at),\"stale\":\(stale),\"gateways\":["
@@ -35,7 +36,8 @@ enum BorderDelayJSON {
             "{\"lane_type\":\(jsonQuoted(e.laneType)),\"wait_s\":\(seconds(e.wait)),\"crossing_s\":\(seconds(e.crossing)),"
                 + "\"wait_samples\":\(e.waitSamples),\"crossing_samples\":\(e.crossingSamples),"
                 + "\"newest_utc_ns\":\(number(e.newest)),\"age_s\":\(seconds(e.newest.map { Double(at - $0) / 1e9 })),"
-                + "\"confidence\":\"\(e.confidence.rawValue)\",\"queue_bound_s\":\(seconds(e.queueBound)),\"rising\":\(e.rising)}"
+                + "\"confidence\":\"\(e.confidence.rawValue)\",\"queue_bound_s\":\(seconds(e.queueBound)),\"rising\":\(e.rising),"
+                + "\"lanes_open\":\(lanesOpen[e.laneType] ?? 0),\"lanes\":\(lanes[e.laneType] ?? 0)}"
         }.joined(separator: ",")
         return out + "]}\n"
     }

@@ -39,7 +39,7 @@ private struct PortReader: TOMLFieldReader {
             let path = "port[\(i)]"
             checkKeys(table, path: path, allowed: ["id", "name", "number", "crossing", "direction", "point", "max_wait_minutes",
                                                   "max_crossing_minutes", "min_wait_seconds", "min_crossing_seconds",
-                                                  "congested_above_minutes"])
+                                                  "congested_above_minutes", "utc_offset_minutes", "time_zone"])
             let id = string(table, "id", path: path + ".id") ?? ""
             if !id.isEmpty, !id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) || id.count > 64 {
                 fail(path + ".id", "must be 1 to 64 letters, digits, '-' or '_' (it appears in URLs), got \"\(id)\"")
@@ -50,6 +50,8 @@ private struct PortReader: TOMLFieldReader {
                                   crossing: string(table, "crossing", path: path + ".crossing", required: false) ?? "",
                                   direction: string(table, "direction", path: path + ".direction") ?? "", points: [])
             port.bounds = readBounds(table, path: path)
+            port.utcOffsetMinutes = integer(table, "utc_offset_minutes", path: path + ".utc_offset_minutes", in: -720...840) ?? 0
+            port.timeZone = string(table, "time_zone", path: path + ".time_zone", required: false) ?? "UTC"
             for (j, entry) in tables(table, "point", path: path + ".point").enumerated() {
                 guard let point = readPoint(entry, path: "\(path).point[\(j)]") else { continue }
                 if let other = owner[point.place] {
