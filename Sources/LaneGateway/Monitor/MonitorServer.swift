@@ -34,15 +34,19 @@ public final class MonitorServer: Sendable {
     /// not fatal: the gateway's work does not depend on it.
     public func run() async {
         do {
+            // Bound under a temporary name and renamed once its mode is set, so the socket never
+            // shows at its path with the umask's mode.
+            let staging = path + ".\(getpid()).new"
             let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+                .bind(unixDomainSocketPath: staging, cleanupExistingSocketFile: true) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
             defer { unlink(path) }
-            guard chmod(path, 0o660) == 0 else {
-                logger.error("monitor: cannot set mode 0660 on \(path): \(String(cString: strerror(errno)))")
+            guard chmod(staging, 0o660) == 0, rename(staging, path) == 0 else {
+                logger.error("monitor: cannot set mode 0660 on \(path) and put it in place: \(String(cString: strerror(errno)))")
+                unlink(staging)
                 try? await server.channel.close()
                 return
             }
