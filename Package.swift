@@ -111,7 +111,7 @@ let package = Package(
         .target(name: "LaneSimulators", dependencies: ["LaneCore", "CLaneSystem"]),
         .executableTarget(
             name: "lanegate",
-            dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators", "LaneDevices", "LaneCollector", "LaneTOML", "CLaneSystem",
+            dependencies: ["LaneGateway", "LaneSpool", "LaneUplink", "LaneWire", "LaneSimulators", "LaneDevices", "LaneCollector", "LaneAnalytics", "LaneTOML", "CLaneSystem",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "NIOCore", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Hummingbird
+import LaneAnalytics
 import LaneCollector
 import LaneCore
 import LaneDevices
@@ -40,6 +41,7 @@ struct Demo: AsyncParsableCommand {
         let directory = makeTemporaryDirectory()
         var traffic = BoothTraffic(seed: seed, lanes: lanes, vehicles: vehicles, sealedShare: 0.4, tamperShare: 0.3)
         traffic.timeScale = timeScale
+        traffic.exitReadPoints = true
         let scenario = traffic.generate()
         let layout = traffic.layout
 
@@ -53,7 +55,8 @@ struct Demo: AsyncParsableCommand {
         let token = "demo-token-\(UInt64.random(in: 1...UInt64.max))"
         let store = try SQLiteEventStore(path: "\(directory)/collector.db")
         // Public read: the demo collector listens on loopback only, for this run.
-        let collector = Collector(store: store, tokens: GatewayTokens(pairs: [("demo-gw", token)]), readAccess: .publicRead)
+        let collector = Collector(store: store, tokens: GatewayTokens(pairs: [("demo-gw", token)]), readAccess: .publicRead,
+                                  ports: [Self.port(lanes: lanes)])
         try token.write(to: "\(directory)/token")
 
         var config = GatewayConfig(gatewayID: "demo-gw", layout: layout,
@@ -61,7 +64,7 @@ struct Demo: AsyncParsableCommand {
         config.metricsListen = nil  // a gateway on this machine may hold the metrics port
         config.monitorSocket = "\(directory)/monitor.sock"
         var mercury = MercuryReaderSettings()
-        mercury.antennas = [1, 2, 3, 4]
+        mercury.antennas = [1, 2, 3, 4, 5, 6]
         mercury.onTimeMilliseconds = 50
         config.deviceSetups = layout.devices.enumerated().map { i, device in
             switch device.kind {
@@ -87,6 +90,8 @@ struct Demo: AsyncParsableCommand {
             group.addTask { try await server.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { return }
+            out.write("the collector's dashboard, while the demo runs: http://127.0.0.1:\(port)/\n")
+            out.flush()
             config.collector = .init(url: "http://127.0.0.1:\(port)/v1/batches")
             config.collector?.tokenFile = "\(directory)/token"
             config.collector?.allowPlainHTTP = true
@@ -126,9 +131,28 @@ struct Demo: AsyncParsableCommand {
             try await group.waitForAll()
             let report = DemoReport(truth: scenario.truth, store: store)
             out.write(report.text)
+            let waits = try WaitReport(truth: scenario.truth, analytics: collector.analytics, anchor: ClockAnchor.now(), player: player)
+            out.write(waits.text)
             out.flush()
-            if !report.allMatched { throw ExitCode(1) }
+            if !report.allMatched || !waits.matched { throw ExitCode(1) }
         }
+    }
+
+    /// The booth as a port for border delay: each lane's upstream read point is its queue end,
+    /// then its booth, then its exit. Lane 2 is a Ready lane, the others general. With time
+    /// compressed, a wait takes about a second: no free-flow minimum.
+    static func port(lanes: Int) -> PortLayout {
+        var points: [PortPoint] = []
+        for lane in 1...lanes {
+            let type = lane == 2 ? "ready" : "general"
+            points.append(PortPoint(place: ReadPlace(gateway: "demo-gw", readPoint: "lane\(lane)/upstream"), stage: .queueEnd, laneType: type))
+            points.append(PortPoint(place: ReadPlace(gateway: "demo-gw", readPoint: "lane\(lane)/booth"), stage: .booth, laneType: type, lane: "lane\(lane)"))
+            points.append(PortPoint(place: ReadPlace(gateway: "demo-gw", readPoint: "lane\(lane)/exit"), stage: .exit, laneType: type))
+        }
+        var port = PortLayout(id: "demo", name: "Demo booth", number: "0000", crossing: "Demo", direction: "northbound", points: points)
+        port.bounds.minWait = 0
+        port.bounds.minCrossing = 0
+        return port
     }
 
     private func waitForDevices(store: SQLiteEventStore, count: Int) async throws {
@@ -199,4 +223,34 @@ private extension String {
         fputs(self, file)
         fclose(file)
     }
+}
+
+/// Wait times as the collector measured them from its stored visits, against the scenario's.
+struct WaitReport {
+    var lines: [String] = []
+    var matched = false
+
+    /// `player` played the scenario: it says where scenario times fell on this machine's clock.
+    init(truth: BoothTraffic.Truth, analytics: PortAnalytics, anchor: ClockAnchor, player: ScenarioPlayer) throws {
+        let port = analytics.ports[0]
+        let hour: Int64 = 3_600_000_000_000
+        let trips = try analytics.trips(port, from: anchor.utcNanoseconds - hour, to: anchor.utcNanoseconds + hour).trips
+        var errors: [Int64] = [], trueWaits: [Int64] = [], measured: [Int64] = []
+        for crossing in truth.crossings {
+            let queueEnd = anchor.utcNanoseconds(at: player.local(crossing.queueEnd))
+            guard let trip = trips.first(where: { $0.trip.tag == crossing.tag.hex && abs($0.trip.queueEnd - queueEnd) < 1_000_000_000 }),
+                  let wait = trip.trip.duration(.wait) else { continue }
+            errors.append(abs(wait - crossing.wait))
+            trueWaits.append(crossing.wait)
+            measured.append(wait)
+        }
+        func ms(_ ns: Int64) -> String { "\(ns / 1_000_000) ms" }
+        func median(_ v: [Int64]) -> Int64 { v.isEmpty ? 0 : v.sorted()[(v.count - 1) / 2] }
+        matched = !errors.isEmpty && errors.count * 100 >= truth.crossings.count * 85
+        lines.append("  vehicles matched into trips: \(errors.count) of \(truth.crossings.count) \(matched ? "✓" : "✗")")
+        lines.append("  wait (end of queue to booth): measured median \(ms(median(measured))), true median \(ms(median(trueWaits))); "
+                     + "per vehicle off by \(ms(median(errors))) (median), \(ms(errors.max() ?? 0)) at most")
+    }
+
+    var text: String { (["", "wait times, as the collector measured them, against the truth (time compressed):"] + lines).joined(separator: "\n") + "\n" }
 }

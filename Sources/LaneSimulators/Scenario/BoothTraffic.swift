@@ -28,6 +28,10 @@ public struct BoothTraffic: Sendable {
     /// Lane 1's reader is unplugged for this long in a quiet moment between two vehicles, and
     /// plugged back in (the player does it; the truth says when).
     public var readerOutage: Nanoseconds = 0
+    /// Each lane's reader also watches the lane's exit from the port (ports 5–6), read a little
+    /// after the vehicle leaves the booth: with the upstream point at the end of the queue, the
+    /// route border-delay measurement needs.
+    public var exitReadPoints = false
     public var start = MonotonicInstant(nanoseconds: .seconds(1000))
 
     public init(seed: UInt64 = 1, lanes: Int = 2, vehicles: Int = 40, distinctTags: Int = 2000,
@@ -75,6 +79,18 @@ public struct BoothTraffic: Sendable {
         /// Loops whose chatter must raise an erratic-counts fault.
         public var chattering: [String] = []
         public var outages: [Outage] = []
+        /// Each vehicle's true times: passing the end of the queue (upstream), reaching the booth,
+        /// and reaching the exit (with ``exitReadPoints``).
+        public var crossings: [Crossing] = []
+    }
+
+    public struct Crossing: Sendable, Hashable {
+        public var tag: TagID
+        public var lane: String
+        public var queueEnd: MonotonicInstant
+        public var booth: MonotonicInstant
+        public var exit: MonotonicInstant?
+        public var wait: Nanoseconds { booth.since(queueEnd) }
     }
 
     public struct Output: Sendable {
@@ -96,6 +112,10 @@ public struct BoothTraffic: Sendable {
             layout.readPoints.append(.init(name: "lane\(lane)/booth", lane: "lane\(lane)",
                                            antennas: [.init(device: reader, port: 3), .init(device: reader, port: 4),
                                                       .init(device: eseal, port: UInt8(lane))]))
+            if exitReadPoints {
+                layout.readPoints.append(.init(name: "lane\(lane)/exit", lane: "lane\(lane)",
+                                               antennas: [.init(device: reader, port: 5), .init(device: reader, port: 6)]))
+            }
             let a = LoopIndex(layout.loops.count)
             layout.loops.append(.init(name: "lane\(lane)/loop-a", lane: "lane\(lane)", device: loopCard, line: UInt16(2 * (lane - 1))))
             layout.loops.append(.init(name: "lane\(lane)/loop-b", lane: "lane\(lane)", device: loopCard, line: UInt16(2 * (lane - 1) + 1)))
@@ -154,8 +174,14 @@ public struct BoothTraffic: Sendable {
             let boothDwell = scaled(Double.random(in: isTruck ? 60...240 : 10...45, using: &rng))
             let boothEnd = boothStart.advanced(by: boothDwell)
             let lanePrefix = "lane\(lane + 1)"
-            for (name, ports, from, span) in [("upstream", [UInt8(1), 2], arrive, upstreamDwell),
-                                              ("booth", [UInt8(3), 4], boothStart, boothDwell)] {
+            var stays = [("upstream", [UInt8(1), 2], arrive, upstreamDwell), ("booth", [UInt8(3), 4], boothStart, boothDwell)]
+            var exit: MonotonicInstant?
+            if exitReadPoints {
+                exit = boothEnd.advanced(by: scaled(Double.random(in: 5...15, using: &rng)))
+                stays.append(("exit", [5, 6], exit!, scaled(Double.random(in: 2...4, using: &rng))))
+            }
+            truth.crossings.append(Crossing(tag: tag, lane: lanePrefix, queueEnd: arrive, booth: boothStart, exit: exit))
+            for (name, ports, from, span) in stays {
                 var visit: Truth.Visit?
                 var t = from
                 let end = from.advanced(by: span)
@@ -220,7 +246,7 @@ public struct BoothTraffic: Sendable {
                 }
             }
             laneFreeAt[lane] = boothEnd
-            tagFreeAt[tagIndex] = boothEnd.advanced(by: max(scaled(30), .seconds(10)))
+            tagFreeAt[tagIndex] = (exit ?? boothEnd).advanced(by: max(scaled(30), .seconds(10)))
             // The outage goes into the first gap on lane 1 long enough to hold it with room to
             // reconnect: pulled after the vehicle's last read, back well before the next.
             if lane == 0, readerOutage > 0, truth.outages.isEmpty {
