@@ -16,6 +16,9 @@ if grep -E '^/.*/(Sources|Tests)/.*: warning:' .build-check.log | grep -v '/.bui
 fi
 rm -f .build-check.log
 
+step "an LLRP client nobody here wrote: sllurp from PyPI into .build/sllurp-venv (seconds)"
+bash Tests/LLRP/install-sllurp.sh
+
 step "tests"
 swift test --skip-build
 

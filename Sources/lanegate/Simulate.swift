@@ -65,6 +65,10 @@ struct Simulate: ParsableCommand {
             default: break  // loop edges: see the discussion
             }
         }
+        if llrp != nil {
+            let tags = Set(output.truth.visits.filter { $0.readPoint.hasPrefix("lane1/") }.map(\.tag.hex)).sorted()
+            out.write("llrp: the tags lane 1's antennas will read: \(tags.joined(separator: ","))\n")
+        }
         out.write("playing \(vehicles) vehicles (\(output.truth.visits.count) tag visits, \(output.truth.tampers.count) tampers) "
                   + "over \(player.end.since(.now()) / 1_000_000_000) s; Ctrl-C stops\n")
         out.flush()

@@ -4,12 +4,16 @@ import Glibc
 import LaneCore
 import Synchronization
 
-/// A fixed UHF reader speaking LLRP 1.0.1 on a loopback TCP port: announces each connection
-/// with a ConnectionAttemptEvent (refusing a second client while one is connected), answers
-/// capabilities, config and ROSpec requests, sends keepalives at the period the client asks
-/// for, and reports the tags in its field as RO_ACCESS_REPORTs with a vendor extension the
-/// client must skip. Its clock can be set wrong, and it can hang or drop the client. Its
-/// ``Quirks`` copy what real readers do that a client must live with.
+/// A fixed UHF reader speaking LLRP 1.0.1 on a loopback TCP port, conforming enough for any
+/// LLRP client: it announces each connection with a ConnectionAttemptEvent (refusing a second
+/// client while one is connected) and answers every mandatory reader-side message. An ROSpec
+/// runs by its triggers (Null with START_ROSPEC, Immediate, Periodic; a Duration stop), reports
+/// by its ROReportSpec (upon N tags, at the end of its AISpec or ROSpec, or on GET_REPORT) with
+/// the fields its content selector asks for, and announces its start and end as ROSpecEvents
+/// when the client has those events on. AccessSpecs are refused honestly (it does not execute
+/// access operations). Keepalives go at the period the client asks for. Reports carry a vendor
+/// extension the client must skip. Its clock can be set wrong, and it can hang or drop the
+/// client. Its ``Quirks`` copy what real readers do that a client must live with.
 public final class LLRPReaderSimulator: Sendable {
     public struct Counts: Sendable, Hashable {
         public var connections = 0
@@ -18,6 +22,8 @@ public final class LLRPReaderSimulator: Sendable {
         public var keepaliveAcks = 0
         public var reports = 0
         public var started = 0
+        /// ROSpecs that ended by their stop trigger (a duration).
+        public var stoppedByTrigger = 0
         /// Every message type the clients sent, in order.
         public var received: [UInt16] = []
         /// The start trigger type (0 null, 1 immediate, 2 periodic, 3 GPI) of the last ADD_ROSPEC.
@@ -43,19 +49,27 @@ public final class LLRPReaderSimulator: Sendable {
         public init() {}
     }
 
-    private struct Read: Sendable {
+    struct Read: Sendable {
         var tag: TagID
         var antenna: UInt16
         var rssi: Int8
         var at: MonotonicInstant
     }
 
-    private struct State: Sendable {
+    struct State: Sendable {
+        /// Tags read while no ROSpec runs wait in the field: a tag that stays is inventoried once
+        /// one starts.
         var field: [Read] = []
+        /// Inventoried, not yet reported.
+        var pending: [Read] = []
+        var rospec: SimulatedROSpec?
         var keepalive: Nanoseconds?
         var nextKeepalive = MonotonicInstant.zero
-        var added = false, enabled = false, started = false
-        var immediate = false
+        /// Reader event types the client wants (LLRP §16.2.6.2): ROSpec and AISpec events by default.
+        var events: Set<UInt16> = [2, 6]
+        /// The reader's default ROReportSpec, for an ROSpec without one: every tag, with
+        /// antenna, peak RSSI, first and last seen and seen count.
+        var defaultReport: (trigger: UInt8, n: UInt16, selector: UInt16) = (1, 1, 0x1780)
         var hung = false
         var drop = false
         var announceClose = false
@@ -68,7 +82,7 @@ public final class LLRPReaderSimulator: Sendable {
     /// was never set sits decades back).
     public let clockOffsetMicros: Int64
     public let quirks: Quirks
-    private let state = Mutex(State())
+    let state = Mutex(State())
     private let running = Atomic<Bool>(true)
     private let thread = Mutex<DedicatedThread?>(nil)
 
@@ -114,8 +128,10 @@ public final class LLRPReaderSimulator: Sendable {
                     input.removeAll()
                     state.withLock { state in
                         let counts = state.counts
+                        let field = state.field
                         state = State()
                         state.counts = counts
+                        state.field = field
                         state.counts.connections += 1
                     }
                     newcomer.write(header(LLRPWire.connectionEvent(status: 0, id: 0, utcMicros: utcNow())))
@@ -128,24 +144,26 @@ public final class LLRPReaderSimulator: Sendable {
                 if state.drop { state.drop = false; return ([], true) }
                 if state.announceClose {
                     state.announceClose = false
-                    return (header(LLRPWire.message(63, 0, LLRPWire.tlv(246, LLRPWire.tlv(128, LLRPWire.u64(UInt64(max(0, utcNow()))))
-                                                                    + LLRPWire.tlv(257, [])))), true)
+                    return (header(notification(LLRPWire.tlv(257, []))), true)
                 }
                 if state.hung { input.removeAll(); return ([], false) }
                 var out: [UInt8] = []
                 while let message = LLRPWire.cut(&input) {
                     state.counts.received.append(message.type)
-                    let reply = quirks.refusing.contains(message.type)
-                        ? LLRPWire.message(message.type + 10, message.id, LLRPWire.status(101, "refused by quirk"))
-                        : answer(message, &state)
+                    var reply: [UInt8]
+                    if message.version != 1 && message.version != 2 {
+                        reply = LLRPWire.message(100, message.id, LLRPWire.status(110, "LLRP version \(message.version) is not supported"))
+                    } else if quirks.refusing.contains(message.type) {
+                        reply = LLRPWire.message(message.type + 10, message.id, LLRPWire.status(101, "refused by quirk"))
+                    } else {
+                        reply = answer(message, &state)
+                    }
                     if quirks.eventsBeforeResponses && !reply.isEmpty {
-                        // AntennaEvent (255): antenna 1 connected.
-                        out += LLRPWire.message(63, 0, LLRPWire.tlv(246, LLRPWire.tlv(128, LLRPWire.u64(UInt64(max(0, utcNow()))))
-                                                              + LLRPWire.tlv(255, [1] + LLRPWire.u16(1))))
+                        out += notification(LLRPWire.tlv(255, [1] + LLRPWire.u16(1)))  // AntennaEvent: antenna 1 connected
                     }
                     out += reply
                 }
-                out += periodic(&state)
+                out += run(&state)
                 return (out, false)
             }
             if close {
@@ -157,93 +175,6 @@ public final class LLRPReaderSimulator: Sendable {
             peer.write(header(out))
         }
         client?.close()
-    }
-
-    private func answer(_ m: (type: UInt16, id: UInt32, body: [UInt8]), _ state: inout State) -> [UInt8] {
-        let ok = LLRPWire.status(0)
-        switch m.type {
-        case 1:
-            let firmware = Array("7.5.0-sim".utf8)
-            let caps = LLRPWire.tlv(137, LLRPWire.u16(4) + LLRPWire.u16(0x4000) + LLRPWire.u32(LLRPWire.enterpriseNumber) + LLRPWire.u32(2_001_002)
-                                    + LLRPWire.u16(UInt16(firmware.count)) + firmware)
-            return LLRPWire.message(11, m.id, ok + caps)
-        case 3:
-            // KeepaliveSpec (220): type u8 (1 = periodic), period u32 ms, after the 1-byte reset flag.
-            if let spec = LLRPWire.find(220, in: Array(m.body.dropFirst())), spec.count >= 5, spec[0] == 1 {
-                let millis = spec[1...4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-                state.keepalive = Nanoseconds(millis) * 1_000_000
-                state.nextKeepalive = MonotonicInstant.now().advanced(by: state.keepalive!)
-            }
-            return LLRPWire.message(13, m.id, ok)
-        case 21:
-            let all = m.body.count >= 4 && m.body.prefix(4).allSatisfy { $0 == 0 }
-            let had = state.added
-            state.added = false; state.enabled = false; state.started = false
-            if all && !had && quirks.deleteAllWhenEmpty != 0 {
-                return LLRPWire.message(31, m.id, LLRPWire.status(quirks.deleteAllWhenEmpty, "no ROSpec 0"))
-            }
-            return LLRPWire.message(31, m.id, ok)
-        case 20:
-            let spec = LLRPWire.find(177, in: m.body)
-            state.added = spec != nil
-            // ROSpec: id u32, priority u8, state u8, then ROBoundarySpec (178) › ROSpecStartTrigger (179).
-            let trigger = spec.flatMap { LLRPWire.find(178, in: Array($0.dropFirst(6))) }.flatMap { LLRPWire.find(179, in: $0) }?.first
-            state.counts.startTrigger = trigger
-            state.immediate = trigger == 1
-            return LLRPWire.message(30, m.id, state.added ? ok : LLRPWire.status(101, "ROSpec missing"))
-        case 24:
-            state.enabled = state.added
-            if state.enabled && state.immediate {
-                state.started = true
-                state.counts.started += 1
-            }
-            return LLRPWire.message(34, m.id, state.enabled ? ok : LLRPWire.status(101, "no such ROSpec"))
-        case 22:
-            if state.started && quirks.strictStart {
-                return LLRPWire.message(32, m.id, LLRPWire.status(101, "ROSpec already active"))
-            }
-            state.started = state.enabled
-            if state.started { state.counts.started += 1 }
-            return LLRPWire.message(32, m.id, state.started ? ok : LLRPWire.status(101, "ROSpec not enabled"))
-        case 72:
-            state.counts.keepaliveAcks += 1
-            return []
-        case 14:
-            state.drop = true
-            return LLRPWire.message(4, m.id, ok)
-        case 64:
-            return []
-        default:
-            return LLRPWire.message(100, m.id, LLRPWire.status(109, "unsupported message"))  // M_UnsupportedMessage
-        }
-    }
-
-    private func periodic(_ state: inout State) -> [UInt8] {
-        var out: [UInt8] = []
-        let now = MonotonicInstant.now()
-        if let period = state.keepalive, now >= state.nextKeepalive {
-            state.nextKeepalive = now.advanced(by: period)
-            state.messageID &+= 1
-            out += LLRPWire.message(62, state.messageID, [])
-            state.counts.keepalivesSent += 1
-        }
-        guard state.started, !state.field.isEmpty else { return out }
-        let reads = state.field
-        state.field.removeAll()
-        var body: [UInt8] = []
-        let utc = utcNow()
-        for read in reads {
-            let seen = UInt64(utc - now.since(read.at) / 1000)
-            let epc = read.tag.bytes
-            var fields = epc.count == 12 ? [0x80 | 13] + epc : LLRPWire.tlv(241, LLRPWire.u16(UInt16(epc.count * 8)) + epc)
-            fields += [0x80 | 1] + LLRPWire.u16(read.antenna) + [0x80 | 6, UInt8(bitPattern: read.rssi)]
-            fields += [0x80 | 2] + LLRPWire.u64(seen) + [0x80 | 4] + LLRPWire.u64(seen) + [0x80 | 8] + LLRPWire.u16(1)
-            fields += LLRPWire.tlv(1023, LLRPWire.u32(LLRPWire.enterpriseNumber) + LLRPWire.u32(1) + [0xDE, 0xAD])  // vendor extension
-            body += LLRPWire.tlv(240, fields)
-        }
-        state.messageID &+= 1
-        state.counts.reports += 1
-        return out + LLRPWire.message(61, state.messageID, body)
     }
 
     /// Rewrites the version bits of every message header in `bytes` to the quirk's version.
@@ -260,62 +191,14 @@ public final class LLRPReaderSimulator: Sendable {
         return out
     }
 
-    private func utcNow() -> Int64 {
+    /// A READER_EVENT_NOTIFICATION carrying `event` with the reader's timestamp.
+    func notification(_ event: [UInt8]) -> [UInt8] {
+        LLRPWire.message(63, 0, LLRPWire.tlv(246, LLRPWire.tlv(128, LLRPWire.u64(UInt64(max(0, utcNow())))) + event))
+    }
+
+    func utcNow() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000 + clockOffsetMicros
     }
-}
-
-/// The reader's side of LLRP encoding, kept apart from the client's codec.
-public enum LLRPWire {
-    /// The simulator's maker number: 32473, the private enterprise number RFC 5612 reserves
-    /// for documentation, so it is no real company's.
-    public static let enterpriseNumber: UInt32 = 32473
-
-    public static func message(_ type: UInt16, _ id: UInt32, _ body: [UInt8]) -> [UInt8] {
-        u16(1 << 10 | type) + u32(UInt32(10 + body.count)) + u32(id) + body
-    }
-
-    public static func tlv(_ type: UInt16, _ value: [UInt8]) -> [UInt8] {
-        u16(type) + u16(UInt16(4 + value.count)) + value
-    }
-
-    static func status(_ code: UInt16, _ text: String = "") -> [UInt8] {
-        let bytes = Array(text.utf8)
-        return tlv(287, u16(code) + u16(UInt16(bytes.count)) + bytes)
-    }
-
-    static func connectionEvent(status: UInt16, id: UInt32, utcMicros: Int64) -> [UInt8] {
-        message(63, id, tlv(246, tlv(128, u64(UInt64(max(0, utcMicros)))) + tlv(256, u16(status))))
-    }
-
-    /// The value of the first top-level TLV of `type` in `body`.
-    static func find(_ type: UInt16, in body: [UInt8]) -> [UInt8]? {
-        var i = 0
-        while i + 4 <= body.count {
-            let t = (UInt16(body[i]) << 8 | UInt16(body[i + 1])) & 0x3FF
-            let length = Int(UInt16(body[i + 2]) << 8 | UInt16(body[i + 3]))
-            guard length >= 4, i + length <= body.count else { return nil }
-            if t == type { return Array(body[(i + 4)..<(i + length)]) }
-            i += length
-        }
-        return nil
-    }
-
-    static func cut(_ input: inout [UInt8]) -> (type: UInt16, id: UInt32, body: [UInt8])? {
-        guard input.count >= 10 else { return nil }
-        let length = Int(input[2...5].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-        guard length >= 10 else { input.removeAll(); return nil }
-        guard input.count >= length else { return nil }
-        let type = (UInt16(input[0]) << 8 | UInt16(input[1])) & 0x3FF
-        let id = input[6...9].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        let body = Array(input[10..<length])
-        input.removeFirst(length)
-        return (type, id, body)
-    }
-
-    static func u16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
-    static func u32(_ v: UInt32) -> [UInt8] { u16(UInt16(v >> 16)) + u16(UInt16(v & 0xFFFF)) }
-    static func u64(_ v: UInt64) -> [UInt8] { u32(UInt32(v >> 32)) + u32(UInt32(v & 0xFFFF_FFFF)) }
 }
