@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "LaneSimulators", targets: ["LaneSimulators"]),
         .library(name: "LaneSpool", targets: ["LaneSpool"]),
         .library(name: "LaneDevices", targets: ["LaneDevices"]),
+        .library(name: "LaneAnalytics", targets: ["LaneAnalytics"]),
+        .library(name: "LaneCollector", targets: ["LaneCollector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

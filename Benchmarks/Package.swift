@@ -25,6 +25,8 @@ let package = Package(
                 .product(name: "LaneSimulators", package: projectFolder),
                 .product(name: "LaneSpool", package: projectFolder),
                 .product(name: "LaneDevices", package: projectFolder),
+                .product(name: "LaneAnalytics", package: projectFolder),
+                .product(name: "LaneCollector", package: projectFolder),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Benchmarks/LaneBenchmarks",

@@ -6,4 +6,5 @@ let benchmarks: @Sendable () -> Void = {
     spoolBenchmarks()
     journalBenchmarks()
     deviceBenchmarks()
+    borderDelayBenchmarks()
 }
