@@ -35,8 +35,14 @@ public final class SQLiteEventStore: EventStore {
             CREATE TABLE IF NOT EXISTS devices(
                 gateway TEXT NOT NULL, device TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,
                 utc_ns INTEGER NOT NULL, PRIMARY KEY(gateway, device)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS tag_visits(
+                gateway TEXT NOT NULL, read_point TEXT NOT NULL, tag TEXT NOT NULL, first_utc_ns INTEGER NOT NULL,
+                last_utc_ns INTEGER NOT NULL, reads INTEGER NOT NULL, rssi INTEGER NOT NULL, open INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS tag_visits_by_gateway_time ON tag_visits(gateway, first_utc_ns);
             """)
-        writer = GroupCommitWriter(try Statements(connection))
+        let statements = try Statements(connection)
+        try statements.indexVisitsOfOlderBatches()
+        writer = GroupCommitWriter(statements)
         reader = Mutex(try Statements(try SQLiteConnection(path: path)))
     }
 
@@ -77,6 +83,7 @@ private final class Statements {
     let insertBatch: SQLiteStatement
     let upsertGateway: SQLiteStatement
     let upsertDevice: SQLiteStatement
+    let insertVisit: SQLiteStatement
 
     init(_ connection: SQLiteConnection) throws(SQLiteError) {
         self.connection = connection
@@ -98,6 +105,48 @@ private final class Statements {
             INSERT INTO devices(gateway, device, state, detail, utc_ns) VALUES (?1, ?2, ?3, ?4, ?5)
             ON CONFLICT(gateway, device) DO UPDATE SET state = ?3, detail = ?4, utc_ns = ?5 WHERE ?5 >= utc_ns
             """)
+        insertVisit = try connection.prepare("""
+            INSERT INTO tag_visits(gateway, read_point, tag, first_utc_ns, last_utc_ns, reads, rssi, open)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+    }
+
+    /// The border-delay analytics read tag visits by gateway and time, many thousands a query:
+    /// each stored batch's visits are indexed in `tag_visits` as it is stored, so that a day
+    /// is read as rows instead of decoding every batch. Batches stored before the index
+    /// existed (user_version 0) are indexed once, here.
+    func indexVisitsOfOlderBatches() throws(SQLiteError) {
+        guard try connection.integer("PRAGMA user_version") == 0 else { return }
+        try connection.transaction { () throws(SQLiteError) in
+            let all = try connection.prepare("SELECT body FROM batches")
+            while try all.step() {
+                guard let batch = try? BatchDecoder.decode(all.bytes(0)) else { continue }
+                try indexVisits(of: batch)
+            }
+            try connection.execute("PRAGMA user_version = 1")
+        }
+    }
+
+    /// One row per tag arrival (an open visit) and departure (a closed one) of `batch`.
+    func indexVisits(of batch: DecodedBatch) throws(SQLiteError) {
+        for event in batch.events {
+            let (readPoint, tag, first, last, reads, rssi, open): (ReadPointIndex, TagID, MonotonicInstant, MonotonicInstant, UInt32, Int8, Bool)
+            switch event {
+            case .tagDeparted(let e): (readPoint, tag, first, last, reads, rssi, open) = (e.readPoint, e.tag, e.firstSeen, e.lastSeen, e.readCount, e.peakRSSI, false)
+            case .tagArrived(let e): (readPoint, tag, first, last, reads, rssi, open) = (e.readPoint, e.tag, e.time, e.time, 1, e.peakRSSI, true)
+            default: continue
+            }
+            insertVisit.reset()
+            try insertVisit.bind(1, batch.gatewayID)
+            try insertVisit.bind(2, batch.readPointName(readPoint))
+            try insertVisit.bind(3, tag.hex)
+            try insertVisit.bind(4, batch.anchor.utcNanoseconds(at: first))
+            try insertVisit.bind(5, batch.anchor.utcNanoseconds(at: last))
+            try insertVisit.bind(6, Int64(reads))
+            try insertVisit.bind(7, Int64(rssi))
+            try insertVisit.bind(8, open ? 1 : 0)
+            try insertVisit.step()
+        }
     }
 
     /// Stores each request inside one transaction, each under a savepoint of its own so that
@@ -140,6 +189,7 @@ private final class Statements {
             try insertBatch.bind(7, times.max() ?? 0)
             try insertBatch.bind(8, body)
             try insertBatch.step()
+            try indexVisits(of: batch)
 
             var gaps = 0, lost: UInt64 = 0
             for (event, utc) in zip(batch.events, times) {
@@ -217,37 +267,26 @@ private final class Statements {
         return (out, resume)
     }
 
-    /// A batch is stored under its events' time span, and a departure's time is its visit's last
-    /// read: batches are searched this far past `to` for visits that began before it.
-    static let longestVisit: Int64 = 3_600_000_000_000
-
     func tagVisits(gateways: [String], from: Int64, to: Int64) throws(SQLiteError) -> [TagVisit] {
         let select = try connection.prepare("""
-            SELECT body FROM batches WHERE gateway = ?1 AND last_utc_ns >= ?2 AND first_utc_ns < ?3
+            SELECT read_point, tag, first_utc_ns, last_utc_ns, reads, rssi, open FROM tag_visits
+            WHERE gateway = ?1 AND first_utc_ns >= ?2 AND first_utc_ns < ?3
             """)
         var out: [TagVisit] = []
         for gateway in gateways {
             select.reset()
             try select.bind(1, gateway)
             try select.bind(2, from)
-            try select.bind(3, to.addingReportingOverflow(Self.longestVisit).overflow ? .max : to + Self.longestVisit)
+            try select.bind(3, to)
+            // Read point names repeat on every row: one String each.
+            var places: [String: ReadPlace] = [:]
             while try select.step() {
-                guard let batch = try? BatchDecoder.decode(select.bytes(0)) else { continue }
-                for event in batch.events {
-                    let visit: TagVisit
-                    switch event {
-                    case .tagDeparted(let e):
-                        visit = TagVisit(tag: e.tag.hex, place: ReadPlace(gateway: gateway, readPoint: batch.readPointName(e.readPoint)),
-                                         first: batch.anchor.utcNanoseconds(at: e.firstSeen),
-                                         last: batch.anchor.utcNanoseconds(at: e.lastSeen), reads: e.readCount, peakRSSI: e.peakRSSI)
-                    case .tagArrived(let e):
-                        let at = batch.anchor.utcNanoseconds(at: e.time)
-                        visit = TagVisit(tag: e.tag.hex, place: ReadPlace(gateway: gateway, readPoint: batch.readPointName(e.readPoint)),
-                                         first: at, last: at, reads: 1, peakRSSI: e.peakRSSI, open: true)
-                    default: continue
-                    }
-                    if visit.first >= from && visit.first < to { out.append(visit) }
-                }
+                let name = select.text(0)
+                let place = places[name] ?? ReadPlace(gateway: gateway, readPoint: name)
+                places[name] = place
+                out.append(TagVisit(tag: select.text(1), place: place, first: select.int64(2), last: select.int64(3),
+                                    reads: UInt32(clamping: select.int64(4)), peakRSSI: Int8(clamping: select.int64(5)),
+                                    open: select.int64(6) != 0))
             }
         }
         return out

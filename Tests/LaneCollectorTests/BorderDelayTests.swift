@@ -4,6 +4,7 @@ import LaneAnalytics
 import LaneCollector
 import LaneCore
 import LaneSimulators
+import LaneSQLite
 import LaneTestSupport
 import LaneWire
 import Testing
@@ -299,5 +300,25 @@ func jsonObject(_ text: String) -> [String: Any] {
             #expect(standard["delay_minutes"].flatMap { Int($0) }.map { abs($0 - liveMinutes) <= 1 } == true, "\(standard) vs \(general)")
             #expect(standard["operational_status"] == (liveMinutes == 0 ? "no delay" : "delay"))
         }
+    }
+}
+
+@Suite struct VisitIndexTests {
+    @Test func visitsOfBatchesStoredBeforeTheIndexExistedAreIndexedOnOpen() async throws {
+        let path = temporaryDirectory() + "/events.db"
+        let body = encodedBatch(gateway: "gw-a", sequence: 1, count: 6)  // three tag arrivals, three vehicles
+        let everything = (Int64.min / 2, Int64.max / 2)
+        do {
+            let store = try SQLiteEventStore(path: path)
+            _ = try await store.store(try BatchDecoder.decode(body), body: body, bodyDigest: [1], receivedUTC: 0, backlog: nil)
+            let visits = try store.tagVisits(gateways: ["gw-a"], fromUTC: everything.0, toUTC: everything.1)
+            #expect(visits.count == 3 && visits.allSatisfy { $0.open && $0.place.readPoint == "lane1/booth" })
+        }
+        // As a database from before the index: the batch, and no visit rows.
+        let raw = try SQLiteConnection(path: path)
+        try raw.execute("DELETE FROM tag_visits; PRAGMA user_version = 0")
+        let reopened = try SQLiteEventStore(path: path)
+        #expect(try reopened.tagVisits(gateways: ["gw-a"], fromUTC: everything.0, toUTC: everything.1).count == 3)
+        #expect(try raw.integer("PRAGMA user_version") == 1)
     }
 }

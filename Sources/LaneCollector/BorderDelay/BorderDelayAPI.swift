@@ -52,7 +52,7 @@ extension Collector {
             let (id, wakes) = updates.subscribe(gateways: Set(port.gateways))
             defer { updates.unsubscribe(id) }
             for await _ in wakes.cancelOnGracefulShutdown() {
-                let answer = try await liveAnswer(port, at: ClockAnchor.now().utcNanoseconds)
+                let answer = try await updates.liveAnswer(port: port.id) { try await liveAnswer(port, at: ClockAnchor.now().utcNanoseconds) }
                 try await writer.write(ByteBuffer(string: "event: wait-times\ndata: \(answer.dropLast())\n\n"))
                 // Batches arriving meanwhile become one wake-up.
                 try await Task.sleep(for: .seconds(1))

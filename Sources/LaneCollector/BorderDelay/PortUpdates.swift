@@ -9,6 +9,10 @@ public final class PortUpdates: Sendable {
         let heartbeat: Task<Void, Never>
     }
     private let subscribers = Mutex<(next: Int, all: [Int: Subscriber])>((0, [:]))
+    /// Counts stored batches: a live answer computed at one count holds until the next.
+    private let stores = Atomic<Int>(0)
+    /// The last live answer per port: every stream woken by one batch shares one computation.
+    private let answers = Mutex<[String: (storedBatches: Int, made: ContinuousClock.Instant, text: String)]>([:])
     let heartbeat: Duration
 
     public init(heartbeat: Duration = .seconds(15)) { self.heartbeat = heartbeat }
@@ -37,7 +41,19 @@ public final class PortUpdates: Sendable {
         gone.wake.finish()
     }
 
+    /// The live answer of `port` now: the one already made when no batch was stored since and
+    /// it is less than a second old, else a new one from `make`.
+    func liveAnswer(port: String, _ make: () async throws -> String) async rethrows -> String {
+        let count = stores.load(ordering: .acquiring)
+        let now = ContinuousClock.now
+        if let last = answers.withLock({ $0[port] }), last.storedBatches == count, now - last.made < .seconds(1) { return last.text }
+        let text = try await make()
+        answers.withLock { $0[port] = (count, now, text) }
+        return text
+    }
+
     func stored(gateway: String) {
+        stores.add(1, ordering: .releasing)
         subscribers.withLock { s in for subscriber in s.all.values where subscriber.gateways.contains(gateway) { subscriber.wake.yield() } }
     }
 }
