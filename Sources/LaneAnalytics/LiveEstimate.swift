@@ -93,18 +93,19 @@ public struct LiveEstimator: Sendable {
     /// and has not been seen at a booth was missed there (or left the queue): only those that
     /// joined after the last one served count as queueing.
     private func queueing(at now: UTCNanoseconds, visits: [TagVisit], trips: [FilteredTrip]) -> [String: UTCNanoseconds] {
+        let points = layout.pointsByPlace
         var lastServed: [String: UTCNanoseconds] = [:]
         var laterVisit: [String: UTCNanoseconds] = [:]
         for t in trips where t.trip.booth != nil {
             lastServed[t.trip.laneType] = max(lastServed[t.trip.laneType] ?? t.trip.queueEnd, t.trip.queueEnd)
         }
         for v in visits {
-            guard let p = layout.point(at: v.place), p.stage != .queueEnd else { continue }
+            guard let p = points[v.place], p.stage != .queueEnd else { continue }
             laterVisit[v.tag] = max(laterVisit[v.tag] ?? v.first, v.first)
         }
         var oldest: [String: UTCNanoseconds] = [:]
         for v in visits {
-            guard let p = layout.point(at: v.place), p.stage == .queueEnd, let laneType = p.laneType,
+            guard let p = points[v.place], p.stage == .queueEnd, let laneType = p.laneType,
                   now - v.first <= layout.bounds.maxWait, v.first > lastServed[laneType] ?? .min,
                   (laterVisit[v.tag] ?? .min) < v.first else { continue }
             oldest[laneType] = min(oldest[laneType] ?? v.first, v.first)

@@ -45,6 +45,11 @@ public struct PortLayout: Sendable, Hashable {
     }
 
     public func point(at place: ReadPlace) -> PortPoint? { points.first { $0.place == place } }
+
+    /// The points by place, for looking up many visits.
+    public var pointsByPlace: [ReadPlace: PortPoint] {
+        Dictionary(points.map { ($0.place, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 }
 
 /// A read point of a gateway: what the collector stores a tag visit under.

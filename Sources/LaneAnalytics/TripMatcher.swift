@@ -28,9 +28,10 @@ public struct TripMatcher: Sendable {
     public func trips(from visits: [TagVisit]) -> (trips: [Trip], report: Report) {
         var report = Report()
         var byTag: [String: [(TagVisit, PortPoint)]] = [:]
+        let points = layout.pointsByPlace
         for v in visits {
             report.visits += 1
-            guard let point = layout.point(at: v.place) else { report.foreign += 1; continue }
+            guard let point = points[v.place] else { report.foreign += 1; continue }
             byTag[v.tag, default: []].append((v, point))
         }
         var trips: [Trip] = []

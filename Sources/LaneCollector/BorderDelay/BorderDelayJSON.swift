@@ -10,6 +10,10 @@ enum BorderDelayJSON {
         var state: String
         var lastSeen: Int64?
         var backlog: Int?
+        var clockSync = "unknown"
+        var clockMaxErrorMicros: Int64 = 0
+        var gapEvents = 0
+        var lost: UInt64 = 0
     }
 
     /// A gateway not heard from for this long is silent: its trips may be missing.
@@ -19,7 +23,8 @@ enum BorderDelayJSON {
         port.gateways.map { id in
             guard let g = summaries.first(where: { $0.id == id }) else { return GatewayHealth(id: id, state: "unknown") }
             let state = now - g.lastSeenUTC > silentAfter ? "silent" : (g.backlogReported ?? 0) > 0 ? "behind" : "ok"
-            return GatewayHealth(id: id, state: state, lastSeen: g.lastSeenUTC, backlog: g.backlogReported)
+            return GatewayHealth(id: id, state: state, lastSeen: g.lastSeenUTC, backlog: g.backlogReported, clockSync: g.clockSync,
+                                 clockMaxErrorMicros: g.clockMaxErrorMicros, gapEvents: g.gapEvents, lost: g.lostReported)
         }
     }
 
@@ -29,7 +34,9 @@ enum BorderDelayJSON {
         var out = "{\"port\":\(jsonQuoted(port.id)),\"name\":\(jsonQuoted(port.name)),\"direction\":\(jsonQuoted(port.direction)),"
         out += "\"at_utc_ns\":\(at),\"stale\":\(stale),\"gateways\":["
         out += health.map { h in
-            "{\"id\":\(jsonQuoted(h.id)),\"state\":\"\(h.state)\",\"last_seen_utc_ns\":\(number(h.lastSeen)),\"backlog\":\(number(h.backlog))}"
+            "{\"id\":\(jsonQuoted(h.id)),\"state\":\"\(h.state)\",\"last_seen_utc_ns\":\(number(h.lastSeen)),\"backlog\":\(number(h.backlog)),"
+                + "\"clock\":{\"sync\":\(jsonQuoted(h.clockSync)),\"max_error_us\":\(h.clockMaxErrorMicros)},"
+                + "\"gap_events\":\(h.gapEvents),\"lost_reported\":\(h.lost)}"
         }.joined(separator: ",")
         out += "],\"lane_types\":["
         out += estimates.map { e in

@@ -51,7 +51,9 @@ enum DashboardScript {
           const rows = live.gateways.map((g) => el("tr", {},
             el("td", {}, g.id), el("td", { "data-state": g.state }, g.state),
             el("td", {}, g.last_seen_utc_ns === null ? "never" : new Date(g.last_seen_utc_ns / 1e6).toLocaleTimeString()),
-            el("td", {}, g.backlog === null ? "–" : String(g.backlog))));
+            el("td", {}, g.backlog === null ? "–" : String(g.backlog)),
+            el("td", {}, g.clock ? `${g.clock.sync} ±${(g.clock.max_error_us / 1000).toFixed(1)} ms` : "–"),
+            el("td", { "data-lost": String(g.lost_reported ?? 0) }, g.gap_events ? `${g.gap_events} (${g.lost_reported} lost)` : "none")));
           section.querySelector("tbody").replaceChildren(...rows);
           section.dataset.updated = String(Date.now());
         }
@@ -124,7 +126,8 @@ enum DashboardScript {
               el("div", { class: "cards" }),
               el("svg", { class: "chart" }),
               el("table", { class: "gateways" },
-                el("thead", {}, el("tr", {}, el("th", {}, "gateway"), el("th", {}, "state"), el("th", {}, "last contact"), el("th", {}, "backlog"))),
+                el("thead", {}, el("tr", {}, el("th", {}, "gateway"), el("th", {}, "state"), el("th", {}, "last contact"), el("th", {}, "backlog"),
+                  el("th", {}, "clock"), el("th", {}, "gaps"))),
                 el("tbody")));
             main.append(section);
             follow(section, port);
