@@ -67,10 +67,10 @@ public struct Collector: Sendable {
         let router = Router(context: CollectorContext.self)
         router.post("/v1/batches") { request, context in try await ingest(request, context: context) }
         router.get("/v1/events") { request, context in
-            try await reading(request, context) { try await events(request) }
+            try await reading(request, context) { reader in try await events(request, reader) }
         }
         router.get("/v1/gateways") { request, context in
-            try await reading(request, context) { try await gateways() }
+            try await reading(request, context) { reader in try await gateways(reader) }
         }
         addBorderDelayRoutes(to: router)
         addDashboardRoutes(to: router)
@@ -153,30 +153,56 @@ public struct Collector: Sendable {
 
     // MARK: queries
 
-    /// Runs a read for a holder of a read token (or anyone, with public read), naming the
-    /// reader in the access log.
+    /// Runs a read for a holder of a read token (or anyone, with public read, who sees
+    /// everything), naming the reader in the access log. `answer` gets the reader, whose scope
+    /// decides what it may see.
     func reading(_ request: Request, _ context: CollectorContext,
-                         _ answer: () async throws -> Response) async throws -> Response {
-        let reader: String
+                 _ answer: (Reader) async throws -> Response) async throws -> Response {
+        let reader: Reader
         switch readAccess {
-        case .publicRead: reader = "public"
+        case .publicRead: reader = Reader(name: "public", scope: .admin)
         case .tokens(let readers):
             guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-                  let name = readers.reader(for: String(header.dropFirst("Bearer ".count))) else {
+                  let known = readers.reader(for: String(header.dropFirst("Bearer ".count))) else {
                 logger.notice("read refused: \(request.method) \(request.uri.path) from \(context.channel.remoteAddress?.description ?? "?")")
                 return refuse(.unauthorized, "read-auth", "a read token is required: Authorization: Bearer <token>")
             }
-            reader = name
+            reader = known
         }
-        let response = try await answer()
-        logger.info("read by \(reader): \(request.method) \(request.uri) \(response.status.code)")
+        let response = try await answer(reader)
+        logger.info("read by \(reader.name): \(request.method) \(request.uri) \(response.status.code)")
         return response
     }
 
-    func events(_ request: Request) async throws -> Response {
+    /// The gateways whose events and state `reader` may see; nil: all of them.
+    func visibleGateways(_ reader: Reader) -> Set<String>? {
+        switch reader.scope {
+        case .admin: nil
+        case .public: []
+        case .ports(let granted): Set(analytics.ports.filter { granted.contains($0.id) }.flatMap(\.gateways))
+        }
+    }
+
+    func mayRead(port: String, _ reader: Reader) -> Bool {
+        switch reader.scope {
+        case .admin: true
+        case .public: false
+        case .ports(let granted): granted.contains(port)
+        }
+    }
+
+    func forbidden(_ reader: Reader, _ what: String) -> Response {
+        refuse(.forbidden, "scope", "reader \"\(reader.name)\" may not read \(what)")
+    }
+
+    func events(_ request: Request, _ reader: Reader) async throws -> Response {
         let p = request.uri.queryParameters
         var q = EventQuery()
         q.gateway = p["gateway"].map(String.init)
+        if let visible = visibleGateways(reader), !(q.gateway.map(visible.contains) ?? false) {
+            return forbidden(reader, q.gateway.map { "the events of gateway \"\($0)\"" }
+                             ?? "events without naming a gateway of its ports (gateway=…)")
+        }
         q.lane = p["lane"].map(String.init)
         q.place = (p["read_point"] ?? p["loop"] ?? p["device"]).map(String.init)
         q.type = p["type"].map(String.init)
@@ -203,9 +229,12 @@ public struct Collector: Sendable {
         return json(.ok, out)
     }
 
-    func gateways() async throws -> Response {
+    func gateways(_ reader: Reader) async throws -> Response {
+        guard reader.scope != .public else { return forbidden(reader, "gateways") }
+        let visible = visibleGateways(reader)
         var out = "["
-        for (i, g) in try await NIOThreadPool.singleton.runIfActive({ [store] in try store.gateways() }).enumerated() {
+        let all = try await NIOThreadPool.singleton.runIfActive({ [store] in try store.gateways() })
+        for (i, g) in all.filter({ visible?.contains($0.id) ?? true }).enumerated() {
             if i > 0 { out += "," }
             let devices = g.devices.sorted { $0.key < $1.key }.map { "\(jsonQuoted($0.key)):\(jsonQuoted($0.value))" }
             out += "{\"id\":\(jsonQuoted(g.id)),\"last_seen_utc_ns\":\(g.lastSeenUTC),\"last_sequence\":\(g.lastSequence),"

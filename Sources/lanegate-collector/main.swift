@@ -17,7 +17,7 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8443
     @Option(help: "The SQLite database file (created when missing).") var database = "/var/lib/lanegate-collector/events.db"
     @Option(help: "Gateway tokens: one `gateway-id token` per line.") var tokens: String
-    @Option(help: "Read tokens for /v1/events and /v1/gateways: one `reader-name token` or `reader-name sha256:<hex>` per line.")
+    @Option(help: "Read tokens: one `reader-name token [scope]` or `reader-name sha256:<hex> [scope]` per line; scope `public` (the feed), `ports=A,B` (an agency) or `admin` (the default).")
     var readTokens: String?
     @Flag(help: "Let anyone read /v1/events and /v1/gateways without a token (for a demo on loopback only).")
     var publicRead = false
@@ -61,6 +61,12 @@ struct CollectorCommand: AsyncParsableCommand {
                 tls = configuration
             }
             let layouts = try ports.map { try PortLayoutFile.parse(try Self.read($0, "--ports"), file: $0, knownGateways: gateways.known) } ?? []
+            if case .tokens(let readers) = access {
+                let unknown = readers.grantedPorts.subtracting(layouts.map(\.id))
+                guard unknown.isEmpty else {
+                    throw CollectorSetupError("--read-tokens grants ports the port file does not define: \(unknown.sorted().joined(separator: ", "))")
+                }
+            }
             collector = Collector(store: try SQLiteEventStore(path: database), tokens: gateways, readAccess: access,
                                   ports: layouts, logger: logger)
         } catch {

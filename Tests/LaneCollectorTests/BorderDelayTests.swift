@@ -322,3 +322,53 @@ func jsonObject(_ text: String) -> [String: Any] {
         #expect(try raw.integer("PRAGMA user_version") == 1)
     }
 }
+
+/// Agencies on both sides of the border, each with its own ports; a public token for the feed.
+@Suite struct ReadScopeTests {
+    @Test func eachReaderSeesWhatItsScopeGrantsAndNothingElse() async throws {
+        let now = ClockAnchor.now().utcNanoseconds
+        let (bota, pharr) = await offThePool {
+            (DeliveredPort(PortDay(seed: 12, port: "bota", midnight: now - 3_600_000_000_000), until: now),
+             DeliveredPort(PortDay(seed: 13, port: "pharr", midnight: now - 3_600_000_000_000), until: now))
+        }
+        let tokens = GatewayTokens(pairs: (bota.layout.gateways + pharr.layout.gateways).map { ($0, DeliveredPort.token($0)) })
+        let readers = ReadTokens(readers: [
+            (Reader(name: "aduana-bota", scope: .ports(["bota"])), "token-of-the-bota-agency"),
+            (Reader(name: "cbp-pharr", scope: .ports(["pharr"])), "token-of-the-pharr-agency"),
+            (Reader(name: "wait-site", scope: .public), "token-of-a-public-website"),
+            (Reader(name: "operations", scope: .admin), "token-of-the-operations-team"),
+        ])
+        try await withCollector(gatewayTokens: tokens, ports: [bota.layout, pharr.layout], readAccess: .tokens(readers)) { url, _ in
+            try await bota.deliver(bota.batches.prefix(4), to: url)
+            try await pharr.deliver(pharr.batches.prefix(4), to: url)
+            func status(_ path: String, _ token: String) async throws -> Int { try await get(url + path, token: token).0 }
+
+            // An agency: its port, its gateways' events and state; not the other's.
+            let agency = "token-of-the-bota-agency"
+            #expect(try await status("/v1/ports/bota/wait-times", agency) == 200)
+            #expect(try await status("/v1/ports/bota/trips", agency) == 200)
+            #expect(try await status("/v1/ports/pharr/wait-times", agency) == 403)
+            #expect(try await status("/v1/ports/pharr/live", agency) == 403)
+            #expect(try await get(url + "/v1/ports", token: agency).1.contains("\"pharr\"") == false)
+            #expect(try await status("/v1/events?gateway=bota-booths", agency) == 200)
+            #expect(try await status("/v1/events?gateway=pharr-booths", agency) == 403)
+            #expect(try await status("/v1/events", agency) == 403)
+            let (_, gateways) = try await get(url + "/v1/gateways", token: agency)
+            #expect(gateways.contains("bota-queue") && !gateways.contains("pharr"))
+
+            // The public: the feed, nothing else.
+            let site = "token-of-a-public-website"
+            #expect(try await status("/v1/feed/bwt.xml", site) == 200)
+            for path in ["/v1/ports", "/v1/ports/bota/wait-times", "/v1/events?gateway=bota-booths", "/v1/gateways"] {
+                #expect(try await status(path, site) == 403, "\(path)")
+            }
+            // Operations: everything.
+            let admin = "token-of-the-operations-team"
+            for path in ["/v1/ports/pharr/wait-times", "/v1/ports/bota/stats", "/v1/events", "/v1/gateways"] {
+                #expect(try await status(path, admin) == 200, "\(path)")
+            }
+            #expect(try await get(url + "/v1/ports", token: admin).1.contains("\"pharr\""))
+            #expect(try await status("/v1/ports/bota/wait-times", "token-nobody-was-given-0000") == 401)
+        }
+    }
+}

@@ -131,11 +131,15 @@ struct HostileClientTests {
         let readers = try ReadTokens(text: """
             # agency dashboards
             cbp-dashboard  plain-token-0123456789
-            sat-dashboard  sha256:\(digest)
+            sat-dashboard  sha256:\(digest)  ports=ysleta-nb,bota-sb
+            wait-site      public-token-0123456789  public
             """, file: "read-tokens")
-        #expect(readers.reader(for: "plain-token-0123456789") == "cbp-dashboard")
+        #expect(readers.reader(for: "plain-token-0123456789") == Reader(name: "cbp-dashboard", scope: .admin))
         #expect(readers.reader(for: "plain-token-012345678") == nil)
-        #expect(readers.reader(for: "digest-token-0123456789") == "sat-dashboard")
+        #expect(readers.reader(for: "digest-token-0123456789") == Reader(name: "sat-dashboard", scope: .ports(["ysleta-nb", "bota-sb"])))
+        #expect(readers.reader(for: "public-token-0123456789")?.scope == .public)
+        #expect(readers.grantedPorts == ["ysleta-nb", "bota-sb"])
+        #expect(throws: CollectorSetupError.self) { try ReadTokens(text: "x token-0123456789012 ports=\n", file: "f") }
         #expect(throws: CollectorSetupError.self) { try ReadTokens(text: "x short\n", file: "f") }
         do {
             _ = try ReadTokens(text: "\nreader sha256:abc\n", file: "read-tokens")

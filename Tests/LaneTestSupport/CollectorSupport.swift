@@ -39,11 +39,11 @@ public func temporaryDirectory() -> String {
 public func withCollector<T: Sendable>(
     store: SQLiteEventStore? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
     settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
-    gatewayTokens: GatewayTokens = tokens, ports: [PortLayout] = [],
+    gatewayTokens: GatewayTokens = tokens, ports: [PortLayout] = [], readAccess: ReadAccess = .tokens(readers),
     _ body: @Sendable (_ baseURL: String, _ collector: Collector) async throws -> T
 ) async throws -> T {
     let store = try store ?? SQLiteEventStore(path: temporaryDirectory() + "/events.db")
-    let collector = Collector(store: store, tokens: gatewayTokens, readAccess: .tokens(readers), ports: ports,
+    let collector = Collector(store: store, tokens: gatewayTokens, readAccess: readAccess, ports: ports,
                               settings: settings, logger: quietLogger)
     let (ports, announce) = AsyncStream.makeStream(of: Int.self)
     let running: @Sendable (any Channel) async -> Void = { channel in announce.yield(channel.localAddress!.port!) }

@@ -17,25 +17,25 @@ extension Collector {
 
     func addBorderDelayRoutes(to router: Router<CollectorContext>) {
         router.get("/v1/ports") { request, context in
-            try await reading(request, context) { portList() }
+            try await reading(request, context) { reader in portList(reader) }
         }
         router.get("/v1/ports/:port/wait-times") { request, context in
-            try await reading(request, context) { try await waitTimes(request, context) }
+            try await reading(request, context) { reader in try await granted(reader, context) { try await waitTimes(request, context) } }
         }
         router.get("/v1/ports/:port/trips") { request, context in
-            try await reading(request, context) { try await trips(request, context) }
+            try await reading(request, context) { reader in try await granted(reader, context) { try await trips(request, context) } }
         }
         router.get("/v1/ports/:port/stats") { request, context in
-            try await reading(request, context) { try await statistics(request, context) }
+            try await reading(request, context) { reader in try await granted(reader, context) { try await statistics(request, context) } }
         }
         router.get("/v1/ports/:port/live") { request, context in
-            try await reading(request, context) { liveStream(context) }
+            try await reading(request, context) { reader in try await granted(reader, context) { liveStream(context) } }
         }
         router.get("/v1/feed/bwt.xml") { request, context in
-            try await reading(request, context) { try await feed(xml: true) }
+            try await reading(request, context) { _ in try await feed(xml: true) }
         }
         router.get("/v1/feed/bwt.json") { request, context in
-            try await reading(request, context) { try await feed(xml: false) }
+            try await reading(request, context) { _ in try await feed(xml: false) }
         }
     }
 
@@ -75,8 +75,17 @@ extension Collector {
                         body: .init(byteBuffer: ByteBuffer(string: xml ? feed.xml : feed.json)))
     }
 
-    private func portList() -> Response {
-        let ports = analytics.ports.map { p in
+    /// Runs `answer` when `reader` may read the port of the path (an unknown port is a 404 for
+    /// every reader).
+    private func granted(_ reader: Reader, _ context: CollectorContext, _ answer: () async throws -> Response) async throws -> Response {
+        guard let port = port(context) else { return unknownPort(context) }
+        guard mayRead(port: port.id, reader) else { return forbidden(reader, "port \"\(port.id)\"") }
+        return try await answer()
+    }
+
+    private func portList(_ reader: Reader) -> Response {
+        guard reader.scope != .public else { return forbidden(reader, "ports (the public feed is /v1/feed/bwt.xml)") }
+        let ports = analytics.ports.filter { mayRead(port: $0.id, reader) }.map { p in
             "{\"id\":\(jsonQuoted(p.id)),\"name\":\(jsonQuoted(p.name)),\"number\":\(jsonQuoted(p.number)),"
                 + "\"crossing\":\(jsonQuoted(p.crossing)),\"direction\":\(jsonQuoted(p.direction)),"
                 + "\"lane_types\":[\(p.laneTypes.map(jsonQuoted).joined(separator: ","))]}"
