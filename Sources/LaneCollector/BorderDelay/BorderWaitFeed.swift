@@ -33,11 +33,11 @@ struct BorderWaitFeed {
     enum Node { case text(String), children([(String, Node)]) }
 
     func record(_ p: Port) -> [(String, Node)] {
-        let local = LocalTime(utcNanoseconds: at, offsetMinutes: p.layout.utcOffsetMinutes)
+        let local = CivilTime(utcNanoseconds: at, offsetMinutes: p.layout.utcOffsetMinutes)
         var out: [(String, Node)] = [
             ("port_number", .text(p.layout.number)), ("border", .text("Mexican Border")), ("port_name", .text(p.layout.name)),
-            ("crossing_name", .text(p.layout.crossing)), ("hours", .text("24 hrs/day")), ("date", .text(local.date)),
-            ("time", .text(local.time)), ("port_status", .text("Open")),
+            ("crossing_name", .text(p.layout.crossing)), ("hours", .text("24 hrs/day")), ("date", .text(local.feedDate)),
+            ("time", .text(local.clock)), ("port_status", .text("Open")),
         ]
         for category in Self.categories {
             let types = p.layout.laneTypes.filter { Self.blocks[$0]?.category == category }
@@ -49,7 +49,7 @@ struct BorderWaitFeed {
                 let minutes = estimate.wait.map { Int(($0 / 60).rounded()) }
                 let status = open == 0 ? "Lanes Closed" : minutes == nil ? "Update Pending" : minutes! == 0 ? "no delay" : "delay"
                 children.append((Self.blocks[type]!.block, .children([
-                    ("update_time", .text("At \(local.clock) \(p.layout.timeZone)")), ("operational_status", .text(status)),
+                    ("update_time", .text("At \(local.feedClock) \(p.layout.timeZone)")), ("operational_status", .text(status)),
                     ("delay_minutes", .text(open == 0 ? "" : minutes.map(String.init) ?? "")), ("lanes_open", .text("\(open)")),
                 ])))
             }
@@ -59,9 +59,9 @@ struct BorderWaitFeed {
     }
 
     var xml: String {
-        let local = LocalTime(utcNanoseconds: at, offsetMinutes: ports.first?.layout.utcOffsetMinutes ?? 0)
+        let local = CivilTime(utcNanoseconds: at, offsetMinutes: ports.first?.layout.utcOffsetMinutes ?? 0)
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<border_wait_time>\n"
-        out += "<last_updated_date>\(local.date)</last_updated_date>\n<last_updated_time>\(local.time)</last_updated_time>\n"
+        out += "<last_updated_date>\(local.feedDate)</last_updated_date>\n<last_updated_time>\(local.clock)</last_updated_time>\n"
         for p in ports { out += "<port>" + Self.xml(record(p)) + "</port>\n" }
         return out + "</border_wait_time>\n"
     }
@@ -101,36 +101,9 @@ struct BorderWaitFeed {
     }
 }
 
-/// A UTC instant as a port's clock shows it, formatted the way the feed does.
-struct LocalTime {
-    var year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0
-
-    init(utcNanoseconds: Int64, offsetMinutes: Int) {
-        let seconds = utcNanoseconds / 1_000_000_000 + Int64(offsetMinutes) * 60
-        var days = seconds / 86_400
-        var rest = seconds % 86_400
-        if rest < 0 { rest += 86_400; days -= 1 }
-        hour = Int(rest / 3600)
-        minute = Int(rest % 3600 / 60)
-        second = Int(rest % 60)
-        // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        day = Int(doy - (153 * mp + 2) / 5 + 1)
-        month = Int(mp < 10 ? mp + 3 : mp - 9)
-        year = Int(yoe + era * 400) + (month <= 2 ? 1 : 0)
-    }
-
-    /// "11/29/2026"
-    var date: String { "\(month)/\(day)/\(year)" }
-    /// "17:05:09"
-    var time: String { "\(two(hour)):\(two(minute)):\(two(second))" }
-    /// "5:05 pm"
-    var clock: String { "\(hour % 12 == 0 ? 12 : hour % 12):\(two(minute)) \(hour < 12 ? "am" : "pm")" }
-
-    private func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+extension CivilTime {
+    /// "11/29/2026", as the feed writes dates.
+    var feedDate: String { "\(month)/\(day)/\(year)" }
+    /// "5:05 pm", as the feed writes update times.
+    var feedClock: String { "\(hour % 12 == 0 ? 12 : hour % 12):\(Self.two(minute)) \(hour < 12 ? "am" : "pm")" }
 }
