@@ -223,6 +223,7 @@ public struct Collector: Sendable {
         for (i, e) in found.enumerated() {
             if i > 0 { out += "," }
             out += "{\"id\":\(e.id),\"gateway\":\(jsonQuoted(e.gateway)),\"sequence\":\(e.sequence),\"utc_ns\":\(e.utcNanoseconds),"
+            out += "\"received_utc_ns\":\(e.receivedUTCNanoseconds),"
             out += e.json.dropFirst()
         }
         out += "],\"next_after\":\(resume)}\n"

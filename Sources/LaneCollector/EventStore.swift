@@ -18,6 +18,8 @@ public struct StoredEvent: Sendable {
     public var gateway: String
     public var sequence: UInt64
     public var utcNanoseconds: Int64
+    /// When its batch reached the collector, UTC.
+    public var receivedUTCNanoseconds: Int64 = 0
     /// The event's own JSON object (as `lanegate replay` prints it).
     public var json: String
 }

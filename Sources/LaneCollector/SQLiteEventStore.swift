@@ -229,7 +229,7 @@ private final class Statements {
     /// ``DecodingLimits/eventsPerBatch``), so ids grow in storage order and serve as the cursor.
     func events(_ q: EventQuery, maxBatchesScanned: Int = 20_000) throws(SQLiteError) -> (events: [StoredEvent], resumeAfter: Int64) {
         let select = try connection.prepare("""
-            SELECT id, body FROM batches
+            SELECT id, body, received_utc_ns FROM batches
             WHERE id >= ?1 AND (?2 IS NULL OR gateway = ?2) AND (?3 IS NULL OR last_utc_ns >= ?3)
               AND (?4 IS NULL OR first_utc_ns < ?4)
             ORDER BY id LIMIT ?5
@@ -259,8 +259,8 @@ private final class Statements {
                     if let wanted = q.place, place != wanted { continue }
                     if let lane = q.lane, !place.hasPrefix(lane + "/") { continue }
                 }
-                out.append(StoredEvent(id: id, gateway: batch.gatewayID, sequence: batch.sequence,
-                                       utcNanoseconds: utc, json: event.json(naming: batch)))
+                out.append(StoredEvent(id: id, gateway: batch.gatewayID, sequence: batch.sequence, utcNanoseconds: utc,
+                                       receivedUTCNanoseconds: select.int64(2), json: event.json(naming: batch)))
                 if out.count == q.limit { return (out, id) }
             }
         }

@@ -31,11 +31,13 @@ public enum LaneEvent: Sendable, Hashable {
         }
     }
 
-    /// Priority events (seal status changes, detector and device faults, data loss) are an alarm
-    /// for somebody: they close the open batch at once and travel ahead of routine traffic.
+    /// Priority events (seal status changes, a seal first seen already tampered or opened,
+    /// detector and device faults, data loss) are an alarm for somebody: they close the open
+    /// batch at once and travel ahead of routine traffic.
     public var isPriority: Bool {
         switch self {
         case .sealChanged, .detectorFault, .gap: true
+        case .sealSeen(let e): !e.status.isDisjoint(with: [.tampered, .opened])
         case .deviceStatus(let e): e.state == .lost || e.state == .error
         default: false
         }

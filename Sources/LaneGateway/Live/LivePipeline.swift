@@ -14,6 +14,7 @@ import LaneDevices
 public final class LivePipeline {
     public let pipeline: LanePipeline
     public let holdBack: Nanoseconds
+    public static let defaultHoldBack: Nanoseconds = .milliseconds(500)
     private let consumers: [ConsumerBox]
     private let board: DeviceStatusBoard
     private let activity: LaneActivity?
@@ -22,7 +23,7 @@ public final class LivePipeline {
     private var ready: [Detection] = []
 
     public init(pipeline: LanePipeline, rings: [SPSCRing<Detection>], board: DeviceStatusBoard,
-                holdBack: Nanoseconds = .milliseconds(500), activity: LaneActivity? = nil) {
+                holdBack: Nanoseconds = LivePipeline.defaultHoldBack, activity: LaneActivity? = nil) {
         self.pipeline = pipeline
         self.consumers = rings.map { ConsumerBox(RingConsumer($0)) }
         self.board = board
