@@ -20,16 +20,16 @@ extension Collector {
             try await reading(request, context) { reader in portList(reader) }
         }
         router.get("/v1/ports/:port/wait-times") { request, context in
-            try await reading(request, context) { reader in try await granted(reader, context) { try await waitTimes(request, context) } }
+            try await reading(request, context) { reader in try await granted(reader, context) { port in try await waitTimes(request, port) } }
         }
         router.get("/v1/ports/:port/trips") { request, context in
-            try await reading(request, context) { reader in try await granted(reader, context) { try await trips(request, context) } }
+            try await reading(request, context) { reader in try await granted(reader, context) { port in try await trips(request, port) } }
         }
         router.get("/v1/ports/:port/stats") { request, context in
-            try await reading(request, context) { reader in try await granted(reader, context) { try await statistics(request, context) } }
+            try await reading(request, context) { reader in try await granted(reader, context) { port in try await statistics(request, port) } }
         }
         router.get("/v1/ports/:port/live") { request, context in
-            try await reading(request, context) { reader in try await granted(reader, context) { liveStream(context) } }
+            try await reading(request, context) { reader in try await granted(reader, context) { port in liveStream(port) } }
         }
         router.get("/v1/feed/bwt.xml") { request, context in
             try await reading(request, context) { _ in try await feed(xml: true) }
@@ -42,8 +42,7 @@ extension Collector {
     /// Server-sent events: the port's wait-times answer now, again at most once a second while
     /// its gateways deliver, and every 15 s besides. Ends when the client goes or the collector
     /// shuts down.
-    private func liveStream(_ context: CollectorContext) -> Response {
-        guard let port = port(context) else { return unknownPort(context) }
+    private func liveStream(_ port: PortLayout) -> Response {
         guard updates.count < settings.maxLiveStreams else {
             return refuse(.serviceUnavailable, "streams", "\(settings.maxLiveStreams) live streams are open already; try again later")
         }
@@ -75,12 +74,13 @@ extension Collector {
                         body: .init(byteBuffer: ByteBuffer(string: xml ? feed.xml : feed.json)))
     }
 
-    /// Runs `answer` when `reader` may read the port of the path (an unknown port is a 404 for
-    /// every reader).
-    private func granted(_ reader: Reader, _ context: CollectorContext, _ answer: () async throws -> Response) async throws -> Response {
-        guard let port = port(context) else { return unknownPort(context) }
+    /// Runs `answer` for the port of the path when `reader` may read it (an unknown port is a
+    /// 404 for every reader).
+    private func granted(_ reader: Reader, _ context: CollectorContext,
+                         _ answer: (PortLayout) async throws -> Response) async throws -> Response {
+        guard let port = context.parameters.get("port").flatMap({ analytics.port($0) }) else { return unknownPort(context) }
         guard mayRead(port: port.id, reader) else { return forbidden(reader, "port \"\(port.id)\"") }
-        return try await answer()
+        return try await answer(port)
     }
 
     private func portList(_ reader: Reader) -> Response {
@@ -93,8 +93,7 @@ extension Collector {
         return json(.ok, "[\(ports.joined(separator: ","))]\n")
     }
 
-    private func waitTimes(_ request: Request, _ context: CollectorContext) async throws -> Response {
-        guard let port = port(context) else { return unknownPort(context) }
+    private func waitTimes(_ request: Request, _ port: PortLayout) async throws -> Response {
         let now = ClockAnchor.now().utcNanoseconds
         guard let at = try? instant(request, "at", default: now) else { return badQuery("at must be an integer (UTC nanoseconds)") }
         return json(.ok, try await liveAnswer(port, at: at))
@@ -110,8 +109,7 @@ extension Collector {
                                          health: BorderDelayJSON.routeHealth(port, gateways, now: now))
     }
 
-    private func trips(_ request: Request, _ context: CollectorContext) async throws -> Response {
-        guard let port = port(context) else { return unknownPort(context) }
+    private func trips(_ request: Request, _ port: PortLayout) async throws -> Response {
         let range: (from: Int64, to: Int64)
         switch timeRange(request, max: Self.maxTripRange) { case .success(let r): range = r; case .failure(let e): return badQuery(e.message) }
         let (trips, report) = try await NIOThreadPool.singleton.runIfActive { [analytics] in
@@ -126,8 +124,7 @@ extension Collector {
         return json(.ok, BorderDelayJSON.trips(port, trips, report, from: range.from, to: range.to))
     }
 
-    private func statistics(_ request: Request, _ context: CollectorContext) async throws -> Response {
-        guard let port = port(context) else { return unknownPort(context) }
+    private func statistics(_ request: Request, _ port: PortLayout) async throws -> Response {
         let p = request.uri.queryParameters
         let widths: [Substring: Int64] = ["5m": 300, "15m": 900, "1h": 3600]
         guard let width = widths[p["bin"] ?? "15m"].map({ $0 * 1_000_000_000 }) else {
@@ -143,10 +140,6 @@ extension Collector {
     }
 
     // MARK: parameters
-
-    private func port(_ context: CollectorContext) -> PortLayout? {
-        context.parameters.get("port").flatMap { analytics.port($0) }
-    }
 
     private func unknownPort(_ context: CollectorContext) -> Response {
         json(.notFound, "{\"error\":\(jsonQuoted("no port \"\(context.parameters.get("port") ?? "")\" in the port file; GET /v1/ports lists them"))}\n")

@@ -40,7 +40,7 @@ public struct PortAnalytics: Sendable {
     /// Booth lanes per lane type: how many the port has, and how many are open at `at`. Open is a
     /// lane whose loops saw a vehicle in the last 15 minutes; where the booths' gateways report
     /// no vehicle at all (a route without loops), a lane whose booth read a tag.
-    public func lanesOpen(_ port: PortLayout, at: UTCNanoseconds) throws -> (open: [String: Int], total: [String: Int], source: String) {
+    public func lanesOpen(_ port: PortLayout, at: UTCNanoseconds) throws -> (open: [String: Int], total: [String: Int]) {
         let from = at.subtractingClamped(15 * 60 * 1_000_000_000)
         let booths = port.points.filter { $0.stage == .booth }
         let boothGateways = Array(Set(booths.map(\.place.gateway))).sorted()
@@ -50,11 +50,11 @@ public struct PortAnalytics: Sendable {
         var open: [String: Int] = [:]
         if !lanes.isEmpty {
             for b in booths where lanes.contains(GatewayLane(gateway: b.place.gateway, lane: b.lane ?? "")) { open[b.laneType ?? "unknown", default: 0] += 1 }
-            return (open, total, "loops")
+            return (open, total)
         }
         let read = Set(try store.tagVisits(gateways: boothGateways, fromUTC: from, toUTC: at.addingClamped(1)).map(\.place))
         for b in booths where read.contains(b.place) { open[b.laneType ?? "unknown", default: 0] += 1 }
-        return (open, total, "tags")
+        return (open, total)
     }
 
     /// Trips from visits in [from, to + the crossing bound), plus the outlier filter's lookback

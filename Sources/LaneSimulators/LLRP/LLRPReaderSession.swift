@@ -31,7 +31,7 @@ extension LLRPReaderSimulator {
             switch SimulatedROSpec.parse(value, defaultReport: state.defaultReport) {
             case .success(let spec):
                 state.rospec = spec
-                state.counts.startTrigger = value.count > 6 ? startType(of: spec) : nil
+                state.counts.startTrigger = spec.start.type
                 return reply(30, .success([]))
             case .failure(let refusal): return reply(30, .failure(refusal))
             }
@@ -97,15 +97,6 @@ extension LLRPReaderSimulator {
             return reply(4, .success([]))
         default:
             return LLRPWire.message(100, m.id, LLRPWire.status(109, "unsupported message type \(m.type)"))
-        }
-    }
-
-    private func startType(of spec: SimulatedROSpec) -> UInt8 {
-        switch spec.start {
-        case .null: 0
-        case .immediate: 1
-        case .periodic: 2
-        case .gpi: 3
         }
     }
 

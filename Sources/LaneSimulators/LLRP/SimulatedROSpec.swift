@@ -12,6 +12,16 @@ struct SimulatedROSpec: Sendable {
         case periodic(offset: Nanoseconds, period: Nanoseconds)
         /// Waits for a GPI edge: this reader has no GPIs, so it never starts by itself.
         case gpi
+
+        /// ROSpecStartTriggerType as LLRP numbers it.
+        var type: UInt8 {
+            switch self {
+            case .null: 0
+            case .immediate: 1
+            case .periodic: 2
+            case .gpi: 3
+            }
+        }
     }
     enum Phase: UInt8, Sendable { case disabled = 0, inactive = 1, active = 2 }
 
