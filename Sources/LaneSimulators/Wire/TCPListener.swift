@@ -40,7 +40,9 @@ public final class TCPListener: @unchecked Sendable {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&pfd, 1, Int32(timeout / 1_000_000)) == 1 else { return nil }
         let peer = Glibc.accept(fd, nil, nil)
-        return peer >= 0 ? TCPPeer(fd: peer) : nil
+        guard peer >= 0 else { return nil }
+        _ = fcntl(peer, F_SETFD, FD_CLOEXEC)  // Glibc has no accept4; a child spawned meanwhile would keep it
+        return TCPPeer(fd: peer)
     }
 }
 
@@ -62,13 +64,22 @@ public final class TCPPeer: @unchecked Sendable {
         return n > 0 ? Array(buffer.prefix(n)) : nil
     }
 
+    /// Sends `bytes`. A client that takes none of them for two seconds while the socket's
+    /// buffer is full is treated as gone and the connection is closed, as a reader would: the
+    /// device thread must never block on a client that stopped reading.
     public func write(_ bytes: [UInt8]) {
         guard fd >= 0 else { return }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { return }
-            offset += n
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            }
+            if n > 0 { offset += n; continue }
+            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            guard n < 0, errno == EAGAIN || errno == EINTR, poll(&pfd, 1, 2000) == 1, pfd.revents & Int16(POLLOUT) != 0 else {
+                close()
+                return
+            }
         }
     }
 
