@@ -12,6 +12,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 public let tokenA = "token-for-gateway-a-0123456789"
 public let tokenB = "token-for-gateway-b-0123456789"
@@ -35,7 +36,8 @@ public func temporaryDirectory() -> String {
 
 /// A collector on loopback, on a port the kernel picked (or `port`), running while `body` runs,
 /// then shut down gracefully: cancelling a server with accepted connections still queued traps
-/// in NIO (apple/swift-nio#2813), so cancellation is only the fallback after 15 s.
+/// in NIO (apple/swift-nio#2813), so cancellation is only the fallback after 15 s. A server that
+/// will not stop even then is an error, and is left behind rather than left to hang the run.
 public func withCollector<T: Sendable>(
     store: SQLiteEventStore? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
     settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
@@ -45,30 +47,47 @@ public func withCollector<T: Sendable>(
     let store = try store ?? SQLiteEventStore(path: temporaryDirectory() + "/events.db")
     let collector = Collector(store: store, tokens: gatewayTokens, readAccess: readAccess, ports: ports,
                               settings: settings, logger: quietLogger)
-    let (ports, announce) = AsyncStream.makeStream(of: Int.self)
+    let (bound, announce) = AsyncStream.makeStream(of: Int.self)
     let running: @Sendable (any Channel) async -> Void = { channel in announce.yield(channel.localAddress!.port!) }
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        let app = try collector.application(address: .hostname("127.0.0.1", port: port), tls: tls, limits: limits,
-                                            onServerRunning: running, logger: quietLogger)
-        let server = ServiceGroup(configuration: .init(services: [app], logger: quietLogger))
-        group.addTask { try await server.run() }
-        var iterator = ports.makeAsyncIterator()
-        let bound = await iterator.next()!
-        let scheme = tls == nil ? "http" : "https"
-        let outcome: Result<T, any Error>
-        do { outcome = .success(try await body("\(scheme)://127.0.0.1:\(bound)", collector)) } catch { outcome = .failure(error) }
-        await server.triggerGracefulShutdown()
-        group.addTask {
-            try await Task.sleep(for: .seconds(15))
-            throw CollectorSetupError("the test collector did not stop within 15 s of a graceful shutdown")
-        }
-        let stopped: Result<Void, any Error>
-        do { stopped = .success(try await group.next() ?? ()) } catch { stopped = .failure(error) }
-        group.cancelAll()
-        let value = try outcome.get()
-        try stopped.get()
-        return value
+    let app = try collector.application(address: .hostname("127.0.0.1", port: port), tls: tls, limits: limits,
+                                        onServerRunning: running, logger: quietLogger)
+    let server = ServiceGroup(configuration: .init(services: [app], logger: quietLogger))
+    let ended = ServerEnd()
+    let serving = Task {
+        defer { announce.finish() }
+        do { try await server.run(); ended.withLock { $0 = .success(()) } } catch { ended.withLock { $0 = .failure(error) } }
     }
+    var ports = bound.makeAsyncIterator()
+    guard let listening = await ports.next() else {
+        throw CollectorSetupError("the test collector did not start: \(String(describing: ended.withLock { $0 }))")
+    }
+    let scheme = tls == nil ? "http" : "https"
+    let outcome: Result<T, any Error>
+    do { outcome = .success(try await body("\(scheme)://127.0.0.1:\(listening)", collector)) } catch { outcome = .failure(error) }
+
+    await server.triggerGracefulShutdown()
+    func stopped(within limit: Duration) async -> Result<Void, any Error>? {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let result = ended.withLock({ $0 }) { return result }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return ended.withLock { $0 }
+    }
+    let result = await stopped(within: .seconds(15))
+    if result == nil {
+        serving.cancel()
+        _ = await stopped(within: .seconds(5))
+    }
+    let value = try outcome.get()
+    try (result ?? .failure(CollectorSetupError("the test collector did not stop within 15 s of a graceful shutdown"))).get()
+    return value
+}
+
+/// How the test collector's server ended, once it has.
+private final class ServerEnd: Sendable {
+    private let result = Mutex<Result<Void, any Error>?>(nil)
+    func withLock<R>(_ body: (inout Result<Void, any Error>?) -> R) -> R { result.withLock { body(&$0) } }
 }
 
 public let layout = LaneLayout(

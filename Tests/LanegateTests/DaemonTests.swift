@@ -61,7 +61,7 @@ struct DaemonTests {
 
             let ready = await eventually(20) { notify.received.contains { $0.hasPrefix("READY=1") } || !daemon.isRunning }
             guard ready, daemon.isRunning else {
-                let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let text = log.text
                 Issue.record("the daemon did not start: \(text)")
                 return
             }
@@ -106,12 +106,13 @@ struct DaemonTests {
             }
             #expect(counted, "the driver counted the last read")
             kill(daemon.processIdentifier, SIGTERM)
-            #expect(await eventually(20) { !daemon.isRunning }, "SIGTERM stops it within the unit's stop timeout")
-            #expect(daemon.terminationStatus == 0)
+            let stopped = await daemon.ended(within: .seconds(20))
+            #expect(stopped, "SIGTERM stops it within the unit's stop timeout")
+            #expect(stopped && daemon.terminationStatus == 0)
             let afterStop = (try? await get(url + "/v1/events?gateway=gw-a&limit=1000"))?.1 ?? ""
             #expect(afterStop.contains("30aaaaaaaaaaaaaaaaaaaa01"), "the read made just before SIGTERM arrived")
             #expect(notify.received.contains { $0.hasPrefix("STOPPING=1") })
-            let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let text = log.text
             #expect(text.contains("<6>lanegate: rfid-a reading"), "journald lines with priorities: \(text.prefix(600))")
             let spool = try SpoolReader(path: dir + "/spool.db").summary()
             #expect(spool.batches == 0, "the last batch was committed and delivered before exit")
@@ -212,45 +213,22 @@ extension DaemonTests {
         #expect(replayed.output.contains("\"reads\":4"), "\(replayed.output.prefix(500))")
     }
 
-    /// `lanegate run --config config` with `environment`; its standard error goes to the pipe.
-    static func launchDaemon(config: String, environment: [String: String]) throws -> (Process, Pipe) {
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: lanegateTool)
-        daemon.arguments = ["run", "--config", config]
-        daemon.environment = environment
-        let log = Pipe()
-        daemon.standardError = log
-        try daemon.run()
-        return (daemon, log)
+    /// `lanegate run --config config` with `environment`; its standard error goes to the log file.
+    static func launchDaemon(config: String, environment: [String: String]) throws -> (Process, CapturedOutput) {
+        let log = CapturedOutput()
+        return (try launchTool(lanegateTool, ["run", "--config", config], stderr: log, environment: environment), log)
     }
 
     /// `lanegate arguments…` to its end: exit status, standard output and standard error.
     func runTool(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: lanegateTool)
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Waits without holding a shared test thread; the output (well under a pipe's buffer) is read after.
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        let text = { (pipe: Pipe) in String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-        return (process.terminationStatus, text(output), text(errors))
+        try await runToolCapturing(lanegateTool, arguments)
     }
 
     /// On a machine with no readers and no GPIO chips, `lanegate devices` says what each
     /// configured device wants and why it is not there, in lines that fit a terminal.
-    @Test func devicesNamesWhatIsMissingAndWhy() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: lanegateTool)
-        process.arguments = ["devices", "--config", repositoryRoot.appendingPathComponent("etc/lanegate.toml").path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0)
+    @Test func devicesNamesWhatIsMissingAndWhy() async throws {
+        let (status, text, _) = try await runTool(["devices", "--config", repositoryRoot.appendingPathComponent("etc/lanegate.toml").path])
+        #expect(status == 0)
         #expect(text.contains("missing: rfid-lane1 wants 0403:6001 serial A10K2B3"), "\(text)")
         #expect(text.contains("missing: loops wants gpiochip0"), "\(text)")
         #expect(text.split(separator: "\n").allSatisfy { $0.count <= 80 }, "80 columns: \(text)")

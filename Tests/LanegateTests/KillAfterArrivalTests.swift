@@ -57,7 +57,7 @@ struct KillAfterArrivalTests {
                 }
                 guard reading, daemon.isRunning else {
                     kill(daemon.processIdentifier, SIGKILL)
-                    let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    let text = log.text
                     Issue.record("the daemon's reader never read: \(last ?? "no monitor") \(text.prefix(2000))")
                     return
                 }
@@ -69,7 +69,7 @@ struct KillAfterArrivalTests {
             }
             // One more start: it recovers the last journal and delivers it.
             let (daemon, _) = try DaemonTests.launchDaemon(config: dir + "/lanegate.toml", environment: [:])
-            defer { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() }
+            defer { kill(daemon.processIdentifier, SIGKILL) }
             var stored = ""
             let all = await eventually(30) {
                 stored = (try? collector.store.events(arrivalsQuery()))?.events.map(\.json).joined(separator: "\n") ?? ""

@@ -26,16 +26,17 @@ import Testing
         let process = try launchTool(python, [script, "127.0.0.1", "\(port)", "\(duration)"], stdout: output)
         var seen = Seen()
         var told = false
-        while process.isRunning || !told {
+        // sllurp stops itself after `duration`; a peer that hangs past that is killed below.
+        let deadline = ContinuousClock.now + .seconds(duration + 60)
+        while process.isRunning, ContinuousClock.now < deadline {
             let lines = ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n")
             if !told, lines.contains(where: { $0.contains("\"inventorying\"") }) {
                 told = true
                 whenInventorying()
             }
-            if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        await process.ended()
+        await process.ended(within: .seconds(5))
         for line in ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
             switch object["event"] as? String {

@@ -81,7 +81,7 @@ extension DaemonTests {
 
             guard await eventually(20, { FileManager.default.fileExists(atPath: booth.socket) || !daemon.isRunning }),
                   daemon.isRunning else {
-                Issue.record("no monitor socket: \(String(decoding: log.fileHandleForReading.availableData, as: UTF8.self))")
+                Issue.record("no monitor socket: \(log.text)")
                 return
             }
             let mode = try FileManager.default.attributesOfItem(atPath: booth.socket)[.posixPermissions] as? Int
@@ -123,8 +123,8 @@ extension DaemonTests {
             #expect((3...5).contains(frames.count), "\(frames.count) frames in 3.5 s")
 
             kill(daemon.processIdentifier, SIGTERM)
-            #expect(await eventually(20) { !daemon.isRunning })
-            #expect(daemon.terminationStatus == 0)
+            let stopped = await daemon.ended(within: .seconds(20))
+            #expect(stopped && daemon.terminationStatus == 0)
             #expect(!FileManager.default.fileExists(atPath: booth.socket), "a clean stop removes the socket")
         }
     }

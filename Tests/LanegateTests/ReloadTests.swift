@@ -68,9 +68,9 @@ struct ReloadTests {
             #expect(await metricsAnswer(on: secondPort))
 
             kill(daemon.processIdentifier, SIGTERM)
-            #expect(await eventually(20) { !daemon.isRunning })
-            #expect(daemon.terminationStatus == 0)
-            let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stopped = await daemon.ended(within: .seconds(20))
+            #expect(stopped && daemon.terminationStatus == 0)
+            let text = log.text
             #expect(text.contains("changed devices, metrics; applied: metrics; takes a restart: devices"), "\(text)")
             #expect(text.contains("reload of \(file) refused") && text.contains("\(file):9: spool.durability"), "\(text)")
         }
