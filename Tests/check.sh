@@ -9,6 +9,35 @@ cd "$(dirname "$0")/.."
 step_started=$SECONDS
 step() { printf '\n== %s   [previous step: %d s]\n' "$*" $((SECONDS - step_started)); step_started=$SECONDS; }
 
+# Runs a test command with a time limit, its output also kept in .build/last-test-run.log. A run
+# that hangs fails with its evidence instead of eating CI's whole budget: the tests that started
+# and never ended, and where every thread of the test process is stuck.
+bounded() {
+    local limit=$1; shift
+    "$@" > >(tee .build/last-test-run.log) 2>&1 &
+    local pid=$! waited=0
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 2
+        waited=$((waited + 2))
+        [ "$waited" -ge "$limit" ] || continue
+        echo "check: still running after $limit s: $*"
+        echo "check: tests that started and never ended:"
+        awk 'match($0, /Test [A-Za-z0-9_]+\(/) {
+                 name = substr($0, RSTART + 5, RLENGTH - 6)
+                 if ($0 ~ / started\.$/) open[name] = 1; else if ($0 ~ /(passed|failed|skipped)/) delete open[name]
+             } END { for (name in open) print "    " name }' .build/last-test-run.log || true
+        for test_process in $(pgrep -f 'PackageTests.xctest' || true); do
+            echo "check: threads of process $test_process:"
+            gdb -p "$test_process" -batch -ex 'thread apply all bt 25' 2>/dev/null | grep -E '^(Thread|#)' | cut -c1-200 | head -800 || true
+        done
+        pkill -KILL -f 'PackageTests.xctest' || true
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" || true
+        return 124
+    done
+    wait "$pid"
+}
+
 step "build (Swift 6 language mode; any warning in the project's own code fails the check)"
 swift build --build-tests 2>&1 | tee .build-check.log
 if grep -E '^/.*/(Sources|Tests)/.*: warning:' .build-check.log | grep -v '/.build/'; then
@@ -20,15 +49,15 @@ step "an LLRP client nobody here wrote: sllurp from PyPI into .build/sllurp-venv
 bash Tests/LLRP/install-sllurp.sh
 
 step "tests"
-swift test --skip-build
+bounded 900 swift test --skip-build
 
 step "tests again with the cooperative pool at one thread: nothing may block it"
-LIBDISPATCH_COOPERATIVE_POOL_STRICT=1 swift test --skip-build
+LIBDISPATCH_COOPERATIVE_POOL_STRICT=1 bounded 900 swift test --skip-build
 
 # The simulators' tests stay out: ThreadSanitizer cannot see Synchronization.Mutex lock on Linux
 # (the library is not instrumented), so every Mutex shared by two threads reads as a race.
 step "ring, spool, uplink and pipeline under ThreadSanitizer"
-swift test --sanitize=thread --scratch-path .build-tsan \
+bounded 1500 swift test --sanitize=thread --scratch-path .build-tsan \
     --filter 'RingTests|LaneSpoolTests|UplinkTests|LoopTests|TagVisitTests'
 
 step "systemd units: exposure 2.0 or lower (systemd-analyze security --offline=true)"
