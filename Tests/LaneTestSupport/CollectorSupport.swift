@@ -122,6 +122,10 @@ public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -
     }
 }
 
+/// How long a test request may take: a guard against a hang, not a speed target (a loaded
+/// CI machine running every test at once is slow).
+public let requestDeadline: TimeAmount = .seconds(30)
+
 /// POSTs `body` to the collector; returns status and answer.
 public func post(_ baseURL: String, _ body: [UInt8], token: String?, encoding: String? = "zstd") async throws -> (Int, String) {
     var request = HTTPClientRequest(url: baseURL + "/v1/batches")
@@ -129,7 +133,7 @@ public func post(_ baseURL: String, _ body: [UInt8], token: String?, encoding: S
     if let encoding { request.headers.add(name: "Content-Encoding", value: encoding) }
     if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
     request.body = .bytes(ByteBuffer(bytes: body))
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let response = try await HTTPClient.shared.execute(request, timeout: requestDeadline)
     return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
 }
 
@@ -137,7 +141,7 @@ public func post(_ baseURL: String, _ body: [UInt8], token: String?, encoding: S
 public func get(_ url: String, token: String? = readToken) async throws -> (Int, String) {
     var request = HTTPClientRequest(url: url)
     if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let response = try await HTTPClient.shared.execute(request, timeout: requestDeadline)
     return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 16 << 20)))
 }
 
