@@ -54,6 +54,27 @@ public struct TagID: Hashable, Sendable, BitwiseCopyable, CustomStringConvertibl
         self.init(bytes: bytes)
     }
 
+    /// Parses hexadecimal digits given as UTF-8, as ``init(hex:)`` does, without allocating.
+    public init?(hexUTF8 digits: UnsafeBufferPointer<UInt8>) {
+        guard digits.count >= 2, digits.count <= 2 * TagID.capacity, digits.count % 2 == 0 else { return nil }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var i = 0
+        while i < digits.count {
+            guard let high = hexNibble(digits[i]), let low = hexNibble(digits[i + 1]) else { return nil }
+            let byte = i >> 1
+            let value = UInt64(high << 4 | low) << UInt64(56 - (byte & 7) * 8)
+            switch byte >> 3 {
+            case 0: words.0 |= value
+            case 1: words.1 |= value
+            case 2: words.2 |= value
+            default: words.3 |= value
+            }
+            i += 2
+        }
+        (w0, w1, w2, w3) = words
+        storedCount = UInt8(digits.count >> 1)
+    }
+
     /// The byte at `index` (0 ..< count).
     @inlinable
     public subscript(index: Int) -> UInt8 {

@@ -28,14 +28,13 @@ final class LineReader {
         if ownsFile { fclose(file) }
     }
 
-    /// The next line without its newline, or nil at the end.
-    func next() -> String? {
+    /// The next line's bytes without its newline, or nil at the end. They stay valid until the
+    /// next call: the replay parses them in place.
+    func nextBytes() -> UnsafeBufferPointer<UInt8>? {
         let n = getline(&buffer, &capacity, file)
         guard n >= 0, let buffer else { return nil }
         lineNumber += 1
         let length = n > 0 && buffer[n - 1] == 0x0A ? n - 1 : n
-        return buffer.withMemoryRebound(to: UInt8.self, capacity: length) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-        }
+        return UnsafeBufferPointer(start: UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: length)
     }
 }

@@ -9,6 +9,7 @@ public final class Replay {
     public let config: GatewayConfig
     private let pipeline: LanePipeline
     private let batches: BatchAssembler
+    private let scanner: TraceScanner
     private var deviceIndex: [String: DeviceIndex] = [:]
     private var pending: [LaneEvent] = []
     private let onEvent: (LaneEvent, LaneLayout) -> Void
@@ -22,6 +23,7 @@ public final class Replay {
         pipeline = LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer)
         batches = BatchAssembler(config: config, spool: spool)
         for (i, device) in config.layout.devices.enumerated() { deviceIndex[device.name] = DeviceIndex(UInt16(i)) }
+        scanner = TraceScanner(deviceNames: config.layout.devices.map(\.name))
         self.onEvent = onEvent
         pending.reserveCapacity(64)
     }
@@ -34,6 +36,16 @@ public final class Replay {
             throw TraceFormatError("device \"\(record.device)\" is not in the configuration's [[devices]]")
         }
         feed(Detection(time: record.time, device: device, payload: record.payload))
+    }
+
+    /// Feeds one trace line given as UTF-8: the plain lines `lanegate record` writes take the
+    /// scanner's fast path; any other line is parsed as a `String`, which also names its fault.
+    public func feed(utf8 line: UnsafeBufferPointer<UInt8>) throws(TraceFormatError) {
+        guard let detection = scanner.detection(in: line) else {
+            return try feed(line: String(decoding: line, as: UTF8.self))
+        }
+        statistics.traceLines += 1
+        feed(detection)
     }
 
     public func feed(_ detection: Detection) {
@@ -78,8 +90,8 @@ public final class Replay {
         do { reader = try LineReader(path: tracePath) } catch {
             throw TraceFileError(file: tracePath, line: nil, message: "cannot open: \(error)")
         }
-        while let line = reader.next() {
-            do { try replay.feed(line: line) } catch {
+        while let line = reader.nextBytes() {
+            do { try replay.feed(utf8: line) } catch {
                 throw TraceFileError(file: tracePath, line: reader.lineNumber, message: error.message)
             }
         }
