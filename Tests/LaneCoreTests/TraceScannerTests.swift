@@ -51,6 +51,7 @@ struct TraceScannerTests {
             #"{"t":7,"dev":"nowhere","kind":"loop","line":3,"on":true}"#,
             #"{"t":7,"dev":"loops","kind":"loop","line":65536,"on":true}"#,
             #"{"t":1234567890123456789,"dev":"loops","kind":"loop","line":3,"on":true}"#,
+            #"{"t":7,"dev":"loops","kind":"loop","line":3,"on":true,"x":77777777777777777777777777777}"#,
             #"{"t":7,"dev":"rfid-a","kind":"tag","epc":"300","ant":1,"rssi":-5}"#,
             #"{"t":7,"dev":"seal-rx","kind":"seal","seal":"-0e1f-00c0ffee","status":1,"ant":1,"rssi":-5}"#,
             #"{"t":7,"dev":"loops","kind":"loop","line":3,"on":trueish}"#,

@@ -108,11 +108,11 @@ public struct TagID: Hashable, Sendable, BitwiseCopyable, CustomStringConvertibl
 }
 
 @usableFromInline
+@inline(__always)
 func hexNibble(_ c: UInt8) -> UInt8? {
-    switch c {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-    default: return nil
-    }
+    let digit = c &- UInt8(ascii: "0")
+    if digit < 10 { return digit }
+    // Setting bit 5 maps exactly 'A'...'F' onto 'a'...'f'.
+    let letter = (c | 0x20) &- UInt8(ascii: "a")
+    return letter < 6 ? letter + 10 : nil
 }

@@ -24,41 +24,41 @@ public struct TraceScanner: Sendable {
             guard cursor.take(UInt8(ascii: ":")) else { return nil }
             cursor.skipSpace()
             guard let value = cursor.value() else { return nil }
-            fields.set(Key(line[key]), value)
+            fields.set(Key(line, key), value)
             cursor.skipSpace()
             if cursor.take(UInt8(ascii: ",")) { continue }
             guard cursor.take(UInt8(ascii: "}")), cursor.atEnd else { return nil }
             break
         }
-        return assemble(fields, line)
+        return assemble(fields, Tokens(bytes: line))
     }
 
-    private func assemble(_ f: Fields, _ line: UnsafeBufferPointer<UInt8>) -> Detection? {
-        guard let t = f.t?.integer(in: 0...Int64.max), let dev = f.dev?.string,
-              let device = devices.firstIndex(where: { $0.elementsEqual(line[dev]) }),
-              let kind = f.kind?.string else { return nil }
+    private func assemble(_ f: Fields, _ line: Tokens) -> Detection? {
+        guard let t = line.integer(f.t, in: 0...Int64.max), let dev = line.string(f.dev),
+              let device = devices.firstIndex(where: { $0.elementsEqual(line.bytes[dev]) }),
+              let kind = line.string(f.kind) else { return nil }
         let payload: Detection.Payload
-        switch Key(line[kind]) {
+        switch Key(line.bytes, kind) {
         case .tag:
-            guard let epc = f.epc?.string, let tag = TagID(hexUTF8: UnsafeBufferPointer(rebasing: line[epc])),
-                  let antenna = f.ant?.integer(in: 0...255), let rssi = f.rssi?.integer(in: -128...127) else { return nil }
+            guard let epc = line.string(f.epc), let tag = TagID(hexUTF8: UnsafeBufferPointer(rebasing: line.bytes[epc])),
+                  let antenna = line.integer(f.ant, in: 0...255), let rssi = line.integer(f.rssi, in: -128...127) else { return nil }
             var readerMicros: Int64?
-            if let rt = f.rt {
-                guard let micros = rt.integer(in: Int64.min + 1...Int64.max) else { return nil }
+            if f.rt != nil {
+                guard let micros = line.integer(f.rt, in: Int64.min + 1...Int64.max) else { return nil }
                 readerMicros = micros
             }
             payload = .tag(TagRead(tag: tag, antenna: UInt8(antenna), rssi: Int8(rssi), readerMicros: readerMicros))
         case .seal:
-            guard let text = f.seal?.string, let seal = Self.seal(line[text]),
-                  let status = f.status?.integer(in: 0...255), let rssi = f.rssi?.integer(in: -128...127),
-                  let antenna = f.ant?.integer(in: 0...255) else { return nil }
+            guard let text = line.string(f.seal), let seal = Self.seal(line.bytes[text]),
+                  let status = line.integer(f.status, in: 0...255), let rssi = line.integer(f.rssi, in: -128...127),
+                  let antenna = line.integer(f.ant, in: 0...255) else { return nil }
             var events: Int64 = 0, eventTime: Int64 = 0
-            if let value = f.events { guard let n = value.integer(in: 0...65535) else { return nil }; events = n }
-            if let value = f.eventTime { guard let n = value.integer(in: 0...Int64(UInt32.max)) else { return nil }; eventTime = n }
+            if f.events != nil { guard let n = line.integer(f.events, in: 0...65535) else { return nil }; events = n }
+            if f.eventTime != nil { guard let n = line.integer(f.eventTime, in: 0...Int64(UInt32.max)) else { return nil }; eventTime = n }
             payload = .seal(SealReport(seal: seal, status: SealStatus(rawValue: UInt8(status)), eventCount: UInt16(events),
                                        eventTime: UInt32(eventTime), rssi: Int8(rssi), antenna: UInt8(antenna)))
         case .loop:
-            guard let number = f.line?.integer(in: 0...65535), case .bool(let on)? = f.on else { return nil }
+            guard let number = line.integer(f.line, in: 0...65535), let on = line.bool(f.on) else { return nil }
             payload = .loop(LoopEdge(line: UInt16(number), occupied: on))
         default:
             return nil
@@ -78,64 +78,94 @@ public struct TraceScanner: Sendable {
     }
 }
 
-/// The keys a trace line may carry (and the kinds, which are spelled the same way).
+/// The keys a trace line may carry (and the kinds, which are spelled the same way), told apart
+/// by their bytes packed into one word: one comparison a key, not one a byte.
 private enum Key {
     case t, dev, kind, epc, ant, rssi, rt, seal, status, events, eventTime, line, on, tag, loop, other
 
-    init(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) {
-        func equals(_ name: StaticString) -> Bool {
-            bytes.count == name.utf8CodeUnitCount
-                && bytes.elementsEqual(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        }
-        switch bytes.count {
-        case 1: self = equals("t") ? .t : .other
-        case 2: self = equals("rt") ? .rt : equals("on") ? .on : .other
-        case 3: self = equals("dev") ? .dev : equals("epc") ? .epc : equals("ant") ? .ant : equals("tag") ? .tag : .other
-        case 4: self = equals("kind") ? .kind : equals("rssi") ? .rssi : equals("seal") ? .seal : equals("line") ? .line
-            : equals("loop") ? .loop : .other
-        case 6: self = equals("status") ? .status : equals("events") ? .events : .other
-        case 10: self = equals("event_time") ? .eventTime : .other
+    init(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+        var word: UInt64 = 0
+        for (shift, i) in range.prefix(8).enumerated() { word |= UInt64(bytes[i]) << UInt64(shift * 8) }
+        switch (range.count, word) {
+        case (1, 0x74): self = .t
+        case (2, 0x7472): self = .rt
+        case (2, 0x6E6F): self = .on
+        case (3, 0x76_6564): self = .dev
+        case (3, 0x63_7065): self = .epc
+        case (3, 0x74_6E61): self = .ant
+        case (3, 0x67_6174): self = .tag
+        case (4, 0x646E_696B): self = .kind
+        case (4, 0x6973_7372): self = .rssi
+        case (4, 0x6C61_6573): self = .seal
+        case (4, 0x656E_696C): self = .line
+        case (4, 0x706F_6F6C): self = .loop
+        case (6, 0x7375_7461_7473): self = .status
+        case (6, 0x7374_6E65_7665): self = .events
+        case (10, 0x6974_5F74_6E65_7665):  // "event_ti" and then "me"
+            self = bytes[range.lowerBound + 8] == UInt8(ascii: "m") && bytes[range.lowerBound + 9] == UInt8(ascii: "e")
+                ? .eventTime : .other
         default: self = .other
         }
     }
 }
 
-private enum Value {
-    case string(Range<Int>)
-    case integer(Int64)
-    case bool(Bool)
+/// Where the last value of each key lies, as a raw token (``TraceLine/init(parsing:)`` keeps the
+/// last one too). The cursor has checked each token's form; only the values used are read.
+private struct Fields {
+    var t, dev, kind, epc, ant, rssi, rt, seal, status, events, eventTime, line, on: Range<Int>?
 
-    var string: Range<Int>? {
-        if case .string(let range) = self { return range }
-        return nil
-    }
-
-    func integer(in range: ClosedRange<Int64>) -> Int64? {
-        if case .integer(let n) = self, range.contains(n) { return n }
-        return nil
+    mutating func set(_ key: Key, _ token: Range<Int>) {
+        switch key {
+        case .t: t = token
+        case .dev: dev = token
+        case .kind: kind = token
+        case .epc: epc = token
+        case .ant: ant = token
+        case .rssi: rssi = token
+        case .rt: rt = token
+        case .seal: seal = token
+        case .status: status = token
+        case .events: events = token
+        case .eventTime: eventTime = token
+        case .line: line = token
+        case .on: on = token
+        case .tag, .loop, .other: break
+        }
     }
 }
 
-/// The last value of each key, as in ``TraceLine/init(parsing:)``.
-private struct Fields {
-    var t, dev, kind, epc, ant, rssi, rt, seal, status, events, eventTime, line, on: Value?
+/// Reads tokens the cursor has already checked: a string (quotes included), an integer of at
+/// most 18 digits, or `true`/`false`.
+private struct Tokens {
+    let bytes: UnsafeBufferPointer<UInt8>
 
-    mutating func set(_ key: Key, _ value: Value) {
-        switch key {
-        case .t: t = value
-        case .dev: dev = value
-        case .kind: kind = value
-        case .epc: epc = value
-        case .ant: ant = value
-        case .rssi: rssi = value
-        case .rt: rt = value
-        case .seal: seal = value
-        case .status: status = value
-        case .events: events = value
-        case .eventTime: eventTime = value
-        case .line: line = value
-        case .on: on = value
-        case .tag, .loop, .other: break
+    /// The content of a string token.
+    func string(_ token: Range<Int>?) -> Range<Int>? {
+        guard let token, bytes[token.lowerBound] == UInt8(ascii: "\"") else { return nil }
+        return (token.lowerBound + 1)..<(token.upperBound - 1)
+    }
+
+    func integer(_ token: Range<Int>?, in range: ClosedRange<Int64>) -> Int64? {
+        guard let token else { return nil }
+        var i = token.lowerBound
+        let negative = bytes[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        guard i < token.upperBound, bytes[i] &- UInt8(ascii: "0") < 10 else { return nil }
+        var n: Int64 = 0
+        while i < token.upperBound {
+            n = n &* 10 &+ Int64(bytes[i] &- UInt8(ascii: "0"))
+            i += 1
+        }
+        let value = negative ? -n : n
+        return range.contains(value) ? value : nil
+    }
+
+    func bool(_ token: Range<Int>?) -> Bool? {
+        guard let token else { return nil }
+        switch bytes[token.lowerBound] {
+        case UInt8(ascii: "t"): return true
+        case UInt8(ascii: "f"): return false
+        default: return nil
         }
     }
 }
@@ -161,54 +191,50 @@ private struct Cursor {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = i
         while i < bytes.count {
-            switch bytes[i] {
-            case UInt8(ascii: "\""):
-                i += 1
-                return start..<(i - 1)
-            case UInt8(ascii: "\\"):
-                return nil
-            default:
-                i += 1
-            }
+            let byte = bytes[i]
+            i += 1
+            if byte == UInt8(ascii: "\"") { return start..<(i - 1) }
+            if byte == UInt8(ascii: "\\") { return nil }
         }
         return nil
     }
 
-    mutating func value() -> Value? {
+    /// The next value's token: a string without escapes, an integer, `true` or `false`. Anything
+    /// else (`null`, a fraction, an exponent, 19 digits or more, a nested value) is nil.
+    mutating func value() -> Range<Int>? {
         guard i < bytes.count else { return nil }
+        let start = i
         switch bytes[i] {
         case UInt8(ascii: "\""):
-            return plainString().map(Value.string)
+            guard plainString() != nil else { return nil }
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return integer().map(Value.integer)
+            guard integer() else { return nil }
         case UInt8(ascii: "t"):
-            return word("true") ? .bool(true) : nil
+            guard word("true") else { return nil }
         case UInt8(ascii: "f"):
-            return word("false") ? .bool(false) : nil
+            guard word("false") else { return nil }
         default:
             return nil
         }
+        return start..<i
     }
 
-    /// Up to 18 digits, so it cannot overflow; anything longer or with a fraction or exponent is
-    /// the slow path's.
-    private mutating func integer() -> Int64? {
-        let negative = take(UInt8(ascii: "-"))
+    /// Up to 18 digits, so that reading them cannot overflow.
+    private mutating func integer() -> Bool {
+        _ = take(UInt8(ascii: "-"))
         let start = i
-        var n: Int64 = 0
-        while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
-            n = n * 10 + Int64(bytes[i] - UInt8(ascii: "0"))
+        while i < bytes.count, bytes[i] &- UInt8(ascii: "0") < 10 {
+            guard i - start < 18 else { return false }
             i += 1
         }
-        let digits = i - start
-        guard digits > 0, digits <= 18 else { return nil }
+        guard i > start else { return false }
         if i < bytes.count {
             switch bytes[i] {
-            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"): return nil
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"): return false
             default: break
             }
         }
-        return negative ? -n : n
+        return true
     }
 
     private mutating func word(_ text: StaticString) -> Bool {
