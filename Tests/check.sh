@@ -73,6 +73,7 @@ bash Tests/Fuzz/run.sh -runs=200000
 
 step "benchmark scripts at tiny sizes, so that a broken one fails here (seconds)"
 LANEGATE_LOAD_BIN=.build/debug LANEGATE_LOAD_VEHICLES=40 LANEGATE_LOAD_REPLAYS=1 bash Benchmarks/collector-load.sh
+LANEGATE_REPLAY_BIN=.build/debug LANEGATE_REPLAY_VEHICLES=20 LANEGATE_REPLAY_RUNS=1 bash Benchmarks/replay-speed.sh
 
 step "lanegate demo: a simulated booth through the real drivers, daemon and collector"
 .build/debug/lanegate demo --vehicles 8
