@@ -46,7 +46,22 @@ struct ESealDriverTests {
         #expect(harness.changes.last?.detail.contains("no heartbeat") == true)
         receiver.hang(false)
         #expect(await harness.wait(seconds: 6) { $0.states.last == .reading })
-        #expect(await harness.wait { _ in receiver.counts.timeSets >= 2 }, "the clock is set again on every connect")
+        #expect(await harness.wait(seconds: 20) { _ in receiver.counts.timeSets >= 2 },
+                "the clock is set again on every connect: \(receiver.counts), states \(harness.states)")
+    }
+
+    /// Bytes that only look like the start of a frame (a header claiming 255 bytes, as the echo
+    /// of a heartbeat can before the driver sets raw mode) must not swallow the driver's frames
+    /// behind them: the receiver gives up a partial frame once the line goes quiet.
+    @Test func aBogusHeaderDoesNotSwallowTheFramesBehindIt() async throws {
+        let path = temporaryDirectory() + "/eseal"
+        let receiver = try ESealReceiverSimulator(link: path)
+        defer { receiver.stop() }
+        let link = try TTYLink(path: path, baud: 115_200)
+        defer { link.close() }
+        try link.write([0xAA, 0x55, 0xFF, 0x02] + ESealFrame.setTime(utcSeconds: 1_763_900_000).bytes + ESealFrame.getStatus.bytes)
+        #expect(await waitUntil { receiver.counts.timeSets == 1 && receiver.counts.statusRequests == 1 }, "\(receiver.counts)")
+        #expect(receiver.clock == 1_763_900_000)
     }
 
     @Test func receiverErrorsAndGarbageAreReportedAndCounted() async throws {

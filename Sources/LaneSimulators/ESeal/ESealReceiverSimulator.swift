@@ -82,8 +82,19 @@ public final class ESealReceiverSimulator: Sendable {
 
     private func serve() {
         var input: [UInt8] = []
+        var lastByte = MonotonicInstant.now()
         while running.load(ordering: .acquiring) {
-            input += line.read(timeout: .milliseconds(10))
+            let bytes = line.read(timeout: .milliseconds(10))
+            if !bytes.isEmpty {
+                input += bytes
+                lastByte = MonotonicInstant.now()
+            } else if !input.isEmpty, MonotonicInstant.now().since(lastByte) > .milliseconds(100) {
+                // A line quiet for 100 ms ends any partial frame, as a UART's idle timeout does: a
+                // bogus header (the echo of our own heartbeat before the driver set raw mode) may
+                // claim 255 bytes, and waiting for them would swallow the driver's real frames.
+                input.removeFirst()
+                lastByte = MonotonicInstant.now()
+            }
             let out: [UInt8] = state.withLock { state in
                 while let frame = ESealWire.cut(&input, bad: &state.counts.badFrames) { answer(frame, &state) }
                 let now = MonotonicInstant.now()
