@@ -12,21 +12,25 @@ let package = Package(
     name: "lanegate-fuzz",
     dependencies: [.package(path: "../..")],
     targets: [
+        .target(
+            name: "FuzzDriver",
+            swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        ),
         .executableTarget(
             name: "FuzzBatchDecoder",
-            dependencies: [.product(name: "LaneWire", package: projectFolder)],
+            dependencies: ["FuzzDriver", .product(name: "LaneWire", package: projectFolder)],
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
         ),
         .executableTarget(
             name: "FuzzDeviceCodecs",
-            dependencies: [.product(name: "LaneDevices", package: projectFolder)],
+            dependencies: ["FuzzDriver", .product(name: "LaneDevices", package: projectFolder)],
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
         ),
         .executableTarget(
             name: "FuzzTraceLine",
-            dependencies: [.product(name: "LaneCore", package: projectFolder)],
+            dependencies: ["FuzzDriver", .product(name: "LaneCore", package: projectFolder)],
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
         ),

@@ -22,14 +22,7 @@ public struct TagID: Hashable, Sendable, BitwiseCopyable, CustomStringConvertibl
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var i = 0
         for byte in bytes {
-            let shift = UInt64(56 - (i & 7) * 8)
-            let value = UInt64(byte) << shift
-            switch i >> 3 {
-            case 0: words.0 |= value
-            case 1: words.1 |= value
-            case 2: words.2 |= value
-            default: words.3 |= value
-            }
+            Self.place(byte, at: i, in: &words)
             i += 1
         }
         (w0, w1, w2, w3) = words
@@ -54,6 +47,18 @@ public struct TagID: Hashable, Sendable, BitwiseCopyable, CustomStringConvertibl
         self.init(bytes: bytes)
     }
 
+    /// Puts byte `index` of the EPC into its word, most significant byte first.
+    @inlinable @inline(__always)
+    static func place(_ byte: UInt8, at index: Int, in words: inout (UInt64, UInt64, UInt64, UInt64)) {
+        let value = UInt64(byte) << UInt64(56 - (index & 7) * 8)
+        switch index >> 3 {
+        case 0: words.0 |= value
+        case 1: words.1 |= value
+        case 2: words.2 |= value
+        default: words.3 |= value
+        }
+    }
+
     /// Parses hexadecimal digits given as UTF-8, as ``init(hex:)`` does, without allocating.
     public init?(hexUTF8 digits: UnsafeBufferPointer<UInt8>) {
         guard digits.count >= 2, digits.count <= 2 * TagID.capacity, digits.count % 2 == 0 else { return nil }
@@ -61,14 +66,7 @@ public struct TagID: Hashable, Sendable, BitwiseCopyable, CustomStringConvertibl
         var i = 0
         while i < digits.count {
             guard let high = hexNibble(digits[i]), let low = hexNibble(digits[i + 1]) else { return nil }
-            let byte = i >> 1
-            let value = UInt64(high << 4 | low) << UInt64(56 - (byte & 7) * 8)
-            switch byte >> 3 {
-            case 0: words.0 |= value
-            case 1: words.1 |= value
-            case 2: words.2 |= value
-            default: words.3 |= value
-            }
+            Self.place(high << 4 | low, at: i >> 1, in: &words)
             i += 2
         }
         (w0, w1, w2, w3) = words

@@ -1,3 +1,4 @@
+import FuzzDriver
 import LaneWire
 
 /// libFuzzer entry point: any bytes at all must give a batch or a BatchDecodingError, never a
@@ -19,18 +20,7 @@ public func fuzzBatchDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     return 0
 }
 
-// SwiftPM links an executable target's entry point as `FuzzBatchDecoder_main`; hand control to
-// libFuzzer's driver from there (libFuzzer's own `main` then stays unused).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzBatchDecoder_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var vector = argv
-    return LLVMFuzzerRunDriver(&count, &vector) { data, size in fuzzBatchDecoder(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzBatchDecoder(data, size) }
 }

@@ -1,3 +1,4 @@
+import FuzzDriver
 import LaneDevices
 
 /// libFuzzer entry point for the device codecs: any bytes from a reader or receiver must give
@@ -35,16 +36,7 @@ private func parseLLRP(_ body: [UInt8]) {
     _ = try? LLRPReports.capabilities(in: body)
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzDeviceCodecs_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var vector = argv
-    return LLVMFuzzerRunDriver(&count, &vector) { data, size in fuzzDeviceCodecs(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzDeviceCodecs(data, size) }
 }

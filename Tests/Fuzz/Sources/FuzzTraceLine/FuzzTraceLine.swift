@@ -1,3 +1,4 @@
+import FuzzDriver
 import LaneCore
 
 /// libFuzzer entry point for trace lines, differential: whatever line the replay's fast path
@@ -20,18 +21,7 @@ public func fuzzTraceLine(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 private let devices = ["rfid-a", "seal-rx", "loops"]
 private let scanner = TraceScanner(deviceNames: devices)
 
-// SwiftPM links an executable target's entry point as `FuzzTraceLine_main`; hand control to
-// libFuzzer's driver from there (as the other fuzz targets do).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzTraceLine_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var vector = argv
-    return LLVMFuzzerRunDriver(&count, &vector) { data, size in fuzzTraceLine(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzTraceLine(data, size) }
 }
