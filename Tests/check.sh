@@ -38,6 +38,16 @@ bounded() {
     wait "$pid"
 }
 
+# The other steps get a plain time limit, generous against what each takes (see the README):
+# a step that hangs fails here and says which, instead of running into CI's own limit.
+limit() {
+    local seconds=$1; shift
+    local status=0
+    timeout --kill-after=30 "$seconds" "$@" || status=$?
+    [ "$status" -ne 124 ] || echo "check: still running after $seconds s, stopped: $*"
+    return "$status"
+}
+
 step "build (Swift 6 language mode; any warning in the project's own code fails the check)"
 swift build --build-tests 2>&1 | tee .build-check.log
 if grep -E '^/.*/(Sources|Tests)/.*: warning:' .build-check.log | grep -v '/.build/'; then
@@ -68,23 +78,23 @@ for unit in systemd/*.service; do
     awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || { echo "check: $unit exposure $score is above 2.0"; exit 1; }
 done
 
-step "fuzz the batch decoder and the device codecs (bounded runs)"
-bash Tests/Fuzz/run.sh -runs=200000
+step "fuzz the batch decoder, the device codecs and trace lines (bounded runs)"
+limit 1500 bash Tests/Fuzz/run.sh -runs=200000
 
 step "benchmark scripts at tiny sizes, so that a broken one fails here (seconds)"
-LANEGATE_LOAD_BIN=.build/debug LANEGATE_LOAD_VEHICLES=40 LANEGATE_LOAD_REPLAYS=1 bash Benchmarks/collector-load.sh
-LANEGATE_REPLAY_BIN=.build/debug LANEGATE_REPLAY_VEHICLES=20 LANEGATE_REPLAY_RUNS=1 bash Benchmarks/replay-speed.sh
+LANEGATE_LOAD_BIN=.build/debug LANEGATE_LOAD_VEHICLES=40 LANEGATE_LOAD_REPLAYS=1 limit 300 bash Benchmarks/collector-load.sh
+LANEGATE_REPLAY_BIN=.build/debug LANEGATE_REPLAY_VEHICLES=20 LANEGATE_REPLAY_RUNS=1 limit 300 bash Benchmarks/replay-speed.sh
 
 step "lanegate demo: a simulated booth through the real drivers, daemon and collector"
-.build/debug/lanegate demo --vehicles 8
+limit 600 .build/debug/lanegate demo --vehicles 8
 
 step "hardware in the loop: lanegate in a QEMU guest on real libusb, libgpiod and udev"
-bash Tests/HIL/run.sh
+limit 2400 bash Tests/HIL/run.sh
 
 step "Debian package: build, install, run as user lanegate, purge"
-bash packaging/build-deb.sh
+limit 1800 bash packaging/build-deb.sh
 if [ "$(id -u)" -eq 0 ]; then
-    bash packaging/test-deb.sh
+    limit 1200 bash packaging/test-deb.sh
 else
     echo "check: packaging/test-deb.sh skipped: it installs and purges the package, which needs root"
 fi
