@@ -66,21 +66,14 @@ public func withCollector<T: Sendable>(
     do { outcome = .success(try await body("\(scheme)://127.0.0.1:\(listening)", collector)) } catch { outcome = .failure(error) }
 
     await server.triggerGracefulShutdown()
-    func stopped(within limit: Duration) async -> Result<Void, any Error>? {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if let result = ended.withLock({ $0 }) { return result }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return ended.withLock { $0 }
-    }
-    let result = await stopped(within: .seconds(15))
-    if result == nil {
+    let stopped = await eventually(within: .seconds(15)) { ended.withLock { $0 } != nil }
+    if !stopped {
         serving.cancel()
-        _ = await stopped(within: .seconds(5))
+        _ = await eventually(within: .seconds(5)) { ended.withLock { $0 } != nil }
     }
     let value = try outcome.get()
-    try (result ?? .failure(CollectorSetupError("the test collector did not stop within 15 s of a graceful shutdown"))).get()
+    guard stopped else { throw CollectorSetupError("the test collector did not stop within 15 s of a graceful shutdown") }
+    try ended.withLock { $0 }?.get()
     return value
 }
 
@@ -147,7 +140,12 @@ public func get(_ url: String, token: String? = readToken) async throws -> (Int,
 
 /// Waits (polling) until `condition` holds or `seconds` pass; returns whether it held.
 public func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    try await eventually(within: .milliseconds(Int64(seconds * 1000)), condition)
+}
+
+/// Waits (polling) until `condition` holds or `limit` passes; returns whether it held.
+public func eventually(within limit: Duration, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
         if try condition() { return true }
         try? await Task.sleep(for: .milliseconds(50))

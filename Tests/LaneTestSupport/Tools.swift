@@ -125,16 +125,10 @@ extension Process {
     /// the whole run; the answer says whether it ended by itself.
     @discardableResult
     public func ended(within limit: Duration = .seconds(180)) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while isRunning {
-            if ContinuousClock.now >= deadline {
-                FileHandle.standardError.write(Data("test: killing \(executableURL?.lastPathComponent ?? "?") \(arguments ?? []), still running after \(limit)\n".utf8))
-                kill(processIdentifier, SIGKILL)
-                while isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-                return false
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
+        if await eventually(within: limit, { !isRunning }) { return true }
+        FileHandle.standardError.write(Data("test: killing \(executableURL?.lastPathComponent ?? "?") \(arguments ?? []), still running after \(limit)\n".utf8))
+        kill(processIdentifier, SIGKILL)
+        while isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        return false
     }
 }
