@@ -30,7 +30,7 @@ struct MercuryCodecTests {
     @Test func startCommandAsksForStreamingWithMetadata() {
         let start = MercuryCommand.startContinuousRead(onTimeMilliseconds: 250)
         #expect(start.opcode == 0x22)
-        #expect(start.data == hex("10 0008 00FA 0017"))
+        #expect(start.data == hex("10 000B 00FA 0017"))
     }
 
     @Test func decoderCutsFramesSplitAnywhere() {

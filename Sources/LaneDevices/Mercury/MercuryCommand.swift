@@ -78,6 +78,13 @@ public struct MercuryMetadata: OptionSet, Sendable, Hashable {
     public static let timestamp = MercuryMetadata(rawValue: 0x0010)
     public static let phase = MercuryMetadata(rawValue: 0x0020)
     public static let tagProtocol = MercuryMetadata(rawValue: 0x0040)
+    public static let embeddedData = MercuryMetadata(rawValue: 0x0080)
+    public static let gpioStatus = MercuryMetadata(rawValue: 0x0100)
+    public static let gen2Q = MercuryMetadata(rawValue: 0x0200)
+    public static let gen2LinkFrequency = MercuryMetadata(rawValue: 0x0400)
+    public static let gen2Target = MercuryMetadata(rawValue: 0x0800)
+    /// Every field whose size this driver knows; a record with others cannot be laid out.
+    public static let understood = MercuryMetadata(rawValue: 0x0FFF)
     /// What the gateway asks for: enough to dedup, place and time every read.
     public static let gateway: MercuryMetadata = [.readCount, .rssi, .antenna, .timestamp]
 }
@@ -115,10 +122,12 @@ extension MercuryCommand {
         MercuryCommand(opcode: MercuryOpcode.setReaderConfig, data: [0x01, 0x1B, on ? 0x01 : 0x00])
     }
 
-    /// Continuous streaming with metadata: search flags 0x0008 (tag streaming), `onTime` ms per cycle.
+    /// Continuous streaming with metadata, `onTime` ms per cycle. Search flags: 0x0003 walks the
+    /// antenna search list `setAntennas` gave (0 would use the one configured port alone), 0x0008
+    /// streams the tags, as the vendor's host library sets them.
     public static func startContinuousRead(onTimeMilliseconds: UInt16, metadata: MercuryMetadata = .gateway,
                                            largePopulation: Bool = false) -> MercuryCommand {
-        let searchFlags: UInt16 = 0x0008 | (largePopulation ? 0x0010 : 0)
+        let searchFlags: UInt16 = 0x0003 | 0x0008 | (largePopulation ? 0x0010 : 0)
         return MercuryCommand(opcode: MercuryOpcode.readTagMultiple,
                               data: [0x10] + bigEndianBytes(searchFlags) + bigEndianBytes(onTimeMilliseconds)
                                   + bigEndianBytes(metadata.rawValue))

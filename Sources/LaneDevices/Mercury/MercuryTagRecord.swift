@@ -31,6 +31,8 @@ public enum MercuryRecordError: Error, Sendable, Hashable, CustomStringConvertib
     /// The option byte lacks the metadata flag, so the layout is unknown.
     case noMetadata
     case unknownResponseType(UInt8)
+    /// Metadata flags whose fields this driver cannot size, so the EPC cannot be found.
+    case unknownMetadata(UInt16)
     /// An EPC longer than the gateway's tag ids (32 bytes), or a bit count that cannot hold PC and CRC.
     case badEPCLength(bits: Int)
 
@@ -39,15 +41,13 @@ public enum MercuryRecordError: Error, Sendable, Hashable, CustomStringConvertib
         case .truncated(let field): "tag record truncated at \(field)"
         case .noMetadata: "tag record without metadata"
         case .unknownResponseType(let t): "unknown response type 0x\(String(t, radix: 16))"
+        case .unknownMetadata(let flags): "tag record with unknown metadata 0x\(String(flags, radix: 16))"
         case .badEPCLength(let bits): "impossible EPC length \(bits) bits"
         }
     }
 }
 
 extension MercuryStreamMessage {
-    /// Metadata flag for embedded tag memory in the record.
-    static let embeddedDataFlag: UInt16 = 0x0080
-
     /// Decodes the data of a successful 0x22 frame.
     public static func parse(_ data: [UInt8]) throws(MercuryRecordError) -> MercuryStreamMessage {
         try parse(data[...])
@@ -67,6 +67,7 @@ extension MercuryStreamMessage {
         default: throw .unknownResponseType(responseType)
         }
         let metadata = MercuryMetadata(rawValue: flags)
+        guard metadata.isSubset(of: .understood) else { throw .unknownMetadata(flags) }
         var record = MercuryTagRecord(epc: TagID(bytes: [])!, pc: 0, readCount: 1, rssi: 0, antenna: 0)
         if metadata.contains(.readCount) { record.readCount = try reader.u8("read count") }
         if metadata.contains(.rssi) { record.rssi = Int8(bitPattern: try reader.u8("rssi")) }
@@ -77,9 +78,15 @@ extension MercuryStreamMessage {
         if metadata.contains(.timestamp) { record.timestampMilliseconds = try reader.u32("timestamp") }
         if metadata.contains(.phase) { record.phase = try reader.u16("phase") }
         if metadata.contains(.tagProtocol) { record.protocolCode = try reader.u8("protocol") }
-        if flags & embeddedDataFlag != 0 {
+        if metadata.contains(.embeddedData) {
             let bits = Int(try reader.u16("embedded data length"))
             try reader.skip((bits + 7) / 8, "embedded data")
+        }
+        // One byte each, in this order, as the vendor's host library reads them.
+        for (field, name) in [(MercuryMetadata.gpioStatus, "GPIO status"), (.gen2Q, "Gen2 Q"),
+                              (.gen2LinkFrequency, "Gen2 link frequency"), (.gen2Target, "Gen2 target")]
+            where metadata.contains(field) {
+            try reader.skip(1, name)
         }
         let bits = Int(try reader.u16("EPC length"))
         guard bits % 8 == 0, bits >= 32 else { throw .badEPCLength(bits: bits) }

@@ -51,6 +51,8 @@ public final class MercuryReaderSimulator: Sendable {
         var counts = Counts()
         var region: UInt8 = 0
         var tagProtocol: UInt16 = 0
+        /// The ports set with 0x91; empty until then, when every port reads.
+        var antennaPorts: [UInt8] = []
     }
 
     public let line: any SerialLine
@@ -170,7 +172,14 @@ public final class MercuryReaderSimulator: Sendable {
                 if data.count == 1, [0x01, 0x0D, 0x0E, 0xFF].contains(data[0]) { state.region = data[0] } else { status = 0x010B }
             case 0x93:
                 if data.count == 2 { state.tagProtocol = UInt16(data[0]) << 8 | UInt16(data[1]) } else { status = 0x0100 }
-            case 0x91, 0x92: if data.isEmpty { status = 0x0100 }
+            case 0x91:
+                // `tx rx`, or option 2 with a search list of pairs.
+                if data.count == 2 {
+                    state.antennaPorts = [data[0]]
+                } else if data.first == 0x02, data.count >= 3, data.count % 2 == 1 {
+                    state.antennaPorts = stride(from: 1, to: data.count, by: 2).map { data[$0] }
+                } else { status = 0x0100 }
+            case 0x92: if data.isEmpty { status = 0x0100 }
             case 0x9A:
                 if data.count == 3, data[0] == 0x01, data[1] == 0x1B { state.responseCRC = data[2] != 0 }
             case 0x22:
@@ -200,7 +209,10 @@ public final class MercuryReaderSimulator: Sendable {
         let now = MonotonicInstant.now()
         guard now >= state.nextCycle else { return }
         state.nextCycle = now.advanced(by: state.onTime)
-        let reads = state.field
+        // As a module does: search flags 0x0003 walk the search list; otherwise only the
+        // configured port (the list's first) transmits.
+        let ports = state.searchFlags & 0x0003 == 0x0003 ? state.antennaPorts : Array(state.antennaPorts.prefix(1))
+        let reads = state.field.filter { ports.isEmpty || ports.contains($0.antenna) }
         state.field.removeAll()
         if reads.isEmpty {
             state.outgoing += MercuryWire.response(opcode: 0x22, status: 0x0400, data: [], crc: state.responseCRC)
