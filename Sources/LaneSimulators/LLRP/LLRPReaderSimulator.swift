@@ -26,6 +26,8 @@ public final class LLRPReaderSimulator: Sendable {
         public var stoppedByTrigger = 0
         /// Every message type the clients sent, in order.
         public var received: [UInt16] = []
+        /// Connections hung up on for a message length no message can have.
+        public var malformed = 0
         /// The start trigger type (0 null, 1 immediate, 2 periodic, 3 GPI) of the last ADD_ROSPEC.
         public var startTrigger: UInt8?
     }
@@ -147,24 +149,7 @@ public final class LLRPReaderSimulator: Sendable {
                     return (header(notification(LLRPWire.tlv(257, []))), true)
                 }
                 if state.hung { input.removeAll(); return ([], false) }
-                var out: [UInt8] = []
-                while let message = LLRPWire.cut(&input) {
-                    state.counts.received.append(message.type)
-                    var reply: [UInt8]
-                    if message.version != 1 && message.version != 2 {
-                        reply = LLRPWire.message(100, message.id, LLRPWire.status(110, "LLRP version \(message.version) is not supported"))
-                    } else if quirks.refusing.contains(message.type) {
-                        reply = LLRPWire.message(message.type + 10, message.id, LLRPWire.status(101, "refused by quirk"))
-                    } else {
-                        reply = answer(message, &state)
-                    }
-                    if quirks.eventsBeforeResponses && !reply.isEmpty {
-                        out += notification(LLRPWire.tlv(255, [1] + LLRPWire.u16(1)))  // AntennaEvent: antenna 1 connected
-                    }
-                    out += reply
-                }
-                out += run(&state)
-                return (out, false)
+                return respond(to: &input, &state)
             }
             if close {
                 peer.write(header(out))
@@ -175,6 +160,47 @@ public final class LLRPReaderSimulator: Sendable {
             peer.write(header(out))
         }
         client?.close()
+    }
+
+    /// The reader's answer to the whole messages of `input` (consumed), and whether it then
+    /// hangs up.
+    private func respond(to input: inout [UInt8], _ state: inout State) -> (out: [UInt8], close: Bool) {
+        var out: [UInt8] = []
+        while true {
+            let cut: (type: UInt16, version: UInt8, id: UInt32, body: [UInt8])?
+            do throws(LLRPWire.BadLength) { cut = try LLRPWire.cut(&input) } catch {
+                // As a reader does with a length it cannot believe: say so, and hang up.
+                input.removeAll()
+                state.counts.malformed += 1
+                let text = "message length \(error.length) is outside 10...\(LLRPWire.maxClientMessage)"
+                return (out + LLRPWire.message(100, 0, LLRPWire.status(101, text)), true)
+            }
+            guard let message = cut else { break }
+            state.counts.received.append(message.type)
+            var reply: [UInt8]
+            if message.version != 1 && message.version != 2 {
+                reply = LLRPWire.message(100, message.id, LLRPWire.status(110, "LLRP version \(message.version) is not supported"))
+            } else if quirks.refusing.contains(message.type) {
+                reply = LLRPWire.message(message.type + 10, message.id, LLRPWire.status(101, "refused by quirk"))
+            } else {
+                reply = answer(message, &state)
+            }
+            if quirks.eventsBeforeResponses && !reply.isEmpty {
+                out += notification(LLRPWire.tlv(255, [1] + LLRPWire.u16(1)))  // AntennaEvent: antenna 1 connected
+            }
+            out += reply
+        }
+        out += run(&state)
+        return (out, false)
+    }
+
+    /// What the reader answers a fresh client that sends `bytes`, without a socket or this
+    /// reader's own session: the way in for the fuzz target of what clients send.
+    public func answer(freshClientSending bytes: [UInt8]) -> (reply: [UInt8], hungUp: Bool) {
+        var input = bytes
+        var state = State()
+        let (reply, close) = respond(to: &input, &state)
+        return (reply, close)
     }
 
     /// Rewrites the version bits of every message header in `bytes` to the quirk's version.

@@ -34,10 +34,20 @@ public enum LLRPWire {
         return nil
     }
 
-    static func cut(_ input: inout [UInt8]) -> (type: UInt16, version: UInt8, id: UInt32, body: [UInt8])? {
+    /// The longest message a client may send. Its requests are at most a few kilobytes; a
+    /// header that claims more is garbage or an attack, not a message worth waiting for.
+    static let maxClientMessage = 1 << 20
+
+    /// A header whose length no message can have.
+    struct BadLength: Error {
+        var length: Int
+    }
+
+    /// The first whole message of `input`, taken off it; nil until one has arrived.
+    static func cut(_ input: inout [UInt8]) throws(BadLength) -> (type: UInt16, version: UInt8, id: UInt32, body: [UInt8])? {
         guard input.count >= 10 else { return nil }
         let length = Int(input[2...5].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-        guard length >= 10 else { input.removeAll(); return nil }
+        guard (10...maxClientMessage).contains(length) else { throw BadLength(length: length) }
         guard input.count >= length else { return nil }
         let type = (UInt16(input[0]) << 8 | UInt16(input[1])) & 0x3FF
         let version = (input[0] >> 2) & 0x7
