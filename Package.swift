@@ -3,6 +3,10 @@
 // Module arrows point one way; see the README's "Design" section.
 import PackageDescription
 
+// The installed libgpiod, unless a build names another: Tests/HIL's libgpiod 2 build links
+// Debian 13's as "gpiod2", which no system library directory earlier on the line can shadow.
+let gpiodLibrary = Context.environment["LANEGATE_GPIOD_LIBRARY"] ?? "gpiod"
+
 let package = Package(
     name: "lanegate",
     platforms: [.macOS(.v15)],
@@ -38,7 +42,8 @@ let package = Package(
         .target(name: "CLaneSystem"),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
-        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        // libgpiod 1 or 2 behind one interface; the installed <gpiod.h> decides (libgpiod-dev).
+        .target(name: "CGPIOLines", linkerSettings: [.linkedLibrary(gpiodLibrary)]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // The vocabulary and the pure pipeline: detections, instants, the SPSC ring, dedup, batching.
@@ -59,7 +64,7 @@ let package = Package(
         // A thin layer over Debian's libsqlite3, shared by the spool and the collector's store.
         .target(name: "LaneSQLite", dependencies: ["CSQLite"]),
         // Transports (tty, TCP, libusb, libgpiod), protocol codecs and drivers, device supervision.
-        .target(name: "LaneDevices", dependencies: ["LaneCore", "CLaneSystem", "CLibUSB", "CGPIOD"]),
+        .target(name: "LaneDevices", dependencies: ["LaneCore", "CLaneSystem", "CLibUSB", "CGPIOLines"]),
         // The durable queue between batcher and uplink.
         .target(name: "LaneSpool", dependencies: ["LaneCore", "LaneWire", "LaneSQLite"]),
         // Delivering spooled batches to the collector over HTTP(S).

@@ -46,7 +46,7 @@ struct Devices: ParsableCommand {
             }
         }
 
-        out.write("GPIO chips:\n")
+        out.write("GPIO chips (libgpiod \(DeviceInventory.gpioLibraryAPI) API):\n")
         let chips = DeviceInventory.gpioChips()
         if chips.isEmpty { out.write("  none (or none this user may open)\n") }
         for chip in chips {

@@ -5,6 +5,8 @@
 # `lanegate config udev-rules` makes for that config. Downloads and the module are cached in
 # .build-hil, so a second run only re-packs the initramfs.
 # Needs what .ci/install-deps installs (qemu-system-x86, busybox-static, cpio, linux-headers-amd64).
+# LANEGATE_HIL_GPIOD=2 builds lanegate against Debian 13's libgpiod 2 instead of the installed
+# libgpiod 1 (its own build folder, .build-gpiod2), into .build-hil/guest-gpiod2.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
@@ -65,10 +67,20 @@ if [ ! -x "$udev/bin/udevadm" ]; then
     rm -rf "$udev" && dpkg-deb -x "$(fetch udev)" "$udev"
 fi
 
-log "building lanegate (release, static Swift runtime)"
-swift build -c release --static-swift-stdlib --product lanegate > "$cache/swift-build.log" 2>&1 \
-    || { tail -40 "$cache/swift-build.log"; exit 1; }
-binary="$(swift build -c release --static-swift-stdlib --product lanegate --show-bin-path)/lanegate"
+build=(-c release --static-swift-stdlib --product lanegate)
+guest="$cache/guest"
+gpiod_root=""
+if [ "${LANEGATE_HIL_GPIOD:-1}" = 2 ]; then
+    gpiod_root="$(bash Tests/HIL/fetch-libgpiod2.sh)"
+    gpiod_lib="$gpiod_root/usr/lib/x86_64-linux-gnu"
+    build+=(--scratch-path "$root/.build-gpiod2" -Xcc "-I$gpiod_root/usr/include" -Xlinker "-L$gpiod_lib")
+    export LANEGATE_GPIOD_LIBRARY=gpiod2  # Package.swift links it by this name
+    export LD_LIBRARY_PATH="$gpiod_lib"  # for ldd below; the guest gets the library at /usr/lib
+    guest="$cache/guest-gpiod2"
+fi
+log "building lanegate (release, static Swift runtime${gpiod_root:+, libgpiod 2})"
+swift build "${build[@]}" > "$cache/swift-build.log" 2>&1 || { tail -40 "$cache/swift-build.log"; exit 1; }
+binary="$(swift build "${build[@]}" --show-bin-path)/lanegate"
 [ -x "$binary" ] || { echo "hil-build: no release lanegate"; exit 1; }
 
 log "packing the initramfs"
@@ -82,8 +94,9 @@ cp "$udev/bin/udevadm" "$stage/bin/udevadm"
 ln -s /bin/udevadm "$stage/lib/systemd/systemd-udevd"
 for program in "$stage/usr/bin/lanegate" "$stage/bin/udevadm"; do
     ldd "$program" | grep -o '/[^ ]*' | while read -r library; do
-        mkdir -p "$stage$(dirname "$library")"
-        cp -L "$library" "$stage$library"
+        target="${library#"$gpiod_root"}"
+        mkdir -p "$stage$(dirname "$target")"
+        cp -L "$library" "$stage$target"
     done
 done
 install -m 0755 Tests/HIL/guest/init "$stage/init"
@@ -92,7 +105,6 @@ cp Tests/HIL/guest/lanegate.toml "$stage/etc/lanegate/lanegate.toml"
 printf 'root:x:0:0:root:/root:/bin/sh\nlanegate:x:990:990:lanegate:/var/lib/lanegate:/bin/false\n' > "$stage/etc/passwd"
 printf 'root:x:0:\nlanegate:x:990:\n' > "$stage/etc/group"
 
-guest="$cache/guest"
 mkdir -p "$guest"
 cp "$kernel/vmlinuz" "$guest/vmlinuz"
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$guest/initrd.gz"

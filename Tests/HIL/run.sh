@@ -3,12 +3,14 @@
 # runs the host side (Tests/LanegateTests/HIL), which boots the guest, plays a booth through
 # real libusb and libgpiod paths, unplugs and replugs the reader, and cuts the power.
 # Every line the test prints starts with "hil:"; the guest's console is kept in the test's
-# temporary directory (named in the log).
+# temporary directory (named in the log). LANEGATE_HIL_GPIOD=2 runs it all on Debian 13's libgpiod 2.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 started=$SECONDS
 bash Tests/HIL/build-guest.sh
 echo "hil: guest built in $((SECONDS - started)) s"
 swift build --build-tests > .build-hil/swift-build-tests.log 2>&1 || { tail -40 .build-hil/swift-build-tests.log; exit 1; }
-LANEGATE_HIL="$PWD/.build-hil/guest" swift test --skip-build --filter HardwareInTheLoopTests
+guest="$PWD/.build-hil/guest"
+[ "${LANEGATE_HIL_GPIOD:-1}" = 2 ] && guest+="-gpiod2"
+LANEGATE_HIL="$guest" swift test --skip-build --filter HardwareInTheLoopTests
 echo "hil: passed in $((SECONDS - started)) s"

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CGPIOD
+import CGPIOLines
 import CLibUSB
 import LaneCore
 
@@ -67,16 +67,16 @@ public enum DeviceInventory {
         return .success(out.sorted { ($0.bus, $0.address) < ($1.bus, $1.address) })
     }
 
+    /// The libgpiod API this build drives GPIO chips through: 1 (Debian 12) or 2 (Debian 13).
+    public static var gpioLibraryAPI: Int { Int(lanegate_gpio_api()) }
+
     /// Every GPIO chip the kernel offers (those this user may open).
     public static func gpioChips() -> [GPIOChip] {
-        guard let iterator = gpiod_chip_iter_new() else { return [] }
-        defer { gpiod_chip_iter_free(iterator) }
-        var out: [GPIOChip] = []
-        while let chip = gpiod_chip_iter_next(iterator) {
-            out.append(GPIOChip(name: String(cString: gpiod_chip_name(chip)), label: String(cString: gpiod_chip_label(chip)),
-                                lines: Int(gpiod_chip_num_lines(chip))))
+        var infos = [lanegate_gpio_chip_info](repeating: lanegate_gpio_chip_info(), count: 64)
+        let count = lanegate_gpio_list_chips(&infos, UInt32(infos.count))
+        return infos.prefix(Int(max(count, 0))).map {
+            GPIOChip(name: GPIOChipText.string($0.name), label: GPIOChipText.string($0.label), lines: Int($0.num_lines))
         }
-        return out
     }
 
     private static func string(_ handle: OpaquePointer, _ index: UInt8) -> String? {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CGPIOD
+import CGPIOLines
 import LaneCore
 
 public struct GPIOLoopSettings: Sendable, Hashable {
@@ -22,9 +22,9 @@ public struct GPIOLoopSettings: Sendable, Hashable {
     }
 }
 
-/// Loop detector inputs through the kernel GPIO character device (libgpiod v1): both-edge
-/// events, stamped by the kernel (CLOCK_MONOTONIC), not by when the daemon got round to
-/// reading them. Debounce and presence/pulse logic live in the pipeline.
+/// Loop detector inputs through the kernel GPIO character device (libgpiod 1 or 2, whichever
+/// the build found): both-edge events, stamped by the kernel (CLOCK_MONOTONIC), not by when the
+/// daemon got round to reading them. Debounce and presence/pulse logic live in the pipeline.
 public struct GPIOLoopDriver: DeviceDriver {
     public var settings: GPIOLoopSettings
 
@@ -33,7 +33,8 @@ public struct GPIOLoopDriver: DeviceDriver {
     }
 
     public func session(_ context: DeviceContext) throws(DeviceError) {
-        guard let chip = gpiod_chip_open_lookup(settings.chip) else {
+        var info = lanegate_gpio_chip_info()
+        guard let chip = lanegate_gpio_chip_open(settings.chip, &info) else {
             let code = errno
             switch code {
             case ENOENT, ENODEV: throw .link(.notFound("GPIO chip \(settings.chip)"))
@@ -42,40 +43,27 @@ public struct GPIOLoopDriver: DeviceDriver {
             default: throw .link(.system(operation: "open GPIO chip \(settings.chip)", errno: code))
             }
         }
-        defer { gpiod_chip_close(chip) }
-        let chipName = String(cString: gpiod_chip_name(chip))
-        context.report(.connected, "\(chipName) (\(String(cString: gpiod_chip_label(chip)))), \(gpiod_chip_num_lines(chip)) lines")
+        defer { lanegate_gpio_chip_close(chip) }
+        let chipName = GPIOChipText.string(info.name)
+        context.report(.connected, "\(chipName) (\(GPIOChipText.string(info.label))), \(info.num_lines) lines")
 
-        var bulk = gpiod_line_bulk()
-        var offsets = settings.lines.map { UInt32($0) }
-        guard gpiod_chip_get_lines(chip, &offsets, UInt32(offsets.count), &bulk) == 0 else {
-            throw .rejected("\(chipName) has no line \(settings.lines.map(String.init).joined(separator: "/")) (it has \(gpiod_chip_num_lines(chip)))")
+        let lineList = settings.lines.map(String.init).joined(separator: "/")
+        guard settings.lines.allSatisfy({ UInt32($0) < info.num_lines }) else {
+            throw .rejected("\(chipName) has no line \(lineList) (it has \(info.num_lines))")
         }
-        var request = gpiod_line_request_config()
-        var flags: Int32 = 0
-        if settings.activeLow { flags |= Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) }
-        switch settings.bias {
-        case .asIs: break
-        case .pullUp: flags |= Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP)
-        case .pullDown: flags |= Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN)
-        case .disabled: flags |= Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE)
-        }
-        let requested: Int32 = settings.consumer.withCString { consumer in
-            request.consumer = consumer
-            request.request_type = Int32(GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES)
-            request.flags = flags
-            return gpiod_line_request_bulk(&bulk, &request, nil)
-        }
-        guard requested == 0 else {
+        let offsets = settings.lines.map { UInt32($0) }
+        guard let lines = settings.consumer.withCString({ consumer in
+            lanegate_gpio_request(chip, offsets, UInt32(offsets.count), settings.activeLow ? 1 : 0, settings.bias.c, consumer)
+        }) else {
             let code = errno
             throw code == EBUSY ? .link(.busy("\(chipName) lines \(settings.lines) (held by another consumer)"))
-                : .link(.system(operation: "request \(chipName) lines", errno: code))
+                : .link(.system(operation: "request \(chipName) lines \(lineList)", errno: code))
         }
-        defer { gpiod_line_release_bulk(&bulk) }
+        defer { lanegate_gpio_release(lines) }
 
         // The level at start: a vehicle already over a loop is a call in progress.
         var values = [Int32](repeating: 0, count: offsets.count)
-        guard gpiod_line_get_value_bulk(&bulk, &values) == 0 else {
+        guard lanegate_gpio_values(lines, &values) == 0 else {
             throw .link(.system(operation: "read \(chipName) lines", errno: errno))
         }
         let start = MonotonicInstant.now()
@@ -85,30 +73,38 @@ public struct GPIOLoopDriver: DeviceDriver {
         context.report(.reading, "\(chipName) lines \(settings.lines.map(String.init).joined(separator: ","))"
                        + (settings.activeLow ? " active-low" : ""))
 
-        var ready = gpiod_line_bulk()
-        var events = [gpiod_line_event](repeating: gpiod_line_event(), count: 16)
+        var edges = [lanegate_gpio_edge](repeating: lanegate_gpio_edge(), count: 16)
         while !context.shouldStop {
-            var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
-            lanegate_gpiod_bulk_reset(&ready)
-            let status = gpiod_line_event_wait_bulk(&bulk, &timeout, &ready)
-            if status < 0 {
+            let count = lanegate_gpio_read_edges(lines, 200_000_000, &edges, UInt32(edges.count))
+            if count < 0 {
                 if errno == EINTR { continue }
                 throw .link(errno == ENODEV ? .closed(chipName) : .system(operation: "wait for \(chipName) events", errno: errno))
             }
-            guard status > 0 else { continue }
-            for i in 0..<lanegate_gpiod_bulk_count(&ready) {
-                guard let line = lanegate_gpiod_bulk_line(&ready, i) else { continue }
-                let offset = UInt16(gpiod_line_offset(line))
-                let count = gpiod_line_event_read_multiple(line, &events, UInt32(events.count))
-                guard count >= 0 else { throw .link(.system(operation: "read \(chipName) line \(offset) events", errno: errno)) }
-                context.counters.frames.add(UInt64(count), ordering: .relaxed)
-                for event in events.prefix(Int(count)) {
-                    let kernelTime = MonotonicInstant(nanoseconds: Int64(event.ts.tv_sec) * 1_000_000_000 + Int64(event.ts.tv_nsec))
-                    // With active-low requested, the kernel already reports edges in logical terms.
-                    let occupied = event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE)
-                    context.emit(.loop(LoopEdge(line: offset, occupied: occupied)), at: kernelTime)
-                }
+            context.counters.frames.add(UInt64(count), ordering: .relaxed)
+            for edge in edges.prefix(Int(count)) {
+                let kernelTime = MonotonicInstant(nanoseconds: Int64(truncatingIfNeeded: edge.timestamp_ns))
+                context.emit(.loop(LoopEdge(line: UInt16(truncatingIfNeeded: edge.offset), occupied: edge.rising != 0)), at: kernelTime)
             }
+        }
+    }
+}
+
+extension GPIOLoopSettings.Bias {
+    var c: lanegate_gpio_bias {
+        switch self {
+        case .asIs: LANEGATE_GPIO_BIAS_AS_IS
+        case .pullUp: LANEGATE_GPIO_BIAS_PULL_UP
+        case .pullDown: LANEGATE_GPIO_BIAS_PULL_DOWN
+        case .disabled: LANEGATE_GPIO_BIAS_DISABLED
+        }
+    }
+}
+
+/// The fixed-size C strings of `lanegate_gpio_chip_info`.
+enum GPIOChipText {
+    static func string<T>(_ tuple: T) -> String {
+        withUnsafeBytes(of: tuple) { bytes in
+            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }
     }
 }

@@ -169,6 +169,10 @@ struct HardwareInTheLoopTests {
         let devices = try await guest.run("su -s /bin/sh lanegate -c '/usr/bin/lanegate devices --config /etc/lanegate/lanegate.toml'")
         #expect(devices.output.contains(GuestMachine.rfidSerial) && devices.output.contains(GuestMachine.esealSerial),
                 "lanegate devices lists both adapters: \(devices.output)")
+        // Tests/HIL/run.sh builds against libgpiod 2 when LANEGATE_HIL_GPIOD=2.
+        let gpiod = ProcessInfo.processInfo.environment["LANEGATE_HIL_GPIOD"] ?? "1"
+        #expect(devices.output.contains("GPIO chips (libgpiod \(gpiod) API):\n  gpiochip0 "),
+                "lanegate devices lists the gpio-sim chip through libgpiod \(gpiod): \(devices.output)")
         HIL.log("permissions: daemon runs as \(user.output); its nodes are group lanegate 0660; `lanegate devices` says:\n\(devices.output)")
     }
 }
