@@ -12,6 +12,14 @@ struct Lanegate: AsyncParsableCommand {
 
 /// Prints to standard error and exits 1 with the error's own words (they name file and line).
 func fail(_ error: any Error) -> Never {
+    fail(error, status: 1)
+}
+
+/// sysexits' EX_CONFIG: the unit does not restart on it (`RestartPreventExitStatus=78`), since
+/// only an edited file can help, and `systemctl status` keeps showing the error.
+let configurationErrorStatus: Int32 = 78
+
+func fail(_ error: any Error, status: Int32) -> Never {
     FileOutput.standardError.write("lanegate: \(error)\n")
-    exitProcess(1)
+    exitProcess(status)
 }

@@ -27,12 +27,13 @@ struct Run: AsyncParsableCommand {
         }
         let logger = Logger(label: "lanegate")
         let settings: GatewayConfig
-        do { settings = try GatewayConfig.load(path: config) } catch { fail(error) }
+        do { settings = try GatewayConfig.load(path: config) } catch { fail(error, status: configurationErrorStatus) }
         guard settings.collector != nil else {
-            fail(ConfigError(file: config, line: nil, key: "collector.url", message: "lanegate run needs a [collector] table with url"))
+            fail(ConfigError(file: config, line: nil, key: "collector.url", message: "lanegate run needs a [collector] table with url"),
+                 status: configurationErrorStatus)
         }
         let unreadable = settings.unreadableFiles(source: config)
-        if !unreadable.isEmpty { fail(ConfigErrors(errors: unreadable)) }
+        if !unreadable.isEmpty { fail(ConfigErrors(errors: unreadable), status: configurationErrorStatus) }
         var service = GatewayService(config: settings, pseudonymizer: try loadPseudonymizer(settings), logger: logger)
         service.configPath = config
         let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint],
