@@ -34,6 +34,13 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
         ),
+        .executableTarget(
+            name: "FuzzLLRPReader",
+            dependencies: ["FuzzDriver", .product(name: "LaneDevices", package: projectFolder),
+                           .product(name: "LaneSimulators", package: projectFolder)],
+            swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

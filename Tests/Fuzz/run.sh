@@ -3,6 +3,7 @@
 #   FuzzBatchDecoder  — the collector's batch decoder (seeds: the golden batch, seeds/batch)
 #   FuzzDeviceCodecs  — the Mercury, e-seal and LLRP parsers (seeds: golden frames, seeds/devices)
 #   FuzzTraceLine     — the replay's fast path against the precise trace parser (seeds/trace)
+#   FuzzLLRPReader    — what clients send the simulated LLRP reader (seeds/llrp-client)
 # Extra arguments go to libFuzzer, e.g. -runs=1000000 or -max_total_time=600. A crash leaves
 # crash-* here and fails the run.
 set -euo pipefail
@@ -10,23 +11,26 @@ cd "$(dirname "$0")"
 # Every Swift module is instrumented, not only the fuzz targets: coverage inside the decoders
 # is what guides libFuzzer (without it the device codecs reach 16 edges; with it, over 500).
 flags=(-c release -Xswiftc -sanitize=fuzzer,address)
-for target in FuzzBatchDecoder FuzzDeviceCodecs FuzzTraceLine; do
+for target in FuzzBatchDecoder FuzzDeviceCodecs FuzzTraceLine FuzzLLRPReader; do
     swift build "${flags[@]}" --product "$target" 2>&1 | grep -E 'error|warning: .*Sources|Compiling Fuzz|Build' || true
 done
 bin="$(swift build "${flags[@]}" --show-bin-path)"
-for target in FuzzBatchDecoder FuzzDeviceCodecs FuzzTraceLine; do
+for target in FuzzBatchDecoder FuzzDeviceCodecs FuzzTraceLine FuzzLLRPReader; do
     [ -x "$bin/$target" ] || { echo "fuzz: $target did not build"; exit 1; }
 done
 
-mkdir -p corpus/batch corpus/devices corpus/trace
+mkdir -p corpus/batch corpus/devices corpus/trace corpus/llrp-client
 cp ../LaneWireTests/Golden/batch-v1.pb.zst ../LaneWireTests/Golden/batch-v1.pb corpus/batch/
 # seeds/ holds what long runs grew (libFuzzer -set_cover_merge=1): every bounded run starts there.
 [ -d seeds/batch ] && cp seeds/batch/* corpus/batch/
 cp seeds/devices/* corpus/devices/
 cp seeds/trace/* corpus/trace/
+cp seeds/llrp-client/* corpus/llrp-client/
 echo "== fuzz: batch decoder"
 "$bin/FuzzBatchDecoder" -rss_limit_mb=2048 -max_len=65536 "$@" corpus/batch
 echo "== fuzz: device codecs (Mercury, e-seal, LLRP)"
 "$bin/FuzzDeviceCodecs" -rss_limit_mb=2048 -max_len=4096 "$@" corpus/devices
 echo "== fuzz: trace lines (fast path against parser)"
 "$bin/FuzzTraceLine" -rss_limit_mb=2048 -max_len=512 "$@" corpus/trace
+echo "== fuzz: what clients send the simulated LLRP reader"
+"$bin/FuzzLLRPReader" -rss_limit_mb=2048 -max_len=4096 "$@" corpus/llrp-client
