@@ -55,6 +55,18 @@ if grep -E '^/.*/(Sources|Tests)/.*: warning:' .build-check.log | grep -v '/.bui
 fi
 rm -f .build-check.log
 
+step "libgpiod 2 (Debian 13): the GPIO shim compiles and links against it (seconds)"
+gpiod2="$(bash Tests/HIL/fetch-libgpiod2.sh)"
+for source in Sources/CGPIOLines/*.c; do
+    cc -std=gnu11 -Wall -Wextra -Werror -fPIC -ISources/CGPIOLines/include -I"$gpiod2/usr/include" \
+        -c "$source" -o ".build/gpiod2-$(basename "$source" .c).o"
+done
+# --no-undefined: every libgpiod 2 call the shim makes exists in Debian 13's library.
+cc -shared -Wl,--no-undefined -o .build/gpiod2-shim.so .build/gpiod2-*.o \
+    -L"$gpiod2/usr/lib/x86_64-linux-gnu" -lgpiod
+nm -D --undefined-only .build/gpiod2-shim.so | grep -q gpiod_line_request_read_edge_events \
+    || { echo "check: the shim did not take its libgpiod 2 path"; exit 1; }
+
 step "an LLRP client nobody here wrote: sllurp from PyPI into .build/sllurp-venv (seconds)"
 bash Tests/LLRP/install-sllurp.sh
 
@@ -78,7 +90,7 @@ for unit in systemd/*.service; do
     awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || { echo "check: $unit exposure $score is above 2.0"; exit 1; }
 done
 
-step "fuzz the batch decoder, the device codecs and trace lines (bounded runs)"
+step "fuzz the batch decoder, the device codecs, trace lines and the simulated LLRP reader (bounded runs)"
 limit 1500 bash Tests/Fuzz/run.sh -runs=200000
 
 step "benchmark scripts at tiny sizes, so that a broken one fails here (seconds)"
@@ -97,6 +109,13 @@ if [ "$(id -u)" -eq 0 ]; then
     limit 1200 bash packaging/test-deb.sh
 else
     echo "check: packaging/test-deb.sh skipped: it installs and purges the package, which needs root"
+fi
+
+step "the package under a real systemd: Debian 12 booted in a container, driven by systemctl"
+if [ "$(id -u)" -eq 0 ]; then
+    limit 900 bash Tests/Systemd/run.sh
+else
+    echo "check: Tests/Systemd/run.sh skipped: booting a container needs root"
 fi
 
 echo
