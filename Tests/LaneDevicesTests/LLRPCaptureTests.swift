@@ -16,6 +16,9 @@ struct LLRPCaptureTests {
     /// The READER_EVENT_NOTIFICATION a reader opens a connection with: ConnectionAttemptEvent, success.
     static let greeting = hex("043f000000200ab288c900f600160080000c0004f8535baadaff010000060000")
 
+    /// A parameter of an unknown type (1000) inside another, 10,000 deep: 40,000 bytes.
+    static let nestedTenThousandDeep = (0..<10_000).reduce([UInt8]()) { inner, _ in LLRPWire.tlv(1000, inner) }
+
     @Test(arguments: [1, 3, 7, 44, 55])
     func aCapturedSessionDecodesInAnyPieces(_ piece: Int) throws {
         var decoder = LLRPMessageDecoder()
@@ -60,10 +63,8 @@ struct LLRPCaptureTests {
 
     /// A parameter nested 10,000 deep inside a tag report is skipped by its length, not walked.
     @Test func aParameterNestedTenThousandDeepIsSkipped() throws {
-        var nested: [UInt8] = []
-        for _ in 0..<10_000 { nested = LLRPWire.tlv(1000, nested) }
         let report = Array(Self.reports[10..<44])  // the first TagReportData
-        let tagReport = LLRPWire.tlv(240, Array(report[4...]) + nested)
+        let tagReport = LLRPWire.tlv(240, Array(report[4...]) + Self.nestedTenThousandDeep)
         var unreadable = 0
         let tags = try LLRPReports.tags(in: tagReport, unreadable: &unreadable)
         #expect(tags.map(\.epc.hex) == ["3005fb63ac1f3841ec880467"])
@@ -76,9 +77,7 @@ struct LLRPCaptureTests {
         defer { reader.stop() }
         let link = try TCPLink(host: "127.0.0.1", port: reader.port)
         defer { link.close() }
-        var nested: [UInt8] = []
-        for _ in 0..<10_000 { nested = LLRPWire.tlv(1000, nested) }
-        try link.write(LLRPWire.message(LLRPMessageType.getReaderCapabilities, 7, [0] + nested))
+        try link.write(LLRPWire.message(LLRPMessageType.getReaderCapabilities, 7, [0] + Self.nestedTenThousandDeep))
         var session = PeerSession(link: link)
         #expect(try session.next().type == LLRPMessageType.readerEventNotification)
         let capabilities = try session.next()
