@@ -26,6 +26,17 @@ for program in lanegate lanegate-collector; do
     strip -o "$stage/usr/bin/$program" "$bin/$program"
     chmod 0755 "$stage/usr/bin/$program"
 done
+# Neither program may carry ICU's data or need full Foundation: a booth PC's flash is small and
+# its updates go over cellular links. FoundationEssentials is all the code needs; a stray
+# `import Foundation` (or a Foundation member reached through a dependency) brings 33 MiB back.
+for program in lanegate lanegate-collector; do
+    if strings -a "$stage/usr/bin/$program" | grep -q 'icudt[0-9]'; then
+        echo "build-deb: $program links ICU's data (icudt): some module uses full Foundation" >&2; exit 1
+    fi
+    if readelf -d "$stage/usr/bin/$program" | grep -q 'NEEDED.*lib\(Foundation\|_FoundationICU\)'; then
+        echo "build-deb: $program needs a Foundation library at run time" >&2; exit 1
+    fi
+done
 install -m 0644 systemd/lanegate.service systemd/lanegate-collector.service "$stage/lib/systemd/system/"
 install -m 0644 systemd/sysusers.d/lanegate.conf "$stage/usr/lib/sysusers.d/lanegate.conf"
 install -m 0644 systemd/tmpfiles.d/lanegate.conf "$stage/usr/lib/tmpfiles.d/lanegate.conf"

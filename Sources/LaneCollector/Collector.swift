@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Prometheus
 
 /// The request context: Hummingbird's core storage plus the connection, which carries the TLS
 /// session (and with it a client certificate) when there is one.

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
 import LaneAnalytics
 import LaneCore
 import LaneSQLite
@@ -376,9 +376,7 @@ private final class GroupCommitWriter: Sendable {
 
     init(_ statements: sending Statements) {
         let box = UncheckedBox(statements)
-        let thread = Thread { [self] in run(box.value) }
-        thread.name = "collector-writer"
-        thread.start()
+        DedicatedThread(name: "collector-writer") { [self] in run(box.value) }.detach()
     }
 
     func submit(_ request: StoreRequest) async throws -> StoreOutcome {

@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import LaneCollector
 import Logging
@@ -81,10 +84,14 @@ struct CollectorCommand: AsyncParsableCommand {
         try await app.runService()
     }
 
-    /// A file's text, or an error that names the option and the path.
+    /// A file's text, or an error that names the option, the path and the system's reason.
     static func read(_ path: String, _ option: String) throws -> String {
+        guard let file = fopen(path, "rb") else {
+            throw CollectorSetupError("\(option) \(path): cannot be read (\(String(cString: strerror(errno))))")
+        }
+        fclose(file)
         do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw CollectorSetupError("\(option) \(path): cannot be read (\(Self.reason(error)))")
+            throw CollectorSetupError("\(option) \(path): cannot be read (\(error))")
         }
     }
 
@@ -94,10 +101,5 @@ struct CollectorCommand: AsyncParsableCommand {
             throw CollectorSetupError("\(option) \(path): no such file, or not readable")
         }
         do { return try load(path) } catch { throw CollectorSetupError("\(option) \(path): not usable PEM (\(error))") }
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        let ns = error as NSError
-        return (ns.userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? ns.localizedDescription
     }
 }

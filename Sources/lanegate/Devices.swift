@@ -1,6 +1,7 @@
 import ArgumentParser
 import LaneDevices
 import LaneGateway
+import LaneCore
 
 /// `lanegate devices`: what is plugged in, which configured device each is, and what is wrong.
 struct Devices: ParsableCommand {

@@ -3,6 +3,7 @@ import LaneGateway
 import Logging
 import ServiceLifecycle
 import LaneTOML
+import UnixSignals
 
 /// `lanegate run`: the daemon, as systemd starts it.
 struct Run: AsyncParsableCommand {

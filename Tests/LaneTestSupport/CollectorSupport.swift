@@ -13,6 +13,7 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import Synchronization
+import NIOHTTP1
 
 public let tokenA = "token-for-gateway-a-0123456789"
 public let tokenB = "token-for-gateway-b-0123456789"

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import LaneCore
+import Synchronization
 
 public struct ESealReceiverSettings: Sendable, Hashable {
     public var baud = 115_200

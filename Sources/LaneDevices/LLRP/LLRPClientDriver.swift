@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import LaneCore
+import Synchronization
 
 public struct LLRPClientSettings: Sendable, Hashable {
     public var host: String

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CGPIOLines
 import LaneCore
+import Synchronization
 
 public struct GPIOLoopSettings: Sendable, Hashable {
     public enum Bias: String, Sendable, Hashable, CaseIterable {

@@ -1,4 +1,5 @@
 import LaneCore
+import Synchronization
 
 /// Loop inputs from a source in the same process: a simulated loop card where no GPIO line
 /// exists (demos and tests on machines without a GPIO chip). The source hands over edges with

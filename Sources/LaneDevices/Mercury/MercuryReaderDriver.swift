@@ -1,4 +1,5 @@
 import LaneCore
+import Synchronization
 
 /// How a Mercury-protocol reader is set up for a lane.
 public struct MercuryReaderSettings: Sendable, Hashable {

@@ -1,6 +1,7 @@
 import LaneCore
 import LaneDevices
 import TOMLKit
+import LaneTOML
 
 /// Reading the transport and protocol keys of a `[[devices]]` entry.
 extension ConfigReader {

@@ -2,6 +2,7 @@ import LaneCore
 import LaneSpool
 import TOMLKit
 import LaneTOML
+import LaneDevices
 
 /// Everything the configuration file says, validated.
 public struct GatewayConfig: Sendable {

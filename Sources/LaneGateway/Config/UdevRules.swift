@@ -22,8 +22,8 @@ public enum UdevRules {
                 lines.append("SUBSYSTEM==\"usb\", ENV{DEVTYPE}==\"usb_device\", \(ids)\(serial), "
                              + "GROUP=\"lanegate\", MODE=\"0660\", SYMLINK+=\"lanegate/usb-\(device.name)\", TAG+=\"systemd\"")
                 lines.append("# \(device.name): its serial port, where a kernel driver binds it")
-                lines.append("SUBSYSTEM==\"tty\", \(ids.replacingOccurrences(of: "ATTR{", with: "ATTRS{"))"
-                             + "\(serial.replacingOccurrences(of: "ATTR{", with: "ATTRS{")), "
+                lines.append("SUBSYSTEM==\"tty\", \(ids.replacing("ATTR{", with: "ATTRS{"))"
+                             + "\(serial.replacing("ATTR{", with: "ATTRS{")), "
                              + "GROUP=\"lanegate\", MODE=\"0660\", SYMLINK+=\"lanegate/\(device.name)\", TAG+=\"systemd\"")
             case .mercury(_, .tty(let path)), .eseal(_, .tty(let path)):
                 lines.append("")

@@ -1,6 +1,7 @@
 import LaneDevices
 import LaneUplink
 import ServiceLifecycle
+import LaneSpool
 
 /// The devices and the pipeline thread, started before the group runs. At shutdown: the
 /// devices stop, their rings drain, and the open batch is committed.

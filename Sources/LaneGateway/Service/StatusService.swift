@@ -5,6 +5,9 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
+import LaneSpool
+import LaneUplink
+import Prometheus
 
 /// The gateway's face to systemd and to operators: `READY=1` when the group starts, then once
 /// a second the `STATUS=` line, the metrics, and `WATCHDOG=1` — fed only while the pipeline
