@@ -105,7 +105,7 @@ let package = Package(
         // Composition: configuration and the commands' work.
         .target(
             name: "LaneGateway",
-            dependencies: ["LaneCore", "LaneWire", "LaneSpool", "LaneDevices", "LaneUplink", "LaneTOML", "TOMLKit",
+            dependencies: ["LaneCore", "CLaneSystem", "LaneWire", "LaneSpool", "LaneDevices", "LaneUplink", "LaneTOML", "TOMLKit",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -34,4 +34,10 @@ void lanegate_name_this_thread(const char *name);
 /// slave's path into `path`. Returns the master fd, or -errno.
 int lanegate_open_pty(char *path, size_t capacity);
 
+/// Drops this process's mappings of the executable's code pages (madvise MADV_DONTNEED on its
+/// read-only, executable segments). The pages stay in the page cache; the code still running
+/// faults its pages back in, so what stays resident is what the steady state uses, not the
+/// start-up's argument parsing, configuration and device set-up. Returns the bytes unmapped.
+size_t lanegate_unmap_startup_code(void);
+
 #endif

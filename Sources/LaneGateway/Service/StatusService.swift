@@ -1,3 +1,4 @@
+import CLaneSystem
 import Hummingbird
 import LaneCore
 import Logging
@@ -27,6 +28,10 @@ struct StatusService: Service {
         let pendingRestart = PendingRestart()
         let hangups = configPath == nil ? nil : await UnixSignalsSequence(trapping: .sighup)
         notifier.ready(status: await parts.summary())
+        // Start-up code (argument parsing, configuration, device set-up) runs once; let its pages
+        // go from our mappings so that what stays resident is what the daemon keeps using.
+        let unmapped = lanegate_unmap_startup_code()
+        logger.debug("unmapped \(unmapped / 1024) KiB of code pages after start-up")
         await withTaskGroup(of: Void.self) { group in
             if let hangups, let configPath {
                 group.addTask {
