@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds and runs the C++ boost::lockfree reference, then the Swift ring benchmarks, on this
-# machine, so the two figures come from the same hardware and load.
+# The ring against its references on this machine: boost::lockfree::spsc_queue (both ways,
+# interleaved: ring-vs-boost.sh), then the package-benchmark suites for the ring and the
+# Mutex<Deque> it replaced, so every figure comes from the same hardware and load.
 set -euo pipefail
 cd "$(dirname "$0")"
-g++ -O2 -std=c++17 -pthread Reference/boost_spsc.cpp -o .build-boost-spsc
-./.build-boost-spsc
+bash ring-vs-boost.sh
 swift package benchmark --filter 'SPSC ring.*|Mutex<Deque>.*' --format markdown
