@@ -130,7 +130,7 @@ status="$(show lanegate.service StatusText)"
 started=$(show lanegate.service ExecMainStartTimestampMonotonic)
 ready=$(show lanegate.service ActiveEnterTimestampMonotonic)
 ok "enable --now: active (running) after READY=1, $(( (ready - started) / 1000 )) ms from exec; status: $status"
-guest systemctl status lanegate --no-pager | grep -q "Status: \"" || fail "systemctl status shows no status line"
+grep -q "Status: \"" <<< "$(guest systemctl status lanegate --no-pager)" || fail "systemctl status shows no status line"
 
 # Events arrive, and the clock state they carry is the kernel's, not "unknown".
 for _ in $(seq 60); do
@@ -171,7 +171,13 @@ for _ in $(seq 60); do
 done
 [ "$(show lanegate.service NRestarts)" -gt "$before" ] || fail "a stopped daemon was not restarted by the watchdog"
 [ "$(show lanegate.service MainPID)" != "$pid" ] || fail "the same process is still there"
-guest journalctl -u lanegate --no-pager | grep -Eqi "watchdog timeout|result 'watchdog'" \
+# The journal is read whole before grep (with pipefail, `grep -q` quitting early would fail
+# journalctl's write), and again for a few seconds: systemd's own entries reach it a moment late.
+for _ in $(seq 10); do
+    grep -Eqi "watchdog timeout|result 'watchdog'" <<< "$(guest journalctl -u lanegate --no-pager)" && break
+    sleep 0.5
+done
+grep -Eqi "watchdog timeout|result 'watchdog'" <<< "$(guest journalctl -u lanegate --no-pager)" \
     || { guest journalctl -u lanegate --no-pager | grep -v "thread priority" | tail -30; fail "the journal does not say the watchdog fired"; }
 ok "watchdog: a SIGSTOPped daemon was killed and restarted ($(show lanegate.service NRestarts) restarts)"
 
