@@ -189,6 +189,55 @@ spool="$(guest setpriv --reuid=lanegate --regid=lanegate --init-groups lanegate 
 echo "$spool" | grep -q '^batches waiting  0 ' || { echo "$spool"; fail "the spool is not empty after a stop"; }
 ok "systemctl stop: exit 0, spool empty ($arrived_before before the stop)"
 
+# The collector under its own unit, as shipped: mutual TLS on 8443, its state and configuration
+# directories, its sandbox. The booth's daemon then delivers to it with its client certificate.
+cport=8443
+! (exec 3<>"/dev/tcp/127.0.0.1/$cport") 2>/dev/null || fail "port $cport is taken here, and the collector unit listens there"
+pki="$work/pki" && mkdir -p "$pki"
+certificate() {  # name, subject, extension: a key and a certificate signed by the test CA
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$2" \
+        -keyout "$pki/$1.key" -out "$pki/$1.csr" 2>/dev/null
+    openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial -days 1 \
+        -extfile <(printf '%s\n' "$3") -out "$pki/$1.pem" 2>/dev/null
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=systemd-test-ca \
+    -keyout "$pki/ca.key" -out "$pki/ca.pem" 2>/dev/null
+certificate server 127.0.0.1 "subjectAltName=IP:127.0.0.1"
+certificate gateway booth-systemd "extendedKeyUsage=clientAuth"
+etc="$root/etc/lanegate-collector" && mkdir -p "$etc"
+cp "$pki/server.pem" "$etc/server.pem" && cp "$pki/server.key" "$etc/server.key" && cp "$pki/ca.pem" "$etc/gateways-ca.pem"
+printf 'booth-systemd\n' > "$etc/tokens" && cp "$work/read-tokens" "$etc/read-tokens"
+guest sh -c "chgrp lanegate-collector /etc/lanegate-collector/* && chmod 0640 /etc/lanegate-collector/*"
+guest systemctl start lanegate-collector.service \
+    || { guest journalctl -u lanegate-collector --no-pager | tail -20; fail "systemctl start lanegate-collector"; }
+for _ in $(seq 40); do (exec 3<>"/dev/tcp/127.0.0.1/$cport") 2>/dev/null && break; sleep 0.25; done
+collector() {  # GET $1 from the unit's collector over TLS, as the test's reader
+    curl -sS --cacert "$pki/ca.pem" --cert "$pki/gateway.pem" --key "$pki/gateway.key" \
+        -H "Authorization: Bearer $read_token" "https://127.0.0.1:$cport$1"
+}
+[ "$(collector /healthz 2>&1)" = ok ] \
+    || { collector /healthz; guest journalctl -u lanegate-collector --no-pager | tail -20; fail "the collector unit does not answer /healthz"; }
+[ "$(guest stat -c '%U %a' /var/lib/lanegate-collector/events.db)" = "lanegate-collector 600" ] \
+    || fail "the collector's database is $(guest stat -c '%U %a' /var/lib/lanegate-collector/events.db)"
+ok "lanegate-collector.service: running as lanegate-collector under its sandbox, mutual TLS on $cport, database 0600"
+
+cp "$pki/ca.pem" "$root/etc/lanegate/collector-ca.pem"
+cp "$pki/gateway.pem" "$root/etc/lanegate/gateway.pem" && cp "$pki/gateway.key" "$root/etc/lanegate/gateway.key"
+guest sh -c "chgrp lanegate /etc/lanegate/gateway.key && chmod 0640 /etc/lanegate/gateway.key"
+sed -i "s|^url = .*|url = \"https://127.0.0.1:$cport/v1/batches\"|; s|^token_file = .*|ca_bundle = \"/etc/lanegate/collector-ca.pem\"\nclient_certificate = \"/etc/lanegate/gateway.pem\"\nclient_key = \"/etc/lanegate/gateway.key\"|; /^allow_plain_http/d" \
+    "$root/etc/lanegate/lanegate.toml"
+guest systemctl start lanegate.service || { guest journalctl -u lanegate --no-pager | tail -20; fail "the daemon did not start towards the unit's collector"; }
+for _ in $(seq 60); do
+    grep -q '"tag_arrived"' <<< "$(collector "/v1/events?gateway=booth-systemd&type=tag_arrived" 2>/dev/null)" && break
+    sleep 1
+done
+grep -q '"tag_arrived"' <<< "$(collector "/v1/events?gateway=booth-systemd&type=tag_arrived")" \
+    || { guest journalctl -u lanegate -u lanegate-collector --no-pager | tail -30; fail "no tag arrival reached the collector unit"; }
+guest systemctl stop lanegate.service lanegate-collector.service
+[ "$(show lanegate-collector.service ExecMainStatus)" = 0 ] \
+    || fail "the collector exited $(show lanegate-collector.service ExecMainStatus) on stop"
+ok "the daemon delivers to the collector unit with its client certificate; both stop with status 0"
+
 # A broken configuration: the unit stays failed with status 78 and the error's file:line in
 # systemctl status, instead of restarting every 2 s.
 printf '[gateway]\nid = 7\n' > "$root/etc/lanegate/lanegate.toml"
@@ -204,7 +253,8 @@ ok "a broken configuration: failed with status 78, not restarted; systemctl stat
 
 # Purge leaves nothing of the package.
 guest apt-get purge -y -qq lanegate > "$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "apt purge"; }
-for path in /etc/lanegate /var/lib/lanegate /usr/bin/lanegate /lib/systemd/system/lanegate.service; do
+for path in /etc/lanegate /etc/lanegate-collector /var/lib/lanegate /var/lib/lanegate-collector /usr/bin/lanegate \
+    /lib/systemd/system/lanegate.service; do
     [ ! -e "$root$path" ] || fail "purge left $path"
 done
 ok "apt purge: no configuration, state, program or unit left"
