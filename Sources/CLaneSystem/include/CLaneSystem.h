@@ -1,4 +1,5 @@
-// Kernel clock facilities that Glibc's Swift overlay does not export.
+// System facilities that Glibc's Swift overlay does not export: the kernel clock's state, terminals,
+// thread names, and the mappings of the executable's own code.
 #ifndef CLANESYSTEM_H
 #define CLANESYSTEM_H
 
