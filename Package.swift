@@ -96,7 +96,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "lanegate-collector",
-            dependencies: ["LaneCollector", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["LaneCollector", "LaneAnalytics", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "NIOCore", package: "swift-nio"),

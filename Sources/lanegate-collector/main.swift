@@ -4,6 +4,7 @@ import FoundationEssentials
 import Glibc
 #endif
 import Hummingbird
+import LaneAnalytics
 import LaneCollector
 import Logging
 import NIOCore
