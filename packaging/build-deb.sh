@@ -22,14 +22,12 @@ stage="$out/lanegate_${version}_amd64"
 rm -rf "$stage" && mkdir -p "$stage/DEBIAN"
 install -d "$stage/usr/bin" "$stage/lib/systemd/system" "$stage/usr/lib/sysusers.d" "$stage/usr/lib/tmpfiles.d" \
     "$stage/etc/lanegate" "$stage/etc/udev/rules.d" "$stage/usr/share/doc/lanegate"
-for program in lanegate lanegate-collector; do
-    strip -o "$stage/usr/bin/$program" "$bin/$program"
-    chmod 0755 "$stage/usr/bin/$program"
-done
 # Neither program may carry ICU's data or need full Foundation: a booth PC's flash is small and
 # its updates go over cellular links. FoundationEssentials is all the code needs; a stray
 # `import Foundation` (or a Foundation member reached through a dependency) brings 33 MiB back.
 for program in lanegate lanegate-collector; do
+    strip -o "$stage/usr/bin/$program" "$bin/$program"
+    chmod 0755 "$stage/usr/bin/$program"
     if strings -a "$stage/usr/bin/$program" | grep -q 'icudt[0-9]'; then
         echo "build-deb: $program links ICU's data (icudt): some module uses full Foundation" >&2; exit 1
     fi
