@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // C: system libraries through pkg-config, and the few kernel calls Glibc does not export.
@@ -94,10 +95,25 @@ let package = Package(
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
+        // The collector's store on PostgreSQL, for several collectors on one database. Only
+        // lanegate-collector links it: the daemon's `demo` embeds the collector on SQLite.
+        .target(
+            name: "LanePostgres",
+            dependencies: ["LaneCollector", "LaneWire", "LaneAnalytics", "LaneCore",
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         .executableTarget(
             name: "lanegate-collector",
-            dependencies: ["LaneCollector", "LaneAnalytics", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["LaneCollector", "LanePostgres", "LaneAnalytics", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")]
@@ -146,6 +162,10 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Tests/LaneTestSupport"),
+        // Every EventStore test, run against SQLite and against a PostgreSQL server of its own.
+        .testTarget(name: "LaneStoreTests", dependencies: [
+            "LaneCollector", "LanePostgres", "LaneAnalytics", "LaneCore", "LaneWire", "LaneSimulators", "LaneTestSupport",
+            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "LaneCollectorTests", dependencies: [
             "LaneCollector", "LaneAnalytics", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client")]),

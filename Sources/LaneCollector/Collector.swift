@@ -79,7 +79,11 @@ public struct Collector: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
-        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/healthz") { _, _ in
+            guard let reason = await store.unavailability() else { return json(.ok, "ok\n") }
+            return Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: "store unavailable: \(reason)\n")))
+        }
         return router
     }
 
@@ -112,8 +116,15 @@ public struct Collector: Sendable {
             return refuse(.forbidden, "identity", "this gateway is \"\(identity)\"; the batch claims \"\(batch.gatewayID)\"")
         }
         let backlog = request.headers[.lanegateBacklog].flatMap { Int($0) }
-        let outcome = try await store.store(batch, body: body, bodyDigest: Array(SHA256.hash(data: body)),
-                                      receivedUTC: ClockAnchor.now().utcNanoseconds, backlog: backlog)
+        let outcome: StoreOutcome
+        let started = ContinuousClock.now
+        do {
+            outcome = try await store.store(batch, body: body, bodyDigest: Array(SHA256.hash(data: body)),
+                                            receivedUTC: ClockAnchor.now().utcNanoseconds, backlog: backlog)
+        } catch let error as StoreUnavailableError {
+            return unavailable(error)
+        }
+        metrics.storeWrites.record(ContinuousClock.now - started)
         switch outcome {
         case .stored(let events):
             updates.stored(gateway: batch.gatewayID)
@@ -147,6 +158,13 @@ public struct Collector: Sendable {
         json(.ok, "{\"gateway\":\(jsonQuoted(batch.gatewayID)),\"sequence\":\(batch.sequence),\"status\":\"\(status)\",\"events\":\(events)}")
     }
 
+    /// 503 with a hint when to try again: the gateway keeps the batch spooled meanwhile.
+    func unavailable(_ error: StoreUnavailableError) -> Response {
+        var response = refuse(.serviceUnavailable, "store", "the collector's store is unavailable: \(error.description)")
+        response.headers[.retryAfter] = "5"
+        return response
+    }
+
     func refuse(_ status: HTTPResponse.Status, _ label: String, _ reason: String) -> Response {
         metrics.rejected(status: status.code, reason: label)
         return json(status, "{\"error\":\(jsonQuoted(reason))}")
@@ -170,7 +188,10 @@ public struct Collector: Sendable {
             }
             reader = known
         }
-        let response = try await answer(reader)
+        let response: Response
+        let started = ContinuousClock.now
+        do { response = try await answer(reader) } catch let error as StoreUnavailableError { return unavailable(error) }
+        metrics.storeReads.record(ContinuousClock.now - started)
         logger.info("read by \(reader.name): \(request.method) \(request.uri) \(response.status.code)")
         return response
     }
@@ -219,7 +240,7 @@ public struct Collector: Sendable {
         }
         q.limit = min(limit, settings.maxEventsPerQuery)
         q.maxScanned = settings.maxEventsScannedPerQuery
-        let (found, resume) = try await NIOThreadPool.singleton.runIfActive { [store, q] in try store.events(q) }
+        let (found, resume) = try await store.events(q)
         var out = "{\"events\":["
         for (i, e) in found.enumerated() {
             if i > 0 { out += "," }
@@ -235,7 +256,7 @@ public struct Collector: Sendable {
         guard reader.scope != .public else { return forbidden(reader, "gateways") }
         let visible = visibleGateways(reader)
         var out = "["
-        let all = try await NIOThreadPool.singleton.runIfActive({ [store] in try store.gateways() })
+        let all = try await store.gateways()
         for (i, g) in all.filter({ visible?.contains($0.id) ?? true }).enumerated() {
             if i > 0 { out += "," }
             let devices = g.devices.sorted { $0.key < $1.key }.map { "\(jsonQuoted($0.key)):\(jsonQuoted($0.value))" }

@@ -7,6 +7,10 @@ public final class CollectorMetrics: Sendable {
     let batchesDuplicate: Counter
     let eventsStored: Counter
     let bytesReceived: Counter
+    /// How long a batch waited for its store's answer (which is its acknowledgement's latency,
+    /// less the network), and how long reads took.
+    let storeWrites: DurationHistogram
+    let storeReads: DurationHistogram
 
     public init() {
         batchesStored = registry.makeCounter(descriptor: Self.name("batches_stored", "Batches stored"))
@@ -14,6 +18,15 @@ public final class CollectorMetrics: Sendable {
             descriptor: Self.name("batches_duplicate", "Repeated batches acknowledged again, not stored twice"))
         eventsStored = registry.makeCounter(descriptor: Self.name("events_stored", "Lane events stored"))
         bytesReceived = registry.makeCounter(descriptor: Self.name("bytes_received", "Compressed batch bytes received"))
+        let buckets: [Duration] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000].map { .milliseconds($0) }
+        storeWrites = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "lanegate", subsystem: "collector", metricName: "store_write",
+                                             unitName: "seconds", helpText: "Time from a batch's arrival at the store to its answer"),
+            buckets: buckets)
+        storeReads = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "lanegate", subsystem: "collector", metricName: "store_read",
+                                             unitName: "seconds", helpText: "Time a query's reads from the store took"),
+            buckets: buckets)
     }
 
     private static func name(_ metric: String, _ help: String) -> MetricNameDescriptor {

@@ -116,14 +116,14 @@ struct Demo: AsyncParsableCommand {
             out.flush()
             while !player.finished {
                 try await Task.sleep(for: .seconds(1))
-                out.write(progressLine(store: store, player: player) + "\n")
+                out.write(await progressLine(store: store, player: player) + "\n")
                 out.flush()
             }
             // The last visits depart (3 s), their batch closes (2 s) and arrives: wait for
             // everything the booth did to be stored, up to 20 s, then stop the gateway and the
             // collector, and compare.
             let settled = ContinuousClock.now + .seconds(20)
-            while !DemoReport(truth: scenario.truth, store: store).allMatched && ContinuousClock.now < settled {
+            while await !DemoReport(truth: scenario.truth, store: store).allMatched && ContinuousClock.now < settled {
                 try await Task.sleep(for: .milliseconds(500))
             }
             // The gateway first (its last batch still reaches the collector), then the collector.
@@ -131,11 +131,11 @@ struct Demo: AsyncParsableCommand {
             try await group.next()
             await server.triggerGracefulShutdown()
             try await group.waitForAll()
-            let report = DemoReport(truth: scenario.truth, store: store)
+            let report = await DemoReport(truth: scenario.truth, store: store)
             out.write(report.text)
-            let waits = try WaitReport(truth: scenario.truth, analytics: collector.analytics, anchor: ClockAnchor.now(), player: player)
+            let waits = try await WaitReport(truth: scenario.truth, analytics: collector.analytics, anchor: ClockAnchor.now(), player: player)
             out.write(waits.text)
-            out.write(DeliveryReport(store: store, departAfter: layout.readPoints.first?.departAfter ?? 0).text)
+            out.write(await DeliveryReport(store: store, departAfter: layout.readPoints.first?.departAfter ?? 0).text)
             out.flush()
             if !report.allMatched || !waits.matched { throw ExitCode(1) }
         }
@@ -163,16 +163,16 @@ struct Demo: AsyncParsableCommand {
             var query = EventQuery()
             query.gateway = "demo-gw"
             query.type = "device_status"
-            let reading = (try? store.events(query).events.filter { $0.json.contains("\"state\":\"reading\"") }.count) ?? 0
+            let reading = (try? await store.events(query).events.filter { $0.json.contains("\"state\":\"reading\"") }.count) ?? 0
             if reading >= count { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ValidationError("the simulated devices did not come up within 20 s")
     }
 
-    private func progressLine(store: SQLiteEventStore, player: ScenarioPlayer) -> String {
+    private func progressLine(store: SQLiteEventStore, player: ScenarioPlayer) async -> String {
         let (delivered, total) = player.progress
-        let stored = (try? store.eventCount(gateway: "demo-gw")) ?? 0
+        let stored = (try? await store.eventCount(gateway: "demo-gw")) ?? 0
         return "  detections \(delivered)/\(total), events stored at the collector \(stored)"
     }
 
@@ -187,27 +187,27 @@ struct DemoReport {
     var lines: [String] = []
     var allMatched = true
 
-    init(truth: BoothTraffic.Truth, store: SQLiteEventStore) {
-        func stored(_ type: String) -> [String] {
+    init(truth: BoothTraffic.Truth, store: SQLiteEventStore) async {
+        func stored(_ type: String) async -> [String] {
             var query = EventQuery()
             query.gateway = "demo-gw"
             query.type = type
             query.limit = 100_000
-            return (try? store.events(query).events.map(\.json)) ?? []
+            return (try? await store.events(query).events.map(\.json)) ?? []
         }
-        let departures = stored("tag_departed"), vehicles = stored("vehicle"), changes = stored("seal_changed")
+        let departures = await stored("tag_departed"), vehicles = await stored("vehicle"), changes = await stored("seal_changed")
         let matchedVisits = truth.visits.filter { visit in
             departures.contains { $0.contains("\"read_point\":\"\(visit.readPoint)\"") && $0.contains("\"tag\":\"\(visit.tag.hex)\"")
                 && $0.contains("\"reads\":\(visit.reads),") }
         }.count
         // A seal whose first report the receiver heard was already tampered arrives as a sighting
         // with that status (a priority event too), not as a change.
-        let alarms = changes + stored("seal_seen").filter { $0.contains("tampered") }
+        let alarms = changes + (await stored("seal_seen")).filter { $0.contains("tampered") }
         let matchedTampers = truth.tampers.filter { t in alarms.contains { $0.contains("\"seal\":\"\(t.seal)\"") && $0.contains("tampered") } }.count
         check("tag visits (read point, tag, read count)", truth: truth.visits.count, stored: departures.count, matched: matchedVisits)
         check("vehicle passages", truth: truth.passages.count, stored: vehicles.count, matched: min(vehicles.count, truth.passages.count))
         check("seal tampers", truth: truth.tampers.count, stored: alarms.count, matched: matchedTampers)
-        let gaps = stored("gap").count
+        let gaps = await stored("gap").count
         lines.append("  data lost on the way (gap events): \(gaps)")
         if gaps > 0 { allMatched = false }
         lines.append(allMatched ? "result: everything that happened in the booth reached the collector, once."
@@ -237,10 +237,10 @@ struct WaitReport {
     var matched = false
 
     /// `player` played the scenario: it says where scenario times fell on this machine's clock.
-    init(truth: BoothTraffic.Truth, analytics: PortAnalytics, anchor: ClockAnchor, player: ScenarioPlayer) throws {
+    init(truth: BoothTraffic.Truth, analytics: PortAnalytics, anchor: ClockAnchor, player: ScenarioPlayer) async throws {
         let port = analytics.ports[0]
         let hour: Int64 = 3_600_000_000_000
-        let trips = try analytics.trips(port, from: anchor.utcNanoseconds - hour, to: anchor.utcNanoseconds + hour).trips
+        let trips = try await analytics.trips(port, from: anchor.utcNanoseconds - hour, to: anchor.utcNanoseconds + hour).trips
         var errors: [Int64] = [], trueWaits: [Int64] = [], measured: [Int64] = []
         for crossing in truth.crossings {
             let queueEnd = anchor.utcNanoseconds(at: player.local(crossing.queueEnd))
@@ -269,12 +269,12 @@ struct WaitReport {
 struct DeliveryReport {
     var text = ""
 
-    init(store: SQLiteEventStore, departAfter: Nanoseconds) {
+    init(store: SQLiteEventStore, departAfter: Nanoseconds) async {
         var query = EventQuery()
         query.gateway = "demo-gw"
         query.limit = 100_000
         query.maxScanned = 1_000_000
-        let events = (try? store.events(query).events) ?? []
+        let events = (try? await store.events(query).events) ?? []
         var routine: [Int64] = [], priority: [Int64] = []
         for e in events {
             let isDeparture = e.json.contains("\"type\":\"tag_departed\"") || e.json.contains("\"type\":\"seal_departed\"")

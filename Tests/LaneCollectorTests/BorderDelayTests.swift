@@ -311,14 +311,14 @@ func jsonObject(_ text: String) -> [String: Any] {
         do {
             let store = try SQLiteEventStore(path: path)
             _ = try await store.store(try BatchDecoder.decode(body), body: body, bodyDigest: [1], receivedUTC: 0, backlog: nil)
-            let visits = try store.tagVisits(gateways: ["gw-a"], fromUTC: everything.0, toUTC: everything.1)
+            let visits = try await store.tagVisits(gateways: ["gw-a"], fromUTC: everything.0, toUTC: everything.1)
             #expect(visits.count == 3 && visits.allSatisfy { $0.open && $0.place.readPoint == "lane1/booth" })
         }
         // As a database from before the index: the batch, and no visit rows.
         let raw = try SQLiteConnection(path: path)
         try raw.execute("DELETE FROM tag_visits; PRAGMA user_version = 0")
         let reopened = try SQLiteEventStore(path: path)
-        #expect(try reopened.tagVisits(gateways: ["gw-a"], fromUTC: everything.0, toUTC: everything.1).count == 3)
+        #expect(try await reopened.tagVisits(gateways: ["gw-a"], fromUTC: everything.0, toUTC: everything.1).count == 3)
         #expect(try raw.integer("PRAGMA user_version") == 1)
     }
 }

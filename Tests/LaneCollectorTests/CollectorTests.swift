@@ -13,7 +13,7 @@ struct CollectorTests {
             #expect(first.0 == 200 && first.1.contains("\"sequence\":7,") && first.1.contains("\"status\":\"stored\""))
             let again = try await post(url, body, token: tokenA)
             #expect(again.0 == 200 && again.1.contains("\"sequence\":7,") && again.1.contains("\"status\":\"duplicate\""))
-            #expect(try collector.store.eventCount(gateway: "gw-a") == 5)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 5)
 
             let (status, events) = try await get(url + "/v1/events?gateway=gw-a&type=vehicle")
             #expect(status == 200)
@@ -59,7 +59,7 @@ struct CollectorTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(statuses == Array(repeating: 200, count: 8))
-            #expect(try collector.store.eventCount(gateway: "gw-b") == 9)
+            #expect(try await collector.store.eventCount(gateway: "gw-b") == 9)
         }
     }
 
@@ -82,13 +82,13 @@ struct CollectorTests {
             #expect(bombed.0 == 400 && bombed.1.contains("limit"), "\(bombed.1)")
             let oversized = try await post(url, [UInt8](repeating: 7, count: 200 << 10), token: tokenA)
             #expect(oversized.0 == 413)
-            #expect(try collector.store.eventCount(gateway: nil) == 0)
+            #expect(try await collector.store.eventCount(gateway: nil) == 0)
 
             // A sequence reused with other content is a conflict, not a silent duplicate.
             #expect(try await post(url, good, token: tokenA).0 == 200)
             let reused = try await post(url, encodedBatch(gateway: "gw-a", sequence: 1, count: 2), token: tokenA)
             #expect(reused.0 == 409)
-            #expect(try collector.store.eventCount(gateway: nil) == 5)
+            #expect(try await collector.store.eventCount(gateway: nil) == 5)
             #expect(try await get(url + "/healthz").0 == 200, "the server keeps serving")
             let (_, metrics) = try await get(url + "/metrics")
             #expect(metrics.contains("lanegate_collector_batches_rejected_total{status=\"401\",reason=\"auth\"} 2"), "\(metrics)")

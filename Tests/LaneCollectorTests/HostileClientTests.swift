@@ -21,7 +21,7 @@ struct HostileClientTests {
             }
             #expect(try await get(url + "/healthz").0 == 200)
             #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: 1), token: tokenA).0 == 200)
-            #expect(try collector.store.eventCount(gateway: "gw-a") == 5)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 5)
         }
     }
 
@@ -47,7 +47,7 @@ struct HostileClientTests {
                 after = page.next
             }
             #expect(ids.count == DecodingLimits.eventsPerBatch + 3)
-            #expect(try collector.store.eventCount(gateway: "gw-a") == DecodingLimits.eventsPerBatch + 3)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == DecodingLimits.eventsPerBatch + 3)
         }
     }
 
@@ -107,8 +107,8 @@ struct HostileClientTests {
             }
             #expect(try await get(url + "/healthz", token: nil).0 == 200)
             #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: 2), token: tokenA).0 == 200)
-            #expect(try collector.store.eventCount(gateway: "gw-a") == 10)
-            #expect(try collector.store.eventCount(gateway: "gw-b") == 0)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 10)
+            #expect(try await collector.store.eventCount(gateway: "gw-b") == 0)
         }
     }
 
@@ -179,7 +179,7 @@ struct HostileClientTests {
             }
             #expect(open.isEmpty, "\(open.count) slow clients still connected after 8 s")
             #expect(ContinuousClock.now - started >= .milliseconds(1500), "cut off by the header timeout, not at once")
-            #expect(try collector.store.eventCount(gateway: "gw-a") == 5)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 5)
             // Every connection gone and one more answered: nothing is left in the accept queue
             // when the test stops the server.
             for connection in idle + slow { connection.close() }

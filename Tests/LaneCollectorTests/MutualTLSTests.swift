@@ -53,13 +53,13 @@ struct MutualTLSTests {
             let honest = spool(gateway: "gw-a", claiming: "gw-a")
             _ = try await deliverAll(honest, certificate: "gw-a", refusalExpected: false)
             #expect(honest.depth == 0)
-            #expect(try collector.store.eventCount(gateway: "gw-a") == 15)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 15)
 
             // gw-a's certificate, batches claiming gw-b: refused for good.
             let impostor = spool(gateway: "gw-b", claiming: "gw-b")
             _ = try await deliverAll(impostor, certificate: "gw-a")
             #expect(impostor.status().deadLetters == 3)
-            #expect(try collector.store.eventCount(gateway: "gw-b") == 0)
+            #expect(try await collector.store.eventCount(gateway: "gw-b") == 0)
 
             // A certificate from the right CA for a gateway the collector does not know: refused.
             let stranger = spool(gateway: "gw-x", claiming: "gw-x")

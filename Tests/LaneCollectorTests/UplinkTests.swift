@@ -42,7 +42,7 @@ struct UplinkTests {
         try await withCollector { url, collector in
             let uplink = try Uplink(spool: AsyncSpool(spool), settings: settings(url))
             #expect(try await run(uplink) { spool.status().batches == 0 })
-            #expect(try collector.store.eventCount(gateway: "gw-a") == 300)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 300)
             #expect(uplink.statistics.acknowledged == 60 && uplink.statistics.rejected == 0)
         }
     }
@@ -57,7 +57,7 @@ struct UplinkTests {
             s.backlogBytesPerSecond = 2_000  // about 5 backlog batches a second
             let uplink = try Uplink(spool: AsyncSpool(spool), settings: s)
             let task = Task { await uplink.run() }
-            #expect(await eventually(5) { (try? collector.store.eventCount(gateway: "gw-a")) ?? 0 > 0 })
+            #expect(await eventually(5) { (try? await collector.store.eventCount(gateway: "gw-a")) ?? 0 > 0 })
             let live = spool.nextSequence
             spool.commit(SpooledBatch(sequence: live, priority: false, events: 5, createdUTC: 0,
                                       body: encodedBatch(gateway: "gw-a", sequence: live)))
@@ -76,7 +76,7 @@ struct UplinkTests {
             let uplink = try Uplink(spool: AsyncSpool(spool), settings: settings(url, token: tokenB))
             #expect(try await run(uplink) { spool.status().deadLetters == 3 })
             #expect(spool.status().batches == 0 && uplink.statistics.retries == 0)
-            #expect(try collector.store.eventCount(gateway: nil) == 0)
+            #expect(try await collector.store.eventCount(gateway: nil) == 0)
         }
     }
 
@@ -91,7 +91,7 @@ struct UplinkTests {
         #expect(spool.status().batches == 20, "nothing is lost while it is down")
         try await withCollector(store: try SQLiteEventStore(path: database), port: port) { _, collector async throws in
             #expect(await eventually(30) { spool.status().batches == 0 })
-            #expect(try collector.store.eventCount(gateway: "gw-a") == 100)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 100)
         }
         task.cancel()
         await task.value
@@ -110,12 +110,12 @@ struct UplinkTests {
             let untrusting = try Uplink(spool: AsyncSpool(spool), settings: UplinkSettings(url: url + "/v1/batches", token: tokenA,
                 requestTimeout: .seconds(2), backoffBase: .milliseconds(20), backoffCap: .milliseconds(100), pollInterval: .milliseconds(20)))
             #expect(try await run(untrusting) { untrusting.statistics.retries >= 2 })
-            #expect(try collector.store.eventCount(gateway: nil) == 0)
+            #expect(try await collector.store.eventCount(gateway: nil) == 0)
 
             let trusting = try Uplink(spool: AsyncSpool(spool), settings: UplinkSettings(url: url + "/v1/batches", token: tokenA, caBundle: cert,
                 requestTimeout: .seconds(2), backoffBase: .milliseconds(20), backoffCap: .milliseconds(100), pollInterval: .milliseconds(20)))
             #expect(try await run(trusting) { spool.status().batches == 0 })
-            #expect(try collector.store.eventCount(gateway: "gw-a") == 20)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 20)
         }
     }
 

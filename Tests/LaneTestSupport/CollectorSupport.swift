@@ -40,7 +40,7 @@ public func temporaryDirectory() -> String {
 /// in NIO (apple/swift-nio#2813), so cancellation is only the fallback after 15 s. A server that
 /// will not stop even then is an error, and is left behind rather than left to hang the run.
 public func withCollector<T: Sendable>(
-    store: SQLiteEventStore? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
+    store: (any EventStore)? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
     settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
     gatewayTokens: GatewayTokens = tokens, ports: [PortLayout] = [], readAccess: ReadAccess = .tokens(readers),
     _ body: @Sendable (_ baseURL: String, _ collector: Collector) async throws -> T
@@ -140,18 +140,18 @@ public func get(_ url: String, token: String? = readToken) async throws -> (Int,
 }
 
 /// Waits (polling) until `condition` holds or `seconds` pass; returns whether it held.
-public func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async rethrows -> Bool {
+public func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
     try await eventually(within: .milliseconds(Int64(seconds * 1000)), condition)
 }
 
 /// Waits (polling) until `condition` holds or `limit` passes; returns whether it held.
-public func eventually(within limit: Duration, _ condition: () throws -> Bool) async rethrows -> Bool {
+public func eventually(within limit: Duration, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(50))
     }
-    return try condition()
+    return try await condition()
 }
 
 /// A self-signed certificate for 127.0.0.1 made by the openssl tool: (certificate, key) paths.

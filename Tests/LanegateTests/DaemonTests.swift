@@ -168,7 +168,7 @@ extension DaemonTests {
 
             let bad = try await runTool(["check", "--config", dir + "/bad.toml", "--device-timeout", "3"])
             #expect(bad.output.contains("FAIL collector: refuses this gateway (401)"), "\(bad.output)")
-            #expect(try collector.store.eventCount(gateway: "gw-a") == 0, "checking stores nothing")
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 0, "checking stores nothing")
         }
     }
 

@@ -122,7 +122,7 @@ struct FaultInjectionTests {
             var query = EventQuery()
             query.after = after
             query.limit = 10_000
-            let page = try store.events(query)
+            let page = try await store.events(query)
             for event in page.events {
                 if event.json.contains("\"type\":\"gap\"") {
                     lost += UInt64(event.json.split(separator: "\"lost\":").last.flatMap { UInt64($0.prefix { $0.isNumber }) } ?? 0)

@@ -72,7 +72,7 @@ struct KillAfterArrivalTests {
             defer { kill(daemon.processIdentifier, SIGKILL) }
             var stored = ""
             let all = await eventually(30) {
-                stored = (try? collector.store.events(arrivalsQuery()))?.events.map(\.json).joined(separator: "\n") ?? ""
+                stored = (try? await collector.store.events(arrivalsQuery()))?.events.map(\.json).joined(separator: "\n") ?? ""
                 return tags.allSatisfy { stored.contains($0.hex) }
             }
             #expect(all, "every arrival the monitor showed reached the collector: \(stored)")

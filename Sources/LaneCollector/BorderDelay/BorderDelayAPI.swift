@@ -63,11 +63,11 @@ extension Collector {
 
     private func feed(xml: Bool) async throws -> Response {
         let now = ClockAnchor.now().utcNanoseconds
-        let ports = try await NIOThreadPool.singleton.runIfActive { [analytics] in
-            try analytics.ports.map { layout in
-                let lanes = try analytics.lanesOpen(layout, at: now)
-                return BorderWaitFeed.Port(layout: layout, estimates: try analytics.live(layout, at: now), lanesOpen: lanes.open, lanes: lanes.total)
-            }
+        var ports: [BorderWaitFeed.Port] = []
+        for layout in analytics.ports {
+            let lanes = try await analytics.lanesOpen(layout, at: now)
+            ports.append(BorderWaitFeed.Port(layout: layout, estimates: try await analytics.live(layout, at: now),
+                                             lanesOpen: lanes.open, lanes: lanes.total))
         }
         let feed = BorderWaitFeed(ports: ports, at: now)
         return Response(status: .ok, headers: [.contentType: xml ? "application/xml; charset=utf-8" : "application/json"],
@@ -102,9 +102,9 @@ extension Collector {
     /// The live figures of `port` at `at`, with the lanes open and the route's gateway health now.
     private func liveAnswer(_ port: PortLayout, at: Int64) async throws -> String {
         let now = ClockAnchor.now().utcNanoseconds
-        let (estimates, lanes, gateways) = try await NIOThreadPool.singleton.runIfActive { [analytics, store] in
-            (try analytics.live(port, at: at), try analytics.lanesOpen(port, at: at), try store.gateways())
-        }
+        let estimates = try await analytics.live(port, at: at)
+        let lanes = try await analytics.lanesOpen(port, at: at)
+        let gateways = try await store.gateways()
         return BorderDelayJSON.waitTimes(port, estimates, at: at, lanesOpen: lanes.open, lanes: lanes.total,
                                          health: BorderDelayJSON.routeHealth(port, gateways, now: now))
     }
@@ -112,9 +112,7 @@ extension Collector {
     private func trips(_ request: Request, _ port: PortLayout) async throws -> Response {
         let range: (from: Int64, to: Int64)
         switch timeRange(request, max: Self.maxTripRange) { case .success(let r): range = r; case .failure(let e): return badQuery(e.message) }
-        let (trips, report) = try await NIOThreadPool.singleton.runIfActive { [analytics] in
-            try analytics.trips(port, from: range.from, to: range.to)
-        }
+        let (trips, report) = try await analytics.trips(port, from: range.from, to: range.to)
         let csv = request.uri.queryParameters["format"] == "csv"
             || (request.headers[.accept]?.contains("text/csv") ?? false)
         if csv {
@@ -133,9 +131,7 @@ extension Collector {
         guard let measure = Measure(rawValue: String(p["measure"] ?? "wait")) else { return badQuery("measure must be wait or crossing") }
         let range: (from: Int64, to: Int64)
         switch timeRange(request, max: Self.maxStatisticsRange) { case .success(let r): range = r; case .failure(let e): return badQuery(e.message) }
-        let (bins, measures) = try await NIOThreadPool.singleton.runIfActive { [analytics] in
-            try analytics.statistics(port, measure, width: width, from: range.from, to: range.to)
-        }
+        let (bins, measures) = try await analytics.statistics(port, measure, width: width, from: range.from, to: range.to)
         return json(.ok, BorderDelayJSON.statistics(port, measure, width: width, from: range.from, to: range.to, bins: bins, measures: measures))
     }
 

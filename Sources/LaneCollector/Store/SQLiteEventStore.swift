@@ -4,6 +4,7 @@ import LaneAnalytics
 import LaneCore
 import LaneSQLite
 import LaneWire
+import NIOPosix
 import Synchronization
 
 /// The default store: one SQLite file (WAL, `synchronous=FULL`, so an acknowledged batch is on
@@ -50,28 +51,36 @@ public final class SQLiteEventStore: EventStore {
         try await writer.submit(StoreRequest(batch: batch, body: body, digest: bodyDigest, receivedUTC: receivedUTC, backlog: backlog))
     }
 
-    public func events(_ query: EventQuery) throws -> (events: [StoredEvent], resumeAfter: Int64) {
-        try reader.withLock { s throws(SQLiteError) in try s.events(query) }
+    public func events(_ query: EventQuery) async throws -> (events: [StoredEvent], resumeAfter: Int64) {
+        try await reading { s throws(SQLiteError) in try s.events(query) }
     }
 
-    public func gateways() throws -> [GatewaySummary] {
-        try reader.withLock { s throws(SQLiteError) in try s.gateways() }
+    public func gateways() async throws -> [GatewaySummary] {
+        try await reading { s throws(SQLiteError) in try s.gateways() }
     }
 
-    public func tagVisits(gateways: [String], fromUTC: Int64, toUTC: Int64) throws -> [TagVisit] {
-        try reader.withLock { s throws(SQLiteError) in try s.tagVisits(gateways: gateways, from: fromUTC, to: toUTC) }
+    public func tagVisits(gateways: [String], fromUTC: Int64, toUTC: Int64) async throws -> [TagVisit] {
+        try await reading { s throws(SQLiteError) in try s.tagVisits(gateways: gateways, from: fromUTC, to: toUTC) }
     }
 
-    public func lanesWithVehicles(gateways: [String], fromUTC: Int64, toUTC: Int64) throws -> Set<GatewayLane> {
-        try reader.withLock { s throws(SQLiteError) in try s.lanesWithVehicles(gateways: gateways, from: fromUTC, to: toUTC) }
+    public func lanesWithVehicles(gateways: [String], fromUTC: Int64, toUTC: Int64) async throws -> Set<GatewayLane> {
+        try await reading { s throws(SQLiteError) in try s.lanesWithVehicles(gateways: gateways, from: fromUTC, to: toUTC) }
     }
 
-    public func eventCount(gateway: String?) throws -> Int {
-        try reader.withLock { s throws(SQLiteError) in
+    public func eventCount(gateway: String?) async throws -> Int {
+        try await reading { s throws(SQLiteError) in
             let q = try s.connection.prepare("SELECT total(events) FROM batches WHERE ?1 IS NULL OR gateway = ?1")
             if let gateway { try q.bind(1, gateway) } else { try q.bindNull(1) }
             try q.step()
             return Int(q.int64(0))
+        }
+    }
+
+    /// A read on the reading connection, on NIO's thread pool: SQLite blocks, and the
+    /// cooperative pool's few threads must not.
+    private func reading<T: Sendable>(_ read: @escaping @Sendable (Statements) throws(SQLiteError) -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive { [self] in
+            try reader.withLock { s throws(SQLiteError) in try read(s) }
         }
     }
 }
@@ -127,24 +136,21 @@ private final class Statements {
         }
     }
 
-    /// One row per tag arrival (an open visit) and departure (a closed one) of `batch`.
     func indexVisits(of batch: DecodedBatch) throws(SQLiteError) {
-        for event in batch.events {
-            let (readPoint, tag, first, last, reads, rssi, open): (ReadPointIndex, TagID, MonotonicInstant, MonotonicInstant, UInt32, Int8, Bool)
-            switch event {
-            case .tagDeparted(let e): (readPoint, tag, first, last, reads, rssi, open) = (e.readPoint, e.tag, e.firstSeen, e.lastSeen, e.readCount, e.peakRSSI, false)
-            case .tagArrived(let e): (readPoint, tag, first, last, reads, rssi, open) = (e.readPoint, e.tag, e.time, e.time, 1, e.peakRSSI, true)
-            default: continue
-            }
+        try indexVisits(StoredBatch(batch).visits, gateway: batch.gatewayID)
+    }
+
+    func indexVisits(_ visits: [StoredBatch.VisitRow], gateway: String) throws(SQLiteError) {
+        for v in visits {
             insertVisit.reset()
-            try insertVisit.bind(1, batch.gatewayID)
-            try insertVisit.bind(2, batch.readPointName(readPoint))
-            try insertVisit.bind(3, tag.hex)
-            try insertVisit.bind(4, batch.anchor.utcNanoseconds(at: first))
-            try insertVisit.bind(5, batch.anchor.utcNanoseconds(at: last))
-            try insertVisit.bind(6, Int64(reads))
-            try insertVisit.bind(7, Int64(rssi))
-            try insertVisit.bind(8, open ? 1 : 0)
+            try insertVisit.bind(1, gateway)
+            try insertVisit.bind(2, v.readPoint)
+            try insertVisit.bind(3, v.tag)
+            try insertVisit.bind(4, v.firstUTC)
+            try insertVisit.bind(5, v.lastUTC)
+            try insertVisit.bind(6, v.reads)
+            try insertVisit.bind(7, v.rssi)
+            try insertVisit.bind(8, v.open ? 1 : 0)
             try insertVisit.step()
         }
     }
@@ -178,43 +184,34 @@ private final class Statements {
             if let (stored, events) = try findBatch.firstRow({ ($0.bytes(0), Int($0.int64(1))) }) {
                 return stored == digest ? .duplicate(events: events) : .conflict
             }
-            let times = batch.events.map { batch.anchor.utcNanoseconds(at: $0.time) }
+            let facts = StoredBatch(batch)
             insertBatch.reset()
             try insertBatch.bind(1, batch.gatewayID)
             try insertBatch.bind(2, sequence)
             try insertBatch.bind(3, digest)
             try insertBatch.bind(4, Int64(batch.events.count))
             try insertBatch.bind(5, receivedUTC)
-            try insertBatch.bind(6, times.min() ?? 0)
-            try insertBatch.bind(7, times.max() ?? 0)
+            try insertBatch.bind(6, facts.firstUTC)
+            try insertBatch.bind(7, facts.lastUTC)
             try insertBatch.bind(8, body)
             try insertBatch.step()
-            try indexVisits(of: batch)
-
-            var gaps = 0, lost: UInt64 = 0
-            for (event, utc) in zip(batch.events, times) {
-                switch event {
-                case .gap(let g):
-                    gaps += 1
-                    lost += g.lost
-                case .deviceStatus(let d):
-                    upsertDevice.reset()
-                    try upsertDevice.bind(1, batch.gatewayID)
-                    try upsertDevice.bind(2, batch.deviceName(d.device))
-                    try upsertDevice.bind(3, d.state.name)
-                    try upsertDevice.bind(4, d.detail)
-                    try upsertDevice.bind(5, utc)
-                    try upsertDevice.step()
-                default: break
-                }
+            try indexVisits(facts.visits, gateway: batch.gatewayID)
+            for d in facts.devices {
+                upsertDevice.reset()
+                try upsertDevice.bind(1, batch.gatewayID)
+                try upsertDevice.bind(2, d.device)
+                try upsertDevice.bind(3, d.state)
+                try upsertDevice.bind(4, d.detail)
+                try upsertDevice.bind(5, d.utc)
+                try upsertDevice.step()
             }
             upsertGateway.reset()
             try upsertGateway.bind(1, batch.gatewayID)
             try upsertGateway.bind(2, receivedUTC)
             try upsertGateway.bind(3, sequence)
             try upsertGateway.bind(4, Int64(batch.events.count))
-            try upsertGateway.bind(5, Int64(gaps))
-            try upsertGateway.bind(6, Int64(clamping: lost))
+            try upsertGateway.bind(5, Int64(facts.gaps))
+            try upsertGateway.bind(6, Int64(clamping: facts.lost))
             if let backlog { try upsertGateway.bind(7, Int64(backlog)) }
             try upsertGateway.bind(8, batch.anchor.sync.name)
             try upsertGateway.bind(9, batch.anchor.maxErrorMicros)
@@ -224,9 +221,7 @@ private final class Statements {
     }
 
     /// Walks the batches in range in storage order, decoding each and keeping the events that
-    /// match, until `limit` events, `maxScanned` events examined or `maxBatchesScanned` batches.
-    /// An event's id is its batch's row id × 65536 + its index (a batch holds at most
-    /// ``DecodingLimits/eventsPerBatch``), so ids grow in storage order and serve as the cursor.
+    /// match, until the page is complete or `maxBatchesScanned` batches were read.
     func events(_ q: EventQuery, maxBatchesScanned: Int = 20_000) throws(SQLiteError) -> (events: [StoredEvent], resumeAfter: Int64) {
         let select = try connection.prepare("""
             SELECT id, body, received_utc_ns FROM batches
@@ -234,37 +229,16 @@ private final class Statements {
               AND (?4 IS NULL OR first_utc_ns < ?4)
             ORDER BY id LIMIT ?5
             """)
-        try select.bind(1, q.after >> 16)
+        var page = EventPage(q)
+        try select.bind(1, page.firstBatchID)
         if let gateway = q.gateway { try select.bind(2, gateway) } else { try select.bindNull(2) }
         if let from = q.fromUTC { try select.bind(3, from) } else { try select.bindNull(3) }
         if let to = q.toUTC { try select.bind(4, to) } else { try select.bindNull(4) }
         try select.bind(5, Int64(maxBatchesScanned))
-        var out: [StoredEvent] = []
-        var resume = q.after, scanned = 0
-        while try select.step() {
-            let rowID = select.int64(0)
-            guard let batch = try? BatchDecoder.decode(select.bytes(1)) else { continue }
-            for (index, event) in batch.events.enumerated() {
-                let id = rowID << 16 | Int64(index)
-                guard id > q.after else { continue }
-                if scanned == q.maxScanned { return (out, resume) }
-                scanned += 1
-                resume = id
-                let utc = batch.anchor.utcNanoseconds(at: event.time)
-                if let from = q.fromUTC, utc < from { continue }
-                if let to = q.toUTC, utc >= to { continue }
-                if let type = q.type, event.typeName != type { continue }
-                if q.place != nil || q.lane != nil {
-                    guard let place = event.place(naming: batch) else { continue }
-                    if let wanted = q.place, place != wanted { continue }
-                    if let lane = q.lane, !place.hasPrefix(lane + "/") { continue }
-                }
-                out.append(StoredEvent(id: id, gateway: batch.gatewayID, sequence: batch.sequence, utcNanoseconds: utc,
-                                       receivedUTCNanoseconds: select.int64(2), json: event.json(naming: batch)))
-                if out.count == q.limit { return (out, id) }
-            }
+        while !page.isComplete, try select.step() {
+            page.add(batchID: select.int64(0), body: select.bytes(1), receivedUTC: select.int64(2))
         }
-        return (out, resume)
+        return (page.events, page.resumeAfter)
     }
 
     func tagVisits(gateways: [String], from: Int64, to: Int64) throws(SQLiteError) -> [TagVisit] {
@@ -304,11 +278,7 @@ private final class Statements {
             try select.bind(3, to)
             while try select.step() {
                 guard let batch = try? BatchDecoder.decode(select.bytes(0)) else { continue }
-                for case .vehicle(let v) in batch.events {
-                    let at = batch.anchor.utcNanoseconds(at: v.offTime)
-                    guard at >= from && at < to, let lane = batch.loopName(v.loop).split(separator: "/").first else { continue }
-                    out.insert(GatewayLane(gateway: gateway, lane: String(lane)))
-                }
+                for lane in StoredBatch.vehicleLanes(in: batch, from: from, to: to) { out.insert(GatewayLane(gateway: gateway, lane: lane)) }
             }
         }
         return out

@@ -9,17 +9,26 @@ import LaneCollector
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
+import UnixSignals
 
 /// `lanegate-collector`: the central server that receives, verifies and stores gateway batches.
 @main
 struct CollectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lanegate-collector",
-        abstract: "Receive lane-event batches from lanegate gateways, store them exactly once, answer queries.")
+        abstract: "Receive lane-event batches from lanegate gateways, store them exactly once, answer queries.",
+        subcommands: [Serve.self, Migrate.self], defaultSubcommand: Serve.self)
+}
+
+/// The server (what runs when no subcommand is named).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the collector's API (the default).")
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8443
-    @Option(help: "The SQLite database file (created when missing).") var database = "/var/lib/lanegate-collector/events.db"
+    @OptionGroup var store: StoreOptions
     @Option(help: "Gateway tokens: one `gateway-id token` per line.") var tokens: String
     @Option(help: "Read tokens: one `reader-name token [scope]` or `reader-name sha256:<hex> [scope]` per line; scope `public` (the feed), `ports=A,B` (an agency) or `admin` (the default).")
     var readTokens: String?
@@ -43,11 +52,13 @@ struct CollectorCommand: AsyncParsableCommand {
         }
         guard clientCa == nil || tlsCertificate != nil else { throw ValidationError("--client-ca needs --tls-certificate and --tls-key") }
         guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be 1 to 1000000") }
+        try store.validate()
     }
 
     func run() async throws {
         let logger = Logger(label: "lanegate.collector")
         let collector: Collector
+        let opened: (store: any EventStore, service: (any Service)?)
         var tls: TLSConfiguration?
         do {
             let gateways = try GatewayTokens(text: try Self.read(tokens, "--tokens"), file: tokens)
@@ -71,8 +82,8 @@ struct CollectorCommand: AsyncParsableCommand {
                     throw CollectorSetupError("--read-tokens grants ports the port file does not define: \(unknown.sorted().joined(separator: ", "))")
                 }
             }
-            collector = Collector(store: try SQLiteEventStore(path: database), tokens: gateways, readAccess: access,
-                                  ports: layouts, logger: logger)
+            opened = try await store.open(logger: logger)
+            collector = Collector(store: opened.store, tokens: gateways, readAccess: access, ports: layouts, logger: logger)
         } catch {
             throw ValidationError("\(error)")
         }
@@ -82,7 +93,9 @@ struct CollectorCommand: AsyncParsableCommand {
             address: .hostname(host, port: port), tls: tls, limits: limits,
             onServerRunning: { [host, port] channel in print("lanegate-collector: listening on \(host):\(channel.localAddress?.port ?? port)") },
             logger: logger)
-        try await app.runService()
+        // The store's service (PostgreSQL's pool and writer) comes first, so that it stops last.
+        let services: [any Service] = (opened.service.map { [$0] } ?? []) + [app]
+        try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
     }
 
     /// A file's text, or an error that names the option, the path and the system's reason.

@@ -22,6 +22,15 @@ public struct StoredEvent: Sendable {
     public var receivedUTCNanoseconds: Int64 = 0
     /// The event's own JSON object (as `lanegate replay` prints it).
     public var json: String
+
+    public init(id: Int64, gateway: String, sequence: UInt64, utcNanoseconds: Int64, receivedUTCNanoseconds: Int64, json: String) {
+        self.id = id
+        self.gateway = gateway
+        self.sequence = sequence
+        self.utcNanoseconds = utcNanoseconds
+        self.receivedUTCNanoseconds = receivedUTCNanoseconds
+        self.json = json
+    }
 }
 
 public struct EventQuery: Sendable {
@@ -55,6 +64,22 @@ public struct GatewaySummary: Sendable {
     public var clockMaxErrorMicros: Int64
     /// Each device's last reported state.
     public var devices: [String: String]
+
+    public init(id: String, lastSeenUTC: Int64, lastSequence: UInt64, batches: Int, events: Int, gapEvents: Int,
+                lostReported: UInt64, backlogReported: Int?, clockSync: String, clockMaxErrorMicros: Int64,
+                devices: [String: String]) {
+        self.id = id
+        self.lastSeenUTC = lastSeenUTC
+        self.lastSequence = lastSequence
+        self.batches = batches
+        self.events = events
+        self.gapEvents = gapEvents
+        self.lostReported = lostReported
+        self.backlogReported = backlogReported
+        self.clockSync = clockSync
+        self.clockMaxErrorMicros = clockMaxErrorMicros
+        self.devices = devices
+    }
 }
 
 /// A lane of a gateway, by name.
@@ -67,8 +92,16 @@ public struct GatewayLane: Sendable, Hashable {
     }
 }
 
-/// Where the collector keeps batches and events. SQLite by default; the interface is small so
-/// that a PostgreSQL store can follow.
+/// The store cannot be reached now (its database is down or unreachable). The collector answers
+/// 503, so that gateways keep their batches spooled and send them again later.
+public struct StoreUnavailableError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Where the collector keeps batches and events: SQLite embedded (``SQLiteEventStore``), or
+/// PostgreSQL shared by several collectors. Reads are async so that neither blocks a request
+/// thread: SQLite reads on NIO's thread pool, PostgreSQL over its connection pool.
 public protocol EventStore: Sendable {
     /// Stores a verified batch (decoded, and its wire `body`) once per (gateway, sequence).
     /// `bodyDigest` identifies the exact bytes, so a repeat is told apart from a conflicting
@@ -76,15 +109,21 @@ public protocol EventStore: Sendable {
     func store(_ batch: DecodedBatch, body: [UInt8], bodyDigest: [UInt8], receivedUTC: Int64, backlog: Int?) async throws -> StoreOutcome
     /// Matching events in storage order, and the cursor to continue after (which moves past
     /// what was scanned even when fewer than `limit` events matched).
-    func events(_ query: EventQuery) throws -> (events: [StoredEvent], resumeAfter: Int64)
-    func gateways() throws -> [GatewaySummary]
+    func events(_ query: EventQuery) async throws -> (events: [StoredEvent], resumeAfter: Int64)
+    func gateways() async throws -> [GatewaySummary]
     /// Tag visits at `gateways` whose first read lies in [fromUTC, toUTC): closed ones from
     /// `tag_departed` events, open ones from `tag_arrived` events. What the border-delay
     /// analytics work on.
-    func tagVisits(gateways: [String], fromUTC: Int64, toUTC: Int64) throws -> [TagVisit]
+    func tagVisits(gateways: [String], fromUTC: Int64, toUTC: Int64) async throws -> [TagVisit]
     /// The lanes whose loops at `gateways` reported a vehicle in [fromUTC, toUTC): a lane is the
     /// part of a loop's name before its "/" (`lane3/loop-a` is in lane `lane3`).
-    func lanesWithVehicles(gateways: [String], fromUTC: Int64, toUTC: Int64) throws -> Set<GatewayLane>
+    func lanesWithVehicles(gateways: [String], fromUTC: Int64, toUTC: Int64) async throws -> Set<GatewayLane>
     /// Total events stored, for metrics and tests.
-    func eventCount(gateway: String?) throws -> Int
+    func eventCount(gateway: String?) async throws -> Int
+    /// Nil when the store can take batches now; otherwise why not (what `/healthz` says).
+    func unavailability() async -> String?
+}
+
+extension EventStore {
+    public func unavailability() async -> String? { nil }
 }

@@ -1,0 +1,81 @@
+import ArgumentParser
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+import LaneCollector
+import LanePostgres
+import Logging
+import ServiceLifecycle
+
+/// Where the collector stores batches: SQLite embedded (the default), or PostgreSQL shared by
+/// several collectors.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The store: sqlite:PATH, or postgres://USER@HOST[:PORT]/DATABASE[?sslmode=…|?host=/socket/dir] for several collectors on one PostgreSQL.")
+    var store: String?
+    @Option(help: "The SQLite database file (created when missing); the same as --store sqlite:PATH.")
+    var database: String?
+    @Option(help: "A file holding the PostgreSQL password (else the PGPASSWORD environment variable, else none).")
+    var storePasswordFile: String?
+    @Option(help: "PostgreSQL: drop days of batches older than this many days (whole partitions). Default: keep everything.")
+    var retentionDays: Int?
+
+    func validate() throws {
+        guard store == nil || database == nil else { throw ValidationError("--store and --database name the same thing: give one") }
+        if let days = retentionDays, !(1...36_600).contains(days) { throw ValidationError("--retention-days must be 1 to 36600") }
+        if retentionDays != nil, postgresURL == nil { throw ValidationError("--retention-days applies to a PostgreSQL store (--store postgres://…)") }
+    }
+
+    private var postgresURL: String? {
+        guard let store, store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else { return nil }
+        return store
+    }
+
+    /// The PostgreSQL location, its password read from the file or the environment.
+    func postgresLocation() throws -> PostgresLocation? {
+        guard let url = postgresURL else { return nil }
+        var password: String?
+        if let file = storePasswordFile {
+            password = try Serve.read(file, "--store-password-file").split(separator: "\n").first.map(String.init) ?? ""
+        } else if let fromEnvironment = getenv("PGPASSWORD") {
+            password = String(cString: fromEnvironment)
+        }
+        return try PostgresLocation(url: url, password: password)
+    }
+
+    /// Opens the store. PostgreSQL's schema is checked first: a collector does not serve on a
+    /// database it has not been migrated to, or one a newer collector migrated.
+    func open(logger: Logger) async throws -> (store: any EventStore, service: (any Service)?) {
+        if let location = try postgresLocation() {
+            try await PostgresSchema.check(location, logger: logger)
+            var settings = PostgresEventStore.Settings()
+            settings.retentionDays = retentionDays
+            let store = PostgresEventStore(location: location, settings: settings, logger: logger)
+            logger.info("store: \(location)")
+            return (store, store)
+        }
+        let path: String
+        switch store {
+        case .none: path = database ?? "/var/lib/lanegate-collector/events.db"
+        case .some(let s) where s.hasPrefix("sqlite:"): path = String(s.dropFirst("sqlite:".count))
+        case .some(let s): throw CollectorSetupError("--store \(s): use sqlite:PATH or postgres://USER@HOST/DATABASE")
+        }
+        return (try SQLiteEventStore(path: path), nil)
+    }
+}
+
+/// `lanegate-collector migrate`: brings a PostgreSQL database to the schema this collector uses.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create or upgrade the collector's tables in a PostgreSQL database (safe to run again, and from several hosts at once).")
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        guard let location = try store.postgresLocation() else {
+            throw ValidationError("migrate needs --store postgres://…; a SQLite store sets itself up when it opens")
+        }
+        let (from, to) = try await PostgresSchema.migrate(location, logger: Logger(label: "lanegate.collector.migrate"))
+        print(from == to ? "\(location): schema is at version \(to), nothing to do" : "\(location): schema migrated from version \(from) to \(to)")
+    }
+}

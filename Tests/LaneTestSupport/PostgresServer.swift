@@ -1,0 +1,138 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A PostgreSQL server of the tests' own, from Debian's postgresql-15: initdb into a temporary
+/// directory, listening on a unix socket there and on a loopback port. PostgreSQL refuses to run
+/// as root, so under root (CI) its programs run as the `postgres` user the package made. Over
+/// the socket any local user is trusted; over TCP the password is checked (scram-sha-256).
+/// One server serves the whole test run (each test makes databases of its own) and stops when
+/// the run ends.
+public final class PostgresServer: Sendable {
+    public static let user = "lanegate"
+    public static let password = "test-password-for-the-lanegate-role"
+    public let directory: String
+    public let port: Int
+    private let binaries: String
+
+    /// The run's server, started on first use.
+    public static func shared() throws -> PostgresServer {
+        try sharedServer.withLock { server in
+            if let server { return server }
+            let started = try PostgresServer()
+            server = started
+            atexit {
+                guard let server = PostgresServer.sharedServer.withLock({ $0 }) else { return }
+                try? server.stop(mode: "immediate")
+                try? FileManager.default.removeItem(atPath: server.directory)
+            }
+            return started
+        }
+    }
+    private static let sharedServer = Mutex<PostgresServer?>(nil)
+
+    public init() throws {
+        guard let bin = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?
+            .compactMap(Int.init).max().map({ "/usr/lib/postgresql/\($0)/bin" }) else {
+            throw PostgresServerError("PostgreSQL is not installed: apt-get install postgresql-15 (.ci/install-deps does)")
+        }
+        binaries = bin
+        var template = Array("/tmp/lgpg-XXXXXX".utf8CString)
+        directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        port = try Self.freePort()
+        try Data(Self.password.utf8).write(to: URL(fileURLWithPath: directory + "/pw"))
+        if getuid() == 0, let pw = getpwnam("postgres") {
+            _ = chown(directory, pw.pointee.pw_uid, pw.pointee.pw_gid)
+            _ = chown(directory + "/pw", pw.pointee.pw_uid, pw.pointee.pw_gid)
+        }
+        try run("initdb", ["-D", directory + "/data", "-U", Self.user, "--pwfile", directory + "/pw", "-E", "UTF8",
+                           "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "--no-instructions"])
+        try start()
+    }
+
+    /// Starts the server (again, after ``stop(mode:)``).
+    public func start() throws {
+        let options = "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off"
+        try run("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
+    }
+
+    /// `immediate` is a crash as far as the server's clients can tell: no goodbye, no checkpoint.
+    public func stop(mode: String = "fast") throws {
+        try run("pg_ctl", ["-D", directory + "/data", "-w", "-m", mode, "stop"])
+    }
+
+    public func restart(mode: String) throws {
+        try run("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-m", mode, "restart", "-o",
+                           "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off"])
+    }
+
+    /// A new, empty database; its URL over the unix socket.
+    public func makeDatabase() throws -> String {
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try run("createdb", ["-h", directory, "-p", String(port), "-U", Self.user, name])
+        return socketURL(database: name)
+    }
+
+    public func socketURL(database: String) -> String {
+        "postgres://\(Self.user)@localhost:\(port)/\(database)?host=\(directory)"
+    }
+
+    /// The same database over TCP on loopback, where the password counts.
+    public func tcpURL(database: String) -> String {
+        "postgres://\(Self.user)@127.0.0.1:\(port)/\(database)"
+    }
+
+    /// SQL through psql over the socket, for what a test sets up or looks at behind the store.
+    public func psql(_ database: String, _ sql: String) throws -> String {
+        try run("psql", ["-h", directory, "-p", String(port), "-U", Self.user, "-d", database, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    }
+
+    /// Runs a PostgreSQL program to its end, its output to a file. posix_spawn and waitpid, not
+    /// Foundation's Process: pg_ctl leaves a server behind that inherits what Process watches.
+    @discardableResult
+    private func run(_ program: String, _ arguments: [String]) throws -> String {
+        let argv = (getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + ["\(binaries)/\(program)"] + arguments
+        let outputPath = directory + "/output-" + UUID().uuidString
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for a in cArguments { free(a) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ)
+        guard spawned == 0 else { throw PostgresServerError("\(argv[0]): cannot start (\(String(cString: strerror(spawned))))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)).map { "\nserver log:\n" + $0.suffix(2000) } ?? ""
+            throw PostgresServerError("\(program) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)\(log)")
+        }
+        return text
+    }
+
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok else { throw PostgresServerError("no free loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+public struct PostgresServerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
