@@ -42,7 +42,7 @@ final class DayPartitions: Sendable {
     func ensure(_ days: Set<Int32>) async throws {
         let missing = known.withLock { days.subtracting($0) }
         guard !missing.isEmpty else { return }
-        try await client.withTransaction(logger: logger) { [logger] connection in
+        try await client.withLiveTransaction(logger: logger) { [logger] connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writerLock))", logger: logger)
             for day in missing.sorted() {
                 for table in ["batches", "tag_visits"] {
@@ -57,7 +57,7 @@ final class DayPartitions: Sendable {
 
     /// Drops the partitions of days before `day`, and the exactly-once keys of their batches.
     func dropOlder(than day: Int32) async throws {
-        let dropped = try await client.withTransaction(logger: logger) { [logger] connection in
+        let dropped = try await client.withLiveTransaction(logger: logger) { [logger] connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writerLock))", logger: logger)
             var names: [String] = []
             let rows = try await connection.query("""

@@ -111,6 +111,8 @@ final class GroupWriter: Sendable {
     }
 
     private func write(_ group: [Waiting]) async {
+        logger.debug("writing a group of \(group.count) batches")
+        defer { logger.debug("wrote a group of \(group.count) batches") }
         do {
             let outcomes = try await store(group.map(\.request))
             for (w, outcome) in zip(group, outcomes) { w.answer.resume(with: .success(outcome)) }
@@ -134,7 +136,8 @@ final class GroupWriter: Sendable {
     /// Stores a group in one transaction; the outcome of each request in order.
     private func store(_ requests: [WriteRequest]) async throws -> [StoreOutcome] {
         try await partitions.ensure(Set(requests.map(\.day)))
-        return try await client.withTransaction(logger: logger) { [logger] connection in
+        logger.debug("partitions ensured")
+        return try await client.withLiveTransaction(logger: logger) { [logger] connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writerLock))", logger: logger)
             let gateways = requests.map(\.facts.batch.gatewayID), sequences = requests.map(\.sequence)
             var inserted = Set<BatchKey>()

@@ -67,9 +67,9 @@ public final class PostgresEventStore: EventStore, Service {
     }
 
     public func events(_ q: EventQuery) async throws -> (events: [StoredEvent], resumeAfter: Int64) {
-        try await reading { [client, logger] in
+        try await reading { [logger] connection in
             var page = EventPage(q)
-            let rows = try await client.query("""
+            let rows = try await connection.query("""
                 SELECT id, body, received_utc_ns FROM batches
                 WHERE id >= \(page.firstBatchID) AND (\(q.gateway)::text IS NULL OR gateway = \(q.gateway))
                   AND (\(q.fromUTC)::bigint IS NULL OR last_utc_ns >= \(q.fromUTC))
@@ -85,14 +85,14 @@ public final class PostgresEventStore: EventStore, Service {
     }
 
     public func gateways() async throws -> [GatewaySummary] {
-        try await reading { [client, logger] in
+        try await reading { [logger] connection in
             var devices: [String: [String: String]] = [:]
-            for try await (gateway, device, state) in try await client.query("SELECT gateway, device, state FROM devices", logger: logger)
+            for try await (gateway, device, state) in try await connection.query("SELECT gateway, device, state FROM devices", logger: logger)
                 .decode((String, String, String).self) {
                 devices[gateway, default: [:]][device] = state
             }
             var out: [GatewaySummary] = []
-            let rows = try await client.query("""
+            let rows = try await connection.query("""
                 SELECT id, last_seen_utc_ns, last_sequence, batches, events, gap_events, lost, backlog, clock_sync,
                        clock_max_error_us FROM gateways ORDER BY id
                 """, logger: logger)
@@ -108,8 +108,8 @@ public final class PostgresEventStore: EventStore, Service {
     }
 
     public func tagVisits(gateways: [String], fromUTC: Int64, toUTC: Int64) async throws -> [TagVisit] {
-        try await reading { [client, logger] in
-            let rows = try await client.query("""
+        try await reading { [logger] connection in
+            let rows = try await connection.query("""
                 SELECT gateway, read_point, tag, first_utc_ns, last_utc_ns, reads, rssi, open FROM tag_visits
                 WHERE gateway = ANY(\(gateways)) AND first_utc_ns >= \(fromUTC) AND first_utc_ns < \(toUTC)
                 """, logger: logger)
@@ -129,8 +129,8 @@ public final class PostgresEventStore: EventStore, Service {
     }
 
     public func lanesWithVehicles(gateways: [String], fromUTC: Int64, toUTC: Int64) async throws -> Set<GatewayLane> {
-        try await reading { [client, logger] in
-            let rows = try await client.query("""
+        try await reading { [logger] connection in
+            let rows = try await connection.query("""
                 SELECT gateway, body FROM batches
                 WHERE gateway = ANY(\(gateways)) AND last_utc_ns >= \(fromUTC) AND first_utc_ns < \(toUTC)
                 """, logger: logger)
@@ -144,9 +144,9 @@ public final class PostgresEventStore: EventStore, Service {
     }
 
     public func eventCount(gateway: String?) async throws -> Int {
-        try await reading { [client, logger] in
+        try await reading { [logger] connection in
             var count = 0
-            for try await n in try await client.query(
+            for try await n in try await connection.query(
                 "SELECT coalesce(sum(events), 0)::bigint FROM batch_keys WHERE \(gateway)::text IS NULL OR gateway = \(gateway)",
                 logger: logger).decode(Int64.self) { count = Int(n) }
             return count
@@ -156,7 +156,7 @@ public final class PostgresEventStore: EventStore, Service {
     public func unavailability() async -> String? {
         do {
             return try await withDeadline(.seconds(3), "the database did not answer within 3 s") { [client, logger] in
-                try await client.query("SELECT 1", logger: logger)
+                _ = try await client.withLiveConnection { try await $0.query("SELECT 1", logger: logger); return true }
                 return nil
             }
         } catch {
@@ -165,9 +165,11 @@ public final class PostgresEventStore: EventStore, Service {
     }
 
     /// A read within the deadline; a database that cannot be reached is "unavailable" (503).
-    private func reading<T: Sendable>(_ read: @escaping @Sendable () async throws -> T) async throws -> T {
+    private func reading<T: Sendable>(_ read: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await withDeadline(settings.deadline, "the database did not answer within \(settings.deadline)", read)
+            return try await withDeadline(settings.deadline, "the database did not answer within \(settings.deadline)") { [client] in
+                try await client.withLiveConnection(read)
+            }
         } catch {
             if isUnavailability(error) { throw StoreUnavailableError(explain(error)) }
             throw error

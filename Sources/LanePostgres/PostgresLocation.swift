@@ -152,10 +152,14 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 /// description is kept vague on purpose (it could hold query data); the server's message and
 /// SQLSTATE are what an operator needs.
 func explain(_ error: any Error) -> String {
+    if let transaction = error as? PostgresTransactionError, let cause = transaction.cause { return explain(cause) }
     guard let psql = error as? PSQLError else { return "\(error)" }
     if let message = psql.serverInfo?[.message] {
         let state = psql.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
         return message + state
+    }
+    if psql.code == .authMechanismRequiresPassword {
+        return "the server asks for a password, and none was given (--store-password-file, or PGPASSWORD)"
     }
     if let underlying = psql.underlying { return "\(psql.code): \(underlying)" }
     return "\(psql.code)"
@@ -165,6 +169,7 @@ func explain(_ error: any Error) -> String {
 /// retry), rather than a statement it refused.
 func isUnavailability(_ error: any Error) -> Bool {
     if error is StoreUnavailableError { return true }
+    if let transaction = error as? PostgresTransactionError, let cause = transaction.cause { return isUnavailability(cause) }
     guard let psql = error as? PSQLError else { return false }
     switch psql.code {
     case .server:
@@ -174,4 +179,9 @@ func isUnavailability(_ error: any Error) -> Bool {
         return ["08", "57", "53", "40"].contains(String(state.prefix(2)))
     default: return true
     }
+}
+
+extension PostgresTransactionError {
+    /// What went wrong first: beginning, the work inside, or committing.
+    var cause: (any Error)? { beginError ?? closureError ?? commitError }
 }

@@ -63,7 +63,11 @@ public enum PostgresSchema {
     /// Applies the migrations the database lacks; returns the versions before and after.
     public static func migrate(_ location: PostgresLocation, logger: Logger) async throws -> (from: Int, to: Int) {
         try await withConnection(location, logger: logger) { client in
-            try await client.query("CREATE TABLE IF NOT EXISTS lanegate_schema(version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())", logger: logger)
+            // IF NOT EXISTS alone races: two creators can both find it missing.
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+                try await connection.query("CREATE TABLE IF NOT EXISTS lanegate_schema(version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())", logger: logger)
+            }
             let before = try await version(client, logger: logger)
             guard before <= currentVersion else { throw newer(before) }
             for (index, migration) in migrations.enumerated() where index + 1 > before {

@@ -20,7 +20,8 @@ func withStore<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (any EventStore
     case .sqlite:
         return try await body(try SQLiteEventStore(path: temporaryDirectory() + "/events.db"))
     case .postgres:
-        let location = try PostgresLocation(url: try PostgresServer.shared().makeDatabase())
+        let server = try PostgresServer.shared()
+        let location = try PostgresLocation(url: server.socketURL(database: try server.makeDatabase()))
         _ = try await PostgresSchema.migrate(location, logger: quietLogger)
         return try await withPostgresStore(location, body)
     }
@@ -29,7 +30,12 @@ func withStore<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (any EventStore
 /// `location`'s store, its service running while `body` runs.
 func withPostgresStore<T: Sendable>(_ location: PostgresLocation, settings: PostgresEventStore.Settings = .init(),
                                     _ body: @Sendable (PostgresEventStore) async throws -> T) async throws -> T {
-    let store = PostgresEventStore(location: location, settings: settings, logger: quietLogger)
+    var logger = quietLogger
+    if ProcessInfo.processInfo.environment["LANEGATE_TEST_STORE_LOG"] != nil {
+        logger = Logger(label: "test-store") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .debug
+    }
+    let store = PostgresEventStore(location: location, settings: settings, logger: logger)
     let running = Task { try await store.run() }
     defer { running.cancel() }
     let value = try await body(store)

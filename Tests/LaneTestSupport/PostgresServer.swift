@@ -23,11 +23,7 @@ public final class PostgresServer: Sendable {
             if let server { return server }
             let started = try PostgresServer()
             server = started
-            atexit {
-                guard let server = PostgresServer.sharedServer.withLock({ $0 }) else { return }
-                try? server.stop(mode: "immediate")
-                try? FileManager.default.removeItem(atPath: server.directory)
-            }
+            atexit { PostgresServer.sharedServer.withLock { $0 }?.remove() }
             return started
         }
     }
@@ -63,16 +59,22 @@ public final class PostgresServer: Sendable {
         try run("pg_ctl", ["-D", directory + "/data", "-w", "-m", mode, "stop"])
     }
 
+    /// Stops the server and deletes its directory.
+    public func remove() {
+        try? stop(mode: "immediate")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     public func restart(mode: String) throws {
         try run("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-m", mode, "restart", "-o",
                            "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off"])
     }
 
-    /// A new, empty database; its URL over the unix socket.
+    /// A new, empty database: its name.
     public func makeDatabase() throws -> String {
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try run("createdb", ["-h", directory, "-p", String(port), "-U", Self.user, name])
-        return socketURL(database: name)
+        return name
     }
 
     public func socketURL(database: String) -> String {

@@ -1,0 +1,29 @@
+import LaneCollector
+import Logging
+import PostgresNIO
+
+extension PostgresClient {
+    /// Runs `body` on a pooled connection, and gives up on it when that connection closes.
+    /// PostgresNIO 1.33 writes a query to its channel without a promise for the write, so a
+    /// query sent on a connection that has just closed (a server that restarted) waits for an
+    /// answer forever; the connection's close is the one signal that still comes.
+    func withLiveConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            let answer = OnceContinuation<T>()
+            return try await withCheckedThrowingContinuation { continuation in
+                answer.set(continuation)
+                let work = Task { answer.resume(with: await Result { try await body(connection) }) }
+                connection.closeFuture.whenComplete { _ in
+                    if answer.resume(with: .failure(StoreUnavailableError("the connection to the database closed"))) { work.cancel() }
+                }
+            }
+        }
+    }
+
+    /// `body` in a transaction on a live connection (see ``withLiveConnection(_:)``).
+    func withLiveTransaction<T: Sendable>(logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withLiveConnection { connection in
+            try await connection.withTransaction(logger: logger) { try await body($0) }
+        }
+    }
+}
