@@ -50,6 +50,22 @@ extension TOMLFieldReader {
         return s
     }
 
+    /// One string, or a list of them (`key = "a"` or `key = ["a", "b"]`); nil when absent.
+    public mutating func stringOrStrings(_ t: TOMLTable, _ key: String, path: String) -> [String]? {
+        guard let v = t[key] else {
+            fail(path, "missing (a string, or a list of strings)")
+            return nil
+        }
+        if let s = v.string { return [s] }
+        guard let array = v.array, !array.isEmpty else { fail(path, "must be a string, or a non-empty list of strings"); return nil }
+        var out: [String] = []
+        for (i, element) in array.enumerated() {
+            guard let s = element.string else { fail("\(path)[\(i)]", "must be a string"); continue }
+            out.append(s)
+        }
+        return out
+    }
+
     public mutating func bool(_ t: TOMLTable, _ key: String, path: String) -> Bool? {
         guard let v = t[key] else { return nil }
         guard let b = v.bool else { fail(path, "must be true or false"); return nil }

@@ -22,14 +22,18 @@ public final class Uplink: Sendable {
     private let client: HTTPClient
     private let logger: Logger
     private let counters = Mutex(UplinkCounters())
+    /// Which of `settings.urls` batches go to now; grows by one at each failover.
+    private let collectorIndex = Atomic<Int>(0)
 
     public init(spool: AsyncSpool, settings: UplinkSettings, logger: Logger = Logger(label: "lanegate.uplink")) throws(UplinkSetupError) {
-        let lower = settings.url.lowercased()
-        guard lower.hasPrefix("https://") || (lower.hasPrefix("http://") && settings.allowPlainHTTP) else {
-            throw UplinkSetupError("collector URL \(settings.url): use https:// (plain http needs allow_plain_http = true)")
+        for url in settings.urls {
+            let lower = url.lowercased()
+            guard lower.hasPrefix("https://") || (lower.hasPrefix("http://") && settings.allowPlainHTTP) else {
+                throw UplinkSetupError("collector URL \(url): use https:// (plain http needs allow_plain_http = true)")
+            }
         }
         var configuration = HTTPClient.Configuration()
-        if lower.hasPrefix("https://") {
+        if settings.urls.contains(where: { $0.lowercased().hasPrefix("https://") }) {
             var tls = TLSConfiguration.makeClientConfiguration()
             do {
                 if let ca = settings.caBundle { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca)) }
@@ -112,9 +116,27 @@ public final class Uplink: Sendable {
         return .milliseconds(Int64(Double.random(in: 0...bound) * 1000))
     }
 
-    /// One attempt: POST the batch and read the collector's answer.
+    /// The collector batches go to now.
+    public var currentURL: String {
+        let urls = settings.urls
+        return urls[collectorIndex.load(ordering: .relaxed) % urls.count]
+    }
+
+    /// One attempt: POST the batch and read the collector's answer. An answer worth a retry
+    /// moves the uplink on to the next collector (once, however many senders saw it fail).
     public func deliver(_ batch: SpooledBatch) async -> DeliveryOutcome {
-        var request = HTTPClientRequest(url: settings.url)
+        let index = collectorIndex.load(ordering: .relaxed)
+        let outcome = await deliver(batch, to: settings.urls[index % settings.urls.count])
+        if case .retry = outcome, settings.urls.count > 1 {
+            if collectorIndex.compareExchange(expected: index, desired: index &+ 1, ordering: .relaxed).exchanged {
+                logger.notice("failing over to collector \(currentURL)")
+            }
+        }
+        return outcome
+    }
+
+    private func deliver(_ batch: SpooledBatch, to url: String) async -> DeliveryOutcome {
+        var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-protobuf")
         request.headers.add(name: "Content-Encoding", value: "zstd")
@@ -136,8 +158,8 @@ public final class Uplink: Sendable {
     /// Asks the collector whether it knows this gateway, storing nothing: an empty POST without
     /// zstd encoding, which a collector refuses for its encoding (415) only after it has
     /// accepted the gateway's identity (a refused identity is 401 or 403).
-    public func checkIdentity() async -> IdentityCheck {
-        var request = HTTPClientRequest(url: settings.url)
+    public func checkIdentity(at url: String? = nil) async -> IdentityCheck {
+        var request = HTTPClientRequest(url: url ?? settings.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-protobuf")
         if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }

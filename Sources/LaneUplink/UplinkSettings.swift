@@ -2,6 +2,12 @@
 public struct UplinkSettings: Sendable {
     /// The collector's batch endpoint, e.g. `https://collector.example:8443/v1/batches`.
     public var url: String
+    /// Other collectors' endpoints (on one shared database), for failover: an attempt that
+    /// must be retried moves the uplink on to the next URL in `urls`, and it stays there while
+    /// that collector answers. With a load balancer in front of the collectors, one URL is enough.
+    public var fallbackURLs: [String] = []
+    /// Every collector, in the order the uplink tries them.
+    public var urls: [String] { [url] + fallbackURLs }
     /// Bearer token identifying this gateway (when the collector does not use client certificates).
     public var token: String?
     /// PEM files: the CA bundle that signs the collector's certificate, and this gateway's

@@ -71,11 +71,14 @@ struct Check: AsyncParsableCommand {
                 let spool = Spool(path: scratch + "/spool.db", gatewayID: settings.gatewayID,
                                   settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: 0)
                 let uplink = try Uplink(spool: AsyncSpool(spool), settings: try collector.uplinkSettings(requestTimeout: .seconds(10)))
-                switch await uplink.checkIdentity() {
-                case .accepted: report(true, "collector", "\(collector.url) knows gateway \(settings.gatewayID)")
-                case .refused(let status, let reason): report(false, "collector", "refuses this gateway (\(status)): \(reason)")
-                case .unexpected(let status, let answer): report(false, "collector", "answered \(status): \(answer)")
-                case .unreachable(let error): report(false, "collector", "cannot reach \(collector.url): \(error)")
+                // Every collector it may fail over to must know it too.
+                for url in uplink.settings.urls {
+                    switch await uplink.checkIdentity(at: url) {
+                    case .accepted: report(true, "collector", "\(url) knows gateway \(settings.gatewayID)")
+                    case .refused(let status, let reason): report(false, "collector", "\(url) refuses this gateway (\(status)): \(reason)")
+                    case .unexpected(let status, let answer): report(false, "collector", "\(url) answered \(status): \(answer)")
+                    case .unreachable(let error): report(false, "collector", "cannot reach \(url): \(error)")
+                    }
                 }
                 try? await uplink.shutdown()
             } catch {

@@ -27,8 +27,8 @@ struct Replay: AsyncParsableCommand {
     @Option(name: .long, help: "Also commit the batches to this spool file (created when missing).")
     var spool: String?
 
-    @Option(name: .long, help: "While replaying, also deliver the spool to this collector endpoint (needs --spool); stops once it is empty.")
-    var send: String?
+    @Option(name: .long, help: "While replaying, also deliver the spool to this collector endpoint (needs --spool); stops once it is empty. Repeat it to fail over between collectors.")
+    var send: [String] = []
 
     @Option(name: .long, help: "With --send: a file holding this gateway's bearer token.")
     var tokenFile: String?
@@ -40,7 +40,7 @@ struct Replay: AsyncParsableCommand {
     var trace: String
 
     func validate() throws {
-        if send != nil && spool == nil { throw ValidationError("--send needs --spool") }
+        if !send.isEmpty && spool == nil { throw ValidationError("--send needs --spool") }
     }
 
     func run() async throws {
@@ -58,9 +58,13 @@ struct Replay: AsyncParsableCommand {
         }
         if let degraded = spool?.status().degraded { fail(SpoolUnavailable(message: degraded)) }
         var sender: RunningUplink?
-        if let spool, let send {
+        if let spool, let url = send.first {
             let token = try tokenFile.map(readTokenFile)
-            sender = RunningUplink(try Uplink(spool: AsyncSpool(spool), settings: UplinkSettings(url: send, token: token, allowPlainHTTP: allowPlainHttp)))
+            sender = RunningUplink(try Uplink(spool: AsyncSpool(spool), settings: {
+                var settings = UplinkSettings(url: url, token: token, allowPlainHTTP: allowPlainHttp)
+                settings.fallbackURLs = Array(send.dropFirst())
+                return settings
+            }()))
         }
         do {
             let stats = try LaneGateway.Replay.run(config: gateway, pseudonymizer: pseudonymizer, tracePath: trace,

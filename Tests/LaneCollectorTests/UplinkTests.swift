@@ -47,6 +47,30 @@ struct UplinkTests {
         }
     }
 
+    /// The first collector answers every batch 503 (its database is down): the uplink moves on
+    /// to the next URL and delivers everything there, once.
+    @Test func aFailingCollectorIsFailedOverToTheNext() async throws {
+        let spool = spool(with: 30)
+        var impostor: Impostor?
+        var port: UInt16 = 0
+        for _ in 0..<20 where impostor == nil {
+            port = UInt16.random(in: 21_000...39_000)
+            impostor = Impostor(port: port, hangs: false)
+        }
+        let failing = try #require(impostor)
+        let failingPort = port
+        defer { failing.stop() }
+        try await withCollector { url, collector in
+            var s = settings("http://127.0.0.1:\(failingPort)")
+            s.fallbackURLs = [url + "/v1/batches"]
+            let uplink = try Uplink(spool: AsyncSpool(spool), settings: s)
+            #expect(try await run(uplink) { spool.status().batches == 0 })
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 150)
+            #expect(uplink.currentURL == url + "/v1/batches")
+            #expect(uplink.statistics.acknowledged == 30)
+        }
+    }
+
     /// A backlog drains under a byte-rate cap in the background; a batch committed meanwhile is
     /// sent at once, and a priority batch goes ahead of the backlog.
     @Test func liveBatchesOvertakeAPacedBacklog() async throws {

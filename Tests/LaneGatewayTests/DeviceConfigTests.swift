@@ -173,6 +173,21 @@ struct CollectorConfigTests {
         #expect(config.spoolSettings.maxBytes == 64 << 20)
     }
 
+    /// Several collectors on one database: the uplink fails over in the order written.
+    @Test func severalCollectorURLsInFailoverOrder() throws {
+        let config = try GatewayConfig.parse(Self.text("""
+        [collector]
+        url = ["https://collector-a.example:8443/v1/batches", "https://collector-b.example:8443/v1/batches"]
+        """), file: "t.toml")
+        #expect(config.collector?.url == "https://collector-a.example:8443/v1/batches")
+        #expect(config.collector?.fallbackURLs == ["https://collector-b.example:8443/v1/batches"])
+        #expect(try config.collector?.uplinkSettings().urls.count == 2)
+        for bad in ["url = []", "url = [\"https://a/v1/batches\", 7]", "url = [\"https://a/v1/batches\", \"http://b/v1/batches\"]",
+                    "url = [\"https://a/v1/batches\", \"https://a/v1/batches\"]"] {
+            #expect(throws: ConfigErrors.self, "\(bad)") { try GatewayConfig.parse(Self.text("[collector]\n\(bad)\n"), file: "t.toml") }
+        }
+    }
+
     @Test func plainHTTPOnlyWhenAllowedAndKeyFilesInPairs() throws {
         do {
             _ = try GatewayConfig.parse(Self.text("""

@@ -29,7 +29,9 @@ public struct GatewayConfig: Sendable {
     public var sourceText = ""
 
     public struct CollectorSettings: Sendable, Hashable {
+        /// The first collector; the uplink fails over to `fallbackURLs` in turn.
         public var url: String
+        public var fallbackURLs: [String] = []
         public var tokenFile: String?
         public var caBundle: String?
         public var clientCertificate: String?
@@ -136,12 +138,14 @@ struct ConfigReader: TOMLFieldReader {
     mutating func readCollector(_ root: TOMLTable) -> GatewayConfig.CollectorSettings? {
         guard let table = table(root, "collector", path: "collector", required: false) else { return nil }
         checkKeys(table, path: "collector", allowed: ["url", "token_file", "ca_bundle", "client_certificate", "client_key", "allow_plain_http"])
-        guard let url = string(table, "url", path: "collector.url") else { return nil }
+        guard let urls = stringOrStrings(table, "url", path: "collector.url"), let url = urls.first else { return nil }
         var settings = GatewayConfig.CollectorSettings(url: url)
+        settings.fallbackURLs = Array(urls.dropFirst())
         settings.allowPlainHTTP = bool(table, "allow_plain_http", path: "collector.allow_plain_http") ?? false
-        if !url.hasPrefix("https://") && !(url.hasPrefix("http://") && settings.allowPlainHTTP) {
+        for url in urls where !url.hasPrefix("https://") && !(url.hasPrefix("http://") && settings.allowPlainHTTP) {
             fail("collector.url", "must be an https:// URL such as \"https://collector.example:8443/v1/batches\" (http:// only with allow_plain_http = true), got \"\(url)\"")
         }
+        if Set(urls).count != urls.count { fail("collector.url", "names a collector twice") }
         for (key, keyPath) in [("token_file", \GatewayConfig.CollectorSettings.tokenFile), ("ca_bundle", \.caBundle),
                                ("client_certificate", \.clientCertificate), ("client_key", \.clientKey)] {
             guard let file = string(table, key, path: "collector.\(key)", required: false) else { continue }

@@ -57,7 +57,7 @@ public struct MonitorSources: Sendable {
         } else {
             state = stats.lastAcknowledgedAt == nil ? "idle" : "up"
         }
-        return MonitorSnapshot.Link(collector: uplink.settings.url, state: state, detail: detail,
+        return MonitorSnapshot.Link(collector: uplink.currentURL, state: state, detail: detail,
                                     acknowledged: stats.acknowledged, retries: stats.retries,
                                     lastAcknowledgedSecondsAgo: stats.lastAcknowledgedAt.map { seconds(now - $0) },
                                     latencyMilliseconds: stats.lastLatency.map { seconds($0) * 1000 })
