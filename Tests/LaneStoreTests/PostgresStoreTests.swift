@@ -169,4 +169,31 @@ struct PostgresStoreTests {
         let partitions = try server.psql(database, "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'batches'")
         #expect(Int(partitions.trimmingCharacters(in: .whitespacesAndNewlines))! <= 6, "two days with data and the days ahead: \(partitions)")
     }
+
+    /// The database goes away under a running collector: batches get 503 (the gateway keeps
+    /// them), /healthz says why, queries get 503; when it is back, the same batch is stored.
+    @Test func aCollectorWhoseDatabaseIsDownAnswers503UntilItIsBack() async throws {
+        let server = try PostgresServer()
+        defer { server.remove() }
+        let location = try PostgresLocation(url: server.socketURL(database: try server.makeDatabase()))
+        _ = try await PostgresSchema.migrate(location, logger: quietLogger)
+        var settings = PostgresEventStore.Settings()
+        settings.deadline = .seconds(5)  // a loaded test machine can take seconds for the first batch
+        try await withPostgresStore(location, settings: settings) { (store: PostgresEventStore) async throws in
+            try await withCollector(store: store) { url, _ in
+                #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: 1), token: tokenA).0 == 200)
+                #expect(try await get(url + "/healthz", token: nil) == (200, "ok\n"))
+                try server.stop(mode: "fast")
+                let (status, answer) = try await post(url, encodedBatch(gateway: "gw-a", sequence: 2), token: tokenA)
+                #expect(status == 503 && answer.contains("store is unavailable"), "\(status) \(answer)")
+                let health = try await get(url + "/healthz", token: nil)
+                #expect(health.0 == 503 && health.1.contains("store unavailable"), "\(health)")
+                #expect(try await get(url + "/v1/events?gateway=gw-a").0 == 503)
+                try server.start()
+                #expect(await eventually(15) { (try? await post(url, encodedBatch(gateway: "gw-a", sequence: 2), token: tokenA).0) == 200 })
+                #expect(try await store.eventCount(gateway: "gw-a") == 10)
+                #expect(try await get(url + "/healthz", token: nil).0 == 200)
+            }
+        }
+    }
 }

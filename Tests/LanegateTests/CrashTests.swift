@@ -73,4 +73,75 @@ struct CrashTests {
         #expect(committed > 50, "enough batches to mean something: \(committed)")
         #expect(stored == Array(1...committed), "stored \(stored.count) of \(committed); kills: gateway \(killsOfGateway), collector \(killsOfCollector)")
     }
+
+    /// The same on PostgreSQL, with two collector processes on one database: the gateway fails
+    /// over between them while each is killed and restarted at random, and the database server
+    /// itself is crashed once (`pg_ctl restart -m immediate`). Every committed batch ends up
+    /// stored once.
+    @Test func kill9AtRandomWithTwoCollectorsOnOnePostgreSQL() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: lanegateTool), "build first: swift build --build-tests")
+        let server = try PostgresServer()
+        defer { server.remove() }
+        let database = try server.makeDatabase()
+        let store = server.socketURL(database: database)
+        let dir = temporaryDirectory()
+        let trace = dir + "/trace.jsonl", config = dir + "/gateway.toml", spool = dir + "/spool.db"
+        let tokens = dir + "/tokens", token = dir + "/token"
+        try await runTool(lanegateTool, ["synth", "--seed", "12", "--lanes", "2", "--vehicles", "30"], stdout: trace)
+        try await runTool(lanegateTool, ["synth", "--seed", "12", "--lanes", "2", "--vehicles", "30", "--print-config"], stdout: config)
+        try (String(contentsOfFile: config, encoding: .utf8) + "\n[pipeline]\nbatch_window = \"2s\"\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        try "synth-gw crash-test-token-0123456789\n".write(toFile: tokens, atomically: true, encoding: .utf8)
+        try "crash-test-token-0123456789".write(toFile: token, atomically: true, encoding: .utf8)
+        try await runTool(collectorTool, ["migrate", "--store", store], stdout: dir + "/migrate.out")
+
+        var random = SplitMix64(seed: 20261130)
+        let ports = [20_000 + Int(random.next() % 10_000), 30_000 + Int(random.next() % 10_000)]
+        func launchCollector(_ i: Int) throws -> Process {
+            try launchTool(collectorTool, ["--store", store, "--tokens", tokens, "--public-read", "--port", String(ports[i])])
+        }
+        var collectors: [Process?] = [try launchCollector(0), try launchCollector(1)]
+        let gatewayArguments = ["replay", "--config", config, "--format", "none", "--spool", spool,
+                                "--send", "http://127.0.0.1:\(ports[0])/v1/batches", "--send", "http://127.0.0.1:\(ports[1])/v1/batches",
+                                "--token-file", token, "--allow-plain-http", trace]
+        var killsOfGateway = 0, killsOfCollectors = 0, serverCrashes = 0
+        for round in 0..<16 {
+            let gateway = try launchTool(lanegateTool, gatewayArguments)
+            try await Task.sleep(for: .milliseconds(Int64(100 + random.next() % 1400)))
+            let i = Int(random.next() % 2)
+            if random.next() % 3 == 0, let running = collectors[i] {
+                kill(running.processIdentifier, SIGKILL)
+                await running.ended()
+                collectors[i] = nil
+                killsOfCollectors += 1
+            } else if collectors[i] == nil {
+                collectors[i] = try launchCollector(i)
+            }
+            if round == 7 {
+                try server.restart(mode: "immediate")
+                serverCrashes += 1
+            }
+            if gateway.isRunning {
+                kill(gateway.processIdentifier, SIGKILL)
+                killsOfGateway += 1
+            }
+            await gateway.ended()
+        }
+        for i in 0..<2 where collectors[i] == nil { collectors[i] = try launchCollector(i) }
+        let last = try launchTool(lanegateTool, gatewayArguments)
+        await last.ended()
+        #expect(last.terminationStatus == 0)
+        for case let c? in collectors { kill(c.processIdentifier, SIGTERM); await c.ended() }
+
+        let summary = try SpoolReader(path: spool).summary()
+        #expect(summary.batches == 0 && summary.deadLetters == 0, "everything was delivered")
+        let committed = summary.nextSequence - 1
+        let stored = try server.psql(database, "SELECT sequence FROM batches WHERE gateway = 'synth-gw' ORDER BY sequence")
+            .split(separator: "\n").compactMap { UInt64($0) }
+        print("crash test (PostgreSQL): \(committed) batches committed and stored once; gateway killed \(killsOfGateway)×, "
+              + "collectors \(killsOfCollectors)×, database server crashed \(serverCrashes)×")
+        #expect(killsOfGateway >= 10 && serverCrashes == 1)
+        #expect(committed > 30, "enough batches to mean something: \(committed)")
+        #expect(stored == Array(1...committed), "stored \(stored.count) of \(committed)")
+    }
 }
