@@ -214,6 +214,8 @@ public struct UplinkCounters: Sendable {
     public var eventsDelivered = 0
     public var bytesDelivered = 0
     public var lastLatency: Duration?
+    /// Every acknowledged delivery's latency, request to answer.
+    public var latencies = LatencyHistogram()
     /// When the collector last acknowledged a batch.
     public var lastAcknowledgedAt: ContinuousClock.Instant?
     /// The last failed delivery: why, and when. The link is down while it is newer than the last acknowledgement.
@@ -231,6 +233,7 @@ public struct UplinkCounters: Sendable {
             eventsDelivered += events
             bytesDelivered += bytes
             lastLatency = took
+            latencies.record(took)
             lastAcknowledgedAt = .now
         case .rejected: rejected += 1
         case .retry: break

@@ -40,6 +40,8 @@ struct Send: AsyncParsableCommand {
         spool.close(nowUTC: ClockAnchor.now().utcNanoseconds)
         let end = spool.status()
         print("sent \(s.acknowledged) of \(start.batches) batches (\(s.eventsDelivered) events, \(s.bytesDelivered) bytes) in \(formatFixed(seconds, decimals: 2)) s: \(formatFixed(Double(s.eventsDelivered) / max(seconds, 1e-9), decimals: 0)) events/s")
+        let ms = { (d: Duration?) in d.map { formatFixed(Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000, decimals: 1) + " ms" } ?? "-" }
+        print("acknowledgement latency: p50 \(ms(s.latencies.quantile(0.5))), p99 \(ms(s.latencies.quantile(0.99))) (within 25 %)")
         print("refused \(s.rejected) (dead letters now \(end.deadLetters)), retries \(s.retries), still waiting \(end.batches)")
         if end.batches > 0 { throw ExitCode(1) }
     }

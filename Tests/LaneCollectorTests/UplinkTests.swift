@@ -170,4 +170,15 @@ struct UplinkTests {
         #expect((0..<200).map { _ in uplink.backoff(after: 1) }.allSatisfy { $0 <= .milliseconds(100) })
         try await uplink.shutdown()
     }
+
+    @Test func latencyQuantilesAreWithinAQuarter() {
+        var h = LatencyHistogram()
+        #expect(h.quantile(0.99) == nil)
+        for ms in 1...100 { h.record(.milliseconds(ms)) }
+        let p50 = h.quantile(0.5)!, p99 = h.quantile(0.99)!
+        #expect(p50 >= .milliseconds(50) && p50 <= .milliseconds(63), "\(p50)")
+        #expect(p99 >= .milliseconds(99) && p99 <= .milliseconds(124), "\(p99)")
+        h.record(.seconds(3600))
+        #expect(h.count == 101 && h.quantile(1)! > .seconds(60), "an absurd latency lands in the last bucket")
+    }
 }
