@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "LaneDevices", targets: ["LaneDevices"]),
         .library(name: "LaneAnalytics", targets: ["LaneAnalytics"]),
         .library(name: "LaneCollector", targets: ["LaneCollector"]),
+        .library(name: "LanePostgres", targets: ["LanePostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -14,6 +14,7 @@ let package = Package(
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         .executableTarget(
@@ -27,6 +28,8 @@ let package = Package(
                 .product(name: "LaneDevices", package: projectFolder),
                 .product(name: "LaneAnalytics", package: projectFolder),
                 .product(name: "LaneCollector", package: projectFolder),
+                .product(name: "LanePostgres", package: projectFolder),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Benchmarks/LaneBenchmarks",

@@ -95,6 +95,7 @@ limit 1500 bash Tests/Fuzz/run.sh -runs=200000
 
 step "benchmark scripts at tiny sizes, so that a broken one fails here (seconds)"
 LANEGATE_LOAD_BIN=.build/debug LANEGATE_LOAD_VEHICLES=40 LANEGATE_LOAD_REPLAYS=1 limit 300 bash Benchmarks/collector-load.sh
+LANEGATE_LOAD_BIN=.build/debug LANEGATE_LOAD_VEHICLES=40 LANEGATE_LOAD_REPLAYS=1 LANEGATE_LOAD_STORE=postgres limit 300 bash Benchmarks/collector-load.sh
 LANEGATE_REPLAY_BIN=.build/debug LANEGATE_REPLAY_VEHICLES=20 LANEGATE_REPLAY_RUNS=1 limit 300 bash Benchmarks/replay-speed.sh
 LANEGATE_RSS_BIN=.build/debug LANEGATE_RSS_SECONDS=12 limit 120 bash Benchmarks/daemon-rss.sh
 LANEGATE_RING_ITEMS=200000 LANEGATE_RING_ROUNDS=1 limit 300 bash Benchmarks/ring-vs-boost.sh

@@ -23,12 +23,17 @@ final class DayPartitions: Sendable {
     }
 
     /// The day a batch is filed under: its first event's, kept within [received - 62 days,
-    /// received + 1 day] so that a gateway with a wrong clock cannot make partitions without end.
+    /// received + 1 day] so that a gateway with a wrong clock cannot make partitions without end,
+    /// and within the retention, so that a late batch is not filed under a day already dropped.
     /// Filing decides only what retention drops together; queries read by event time.
-    static func day(firstUTC: Int64, receivedUTC: Int64) -> Int32 {
+    static func day(firstUTC: Int64, receivedUTC: Int64, retentionDays: Int?) -> Int32 {
         let received = day(ofUTC: receivedUTC)
-        return min(max(day(ofUTC: firstUTC), received - 62), received + 1)
+        let back = Int32(min(62, max(0, (retentionDays ?? 63) - 1)))
+        return min(max(day(ofUTC: firstUTC), received - back), received + 1)
     }
+
+    /// Forgets which partitions exist: another collector's retention may have dropped some.
+    func forget() { known.withLock { $0.removeAll() } }
 
     static func partition(_ table: String, _ day: Int32) -> String {
         "\(table)_d" + (day < 0 ? "m\(-Int64(day))" : "\(day)")

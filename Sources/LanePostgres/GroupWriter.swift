@@ -14,8 +14,9 @@ struct WriteRequest: Sendable {
     var digest: [UInt8]
     var receivedUTC: Int64
     var backlog: Int?
+    /// The day partition it is filed under.
+    var day: Int32
     var key: BatchKey { BatchKey(gateway: facts.batch.gatewayID, sequence: sequence) }
-    var day: Int32 { DayPartitions.day(firstUTC: facts.firstUTC, receivedUTC: receivedUTC) }
 }
 
 struct BatchKey: Hashable, Sendable {
@@ -123,7 +124,9 @@ final class GroupWriter: Sendable {
             try? await Task.sleep(for: .milliseconds(200))
         } catch {
             // The database refused a statement, most likely over one batch's content: each batch
-            // alone then, so that one cannot take the others with it.
+            // alone then, so that one cannot take the others with it. A partition another
+            // collector's retention dropped would fail the same way: look again.
+            partitions.forget()
             guard group.count > 1 else {
                 logger.error("batch \(group[0].request.key.sequence) of \(group[0].request.key.gateway) not stored: \(explain(error))")
                 group[0].answer.resume(with: .failure(error))
@@ -133,33 +136,33 @@ final class GroupWriter: Sendable {
         }
     }
 
-    /// Stores a group in one transaction; the outcome of each request in order.
+    /// Stores a group in one transaction of four round trips (lock, keys, rows, commit, after
+    /// BEGIN); the outcome of each request in order.
     private func store(_ requests: [WriteRequest]) async throws -> [StoreOutcome] {
         try await partitions.ensure(Set(requests.map(\.day)))
-        logger.debug("partitions ensured")
         return try await client.withLiveTransaction(logger: logger) { [logger] connection in
+            // Taken before the keys are read: each statement after it sees every writer's commits.
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writerLock))", logger: logger)
-            let gateways = requests.map(\.facts.batch.gatewayID), sequences = requests.map(\.sequence)
-            var inserted = Set<BatchKey>()
+            // New keys go in; for the others, what the earlier copy was. `k` is read from the
+            // statement's snapshot, so it holds only keys stored before this group.
             let keys = try await connection.query("""
-                INSERT INTO batch_keys(gateway, sequence, digest, events, day)
-                SELECT * FROM unnest(\(gateways)::text[], \(sequences)::bigint[], \(requests.map { ByteBuffer(bytes: $0.digest) })::bytea[],
-                                     \(requests.map { Int32($0.facts.batch.events.count) })::integer[], \(requests.map(\.day))::integer[])
-                ON CONFLICT DO NOTHING RETURNING gateway, sequence
+                WITH input AS (
+                    SELECT * FROM unnest(\(requests.map(\.key.gateway))::text[], \(requests.map(\.sequence))::bigint[],
+                                         \(requests.map { ByteBuffer(bytes: $0.digest) })::bytea[],
+                                         \(requests.map { Int32($0.facts.batch.events.count) })::integer[],
+                                         \(requests.map(\.day))::integer[]) AS u(gateway, sequence, digest, events, day)),
+                 added AS (
+                    INSERT INTO batch_keys(gateway, sequence, digest, events, day) SELECT * FROM input
+                    ON CONFLICT DO NOTHING RETURNING gateway, sequence)
+                SELECT i.gateway, i.sequence, a.gateway IS NOT NULL, k.digest, k.events
+                FROM input i LEFT JOIN added a USING (gateway, sequence)
+                     LEFT JOIN batch_keys k ON k.gateway = i.gateway AND k.sequence = i.sequence
                 """, logger: logger)
-            for try await (gateway, sequence) in keys.decode((String, Int64).self) { inserted.insert(BatchKey(gateway: gateway, sequence: sequence)) }
-
+            var inserted = Set<BatchKey>()
             var earlier: [BatchKey: (digest: [UInt8], events: Int)] = [:]
-            let repeats = requests.filter { !inserted.contains($0.key) }
-            if !repeats.isEmpty {
-                let rows = try await connection.query("""
-                    SELECT k.gateway, k.sequence, k.digest, k.events FROM batch_keys k
-                    JOIN unnest(\(repeats.map(\.key.gateway))::text[], \(repeats.map(\.sequence))::bigint[]) AS u(g, s)
-                      ON k.gateway = u.g AND k.sequence = u.s
-                    """, logger: logger)
-                for try await (gateway, sequence, digest, events) in rows.decode((String, Int64, ByteBuffer, Int32).self) {
-                    earlier[BatchKey(gateway: gateway, sequence: sequence)] = (Array(digest.readableBytesView), Int(events))
-                }
+            for try await (gateway, sequence, isNew, digest, events) in keys.decode((String, Int64, Bool, ByteBuffer?, Int32?).self) {
+                let key = BatchKey(gateway: gateway, sequence: sequence)
+                if isNew { inserted.insert(key) } else if let digest, let events { earlier[key] = (Array(digest.readableBytesView), Int(events)) }
             }
             let new = requests.filter { inserted.contains($0.key) }
             if !new.isEmpty { try await Self.insert(new, connection, logger) }
@@ -171,54 +174,44 @@ final class GroupWriter: Sendable {
         }
     }
 
-    /// The rows of newly stored batches: the batches, their visits, their devices' states and
-    /// their gateways' counters, one statement each.
+    /// The rows of newly stored batches, in one statement: the batches, their visits, their
+    /// devices' latest states and their gateways' counters.
     private static func insert(_ new: [WriteRequest], _ connection: PostgresConnection, _ logger: Logger) async throws {
-        try await connection.query("""
-            INSERT INTO batches(day, gateway, sequence, events, received_utc_ns, first_utc_ns, last_utc_ns, body)
-            SELECT * FROM unnest(\(new.map(\.day))::integer[], \(new.map(\.key.gateway))::text[], \(new.map(\.sequence))::bigint[],
-                                 \(new.map { Int32($0.facts.batch.events.count) })::integer[], \(new.map(\.receivedUTC))::bigint[],
-                                 \(new.map(\.facts.firstUTC))::bigint[], \(new.map(\.facts.lastUTC))::bigint[],
-                                 \(new.map { ByteBuffer(bytes: $0.body) })::bytea[])
-            """, logger: logger)
-
         var visits = VisitColumns()
         for r in new { for v in r.facts.visits { visits.append(v, day: r.day, gateway: r.key.gateway) } }
-        if !visits.day.isEmpty {
-            try await connection.query("""
-                INSERT INTO tag_visits(day, gateway, read_point, tag, first_utc_ns, last_utc_ns, reads, rssi, open)
-                SELECT * FROM unnest(\(visits.day)::integer[], \(visits.gateway)::text[], \(visits.readPoint)::text[], \(visits.tag)::text[],
-                                     \(visits.first)::bigint[], \(visits.last)::bigint[], \(visits.reads)::integer[],
-                                     \(visits.rssi)::smallint[], \(visits.open)::boolean[])
-                """, logger: logger)
-        }
-
         // Each device's latest state in the group; the table keeps the latest of all.
-        var devices: [BatchDevice: StoredBatch.DeviceState] = [:]
+        var latest: [BatchDevice: StoredBatch.DeviceState] = [:]
         for r in new {
             for d in r.facts.devices {
                 let key = BatchDevice(gateway: r.key.gateway, device: text(d.device))
-                if let held = devices[key], held.utc > d.utc { continue }
-                devices[key] = d
+                if let held = latest[key], held.utc > d.utc { continue }
+                latest[key] = d
             }
         }
-        if !devices.isEmpty {
-            let rows = Array(devices)
-            try await connection.query("""
-                INSERT INTO devices(gateway, device, state, detail, utc_ns)
-                SELECT * FROM unnest(\(rows.map(\.key.gateway))::text[], \(rows.map(\.key.device))::text[],
-                                     \(rows.map { text($0.value.state) })::text[], \(rows.map { text($0.value.detail) })::text[],
-                                     \(rows.map(\.value.utc))::bigint[])
-                ON CONFLICT (gateway, device) DO UPDATE SET state = excluded.state, detail = excluded.detail, utc_ns = excluded.utc_ns
-                WHERE excluded.utc_ns >= devices.utc_ns
-                """, logger: logger)
-        }
-
+        let devices = Array(latest)
         var counters: [String: GatewayCounters] = [:]
         for r in new { counters[r.key.gateway, default: GatewayCounters()].add(r) }
         let ids = counters.keys.sorted()
         let c = ids.map { counters[$0]! }
         try await connection.query("""
+            WITH batch_rows AS (
+                INSERT INTO batches(day, gateway, sequence, events, received_utc_ns, first_utc_ns, last_utc_ns, body)
+                SELECT * FROM unnest(\(new.map(\.day))::integer[], \(new.map(\.key.gateway))::text[], \(new.map(\.sequence))::bigint[],
+                                     \(new.map { Int32($0.facts.batch.events.count) })::integer[], \(new.map(\.receivedUTC))::bigint[],
+                                     \(new.map(\.facts.firstUTC))::bigint[], \(new.map(\.facts.lastUTC))::bigint[],
+                                     \(new.map { ByteBuffer(bytes: $0.body) })::bytea[])),
+            visit_rows AS (
+                INSERT INTO tag_visits(day, gateway, read_point, tag, first_utc_ns, last_utc_ns, reads, rssi, open)
+                SELECT * FROM unnest(\(visits.day)::integer[], \(visits.gateway)::text[], \(visits.readPoint)::text[], \(visits.tag)::text[],
+                                     \(visits.first)::bigint[], \(visits.last)::bigint[], \(visits.reads)::integer[],
+                                     \(visits.rssi)::smallint[], \(visits.open)::boolean[])),
+            device_rows AS (
+                INSERT INTO devices(gateway, device, state, detail, utc_ns)
+                SELECT * FROM unnest(\(devices.map(\.key.gateway))::text[], \(devices.map(\.key.device))::text[],
+                                     \(devices.map { text($0.value.state) })::text[], \(devices.map { text($0.value.detail) })::text[],
+                                     \(devices.map(\.value.utc))::bigint[])
+                ON CONFLICT (gateway, device) DO UPDATE SET state = excluded.state, detail = excluded.detail, utc_ns = excluded.utc_ns
+                WHERE excluded.utc_ns >= devices.utc_ns)
             INSERT INTO gateways(id, last_seen_utc_ns, last_sequence, batches, events, gap_events, lost, backlog, clock_sync, clock_max_error_us)
             SELECT g, seen, seq, n, ev, gaps, lost, NULLIF(backlog, -1), sync, err
             FROM unnest(\(ids)::text[], \(c.map(\.lastSeen))::bigint[], \(c.map(\.lastSequence))::bigint[], \(c.map(\.batches))::bigint[],

@@ -61,8 +61,10 @@ public final class PostgresEventStore: EventStore, Service {
         guard let sequence = Int64(exactly: batch.sequence) else {
             throw CollectorSetupError("sequence \(batch.sequence) is beyond 64-bit signed range")
         }
-        let request = WriteRequest(facts: StoredBatch(batch), sequence: sequence, body: body, digest: bodyDigest,
-                                   receivedUTC: receivedUTC, backlog: backlog)
+        let facts = StoredBatch(batch)
+        let request = WriteRequest(facts: facts, sequence: sequence, body: body, digest: bodyDigest, receivedUTC: receivedUTC,
+                                   backlog: backlog, day: DayPartitions.day(firstUTC: facts.firstUTC, receivedUTC: receivedUTC,
+                                                                           retentionDays: settings.retentionDays))
         return try await writer.submit(request, deadline: settings.deadline)
     }
 

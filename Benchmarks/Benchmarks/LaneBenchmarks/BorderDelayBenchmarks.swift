@@ -25,6 +25,11 @@ func layout(of day: PortDay) -> PortLayout {
 /// batches (the default window), into the collector's SQLite store.
 func storeDay(_ day: PortDay, visits: [PortDay.Visit], at path: String) async throws -> SQLiteEventStore {
     let store = try SQLiteEventStore(path: path)
+    try await storeDay(day, visits: visits, into: store)
+    return store
+}
+
+func storeDay(_ day: PortDay, visits: [PortDay.Visit], into store: any EventStore) async throws {
     let anchor = ClockAnchor(monotonic: .zero, utcNanoseconds: day.midnight, sync: .synchronized, maxErrorMicros: 800, estimatedErrorMicros: 100)
     for gateway in [day.queueGateway, day.boothGateway, day.exitGateway] {
         let names = day.points.filter { $0.gateway == gateway }.map(\.readPoint)
@@ -42,10 +47,9 @@ func storeDay(_ day: PortDay, visits: [PortDay.Visit], at path: String) async th
             }
             let body = encoder.encode(EventBatch(sequence: UInt64(sequence + 1), events: events, counters: nil, anchor: anchor, priority: false))
             let batch = try BatchDecoder.decode(body)
-            _ = try await store.store(batch, body: body, bodyDigest: [UInt8](repeating: 0, count: 32), receivedUTC: 0, backlog: nil)
+            _ = try await store.store(batch, body: body, bodyDigest: [UInt8](repeating: 0, count: 32), receivedUTC: day.midnight, backlog: nil)
         }
     }
-    return store
 }
 
 func borderDelayBenchmarks() {
@@ -76,16 +80,24 @@ func borderDelayBenchmarks() {
             blackHole(DelayStatistics.measures(trips, .wait, bounds: port.bounds, from: busyPort.midnight, to: busyPort.midnight + 24 * hour))
         }
     }
-    // The same as the API does it: the day's batches read from SQLite and decoded, then matched.
-    Benchmark("border delay: a 50k-trip day recomputed from the SQLite store", configuration: configuration) { benchmark in
+    // The same as the API does it: the day's visit rows read from SQLite, then matched.
+    storeBenchmarks("SQLite", port: port, configuration: configuration) { analytics }
+    postgresBorderDelayBenchmarks(port: port)
+}
+
+/// The API's two store-bound computations against one store: the day recomputed, and what a
+/// dashboard's live stream computes when a batch is stored.
+func storeBenchmarks(_ store: String, port: PortLayout, configuration: Benchmark.Configuration,
+                     analytics: @escaping @Sendable () -> PortAnalytics?) {
+    let hour: Int64 = 3_600_000_000_000
+    Benchmark("border delay: a 50k-trip day recomputed from the \(store) store", configuration: configuration) { benchmark async throws in
         for _ in benchmark.scaledIterations {
-            blackHole(try analytics!.statistics(port, .wait, width: 900_000_000_000, from: busyPort.midnight, to: busyPort.midnight + 24 * hour))
+            blackHole(try await analytics()!.statistics(port, .wait, width: 900_000_000_000, from: busyPort.midnight, to: busyPort.midnight + 24 * hour))
         }
     }
-    // What a dashboard's live stream computes when a batch is stored.
-    Benchmark("border delay: the live estimate at 17:00 from the SQLite store", configuration: configuration) { benchmark in
+    Benchmark("border delay: the live estimate at 17:00 from the \(store) store", configuration: configuration) { benchmark async throws in
         for _ in benchmark.scaledIterations {
-            blackHole(try analytics!.live(port, at: busyPort.midnight + 17 * hour))
+            blackHole(try await analytics()!.live(port, at: busyPort.midnight + 17 * hour))
         }
     }
 }
