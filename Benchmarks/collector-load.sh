@@ -123,6 +123,6 @@ if [ "$store" = postgres ]; then
     range=$(pg psql -h "$pgdir" -U lanegate -d lanegate -Atc "SELECT min(first_utc_ns) || ' ' || max(last_utc_ns) + 1 FROM batches WHERE gateway = 'gw-1'")
     read -r from to <<< "$range"
     query="$url/v1/events?gateway=gw-1&from=$from&to=$to&limit=10000"
-    echo "gw-1's $(( (to - from) / 60000000000 )) minutes by time range: first page of 10 000 events in $(curl -sf -o /dev/null -w '%{time_total}' "$query") s"
+    echo "gw-1's events by time range ($(( (to - from) / 1000000000 )) s of trace): first page of 10 000 events in $(curl -sf -o /dev/null -w '%{time_total}' "$query") s"
 fi
 stop_collector
