@@ -42,9 +42,9 @@ public final class PostgresEventStore: EventStore, Service {
         writer = GroupWriter(client: client, partitions: partitions, logger: logger)
     }
 
-    /// Checks the schema, then runs the pool, the writer and the retention until cancelled or
-    /// shut down. Batches still waiting then are answered "unavailable": their gateways send
-    /// them again.
+    /// Runs the pool, the writer and the retention until cancelled or shut down (the schema is
+    /// checked before, by ``PostgresSchema/check(_:logger:)``). Batches still waiting then are
+    /// answered "unavailable": their gateways send them again.
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.client.run() }

@@ -96,14 +96,16 @@ public final class PostgresServer: Sendable {
     @discardableResult
     private func run(_ program: String, _ arguments: [String]) throws -> String {
         let argv = (getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + ["\(binaries)/\(program)"] + arguments
-        let outputPath = directory + "/output-" + UUID().uuidString
-        defer { unlink(outputPath) }
+        // Output and errors apart: as user postgres, psql warns on stderr that it cannot enter
+        // the caller's directory (root's), and the output is what the tests compare.
+        let outputPath = directory + "/output-" + UUID().uuidString, errorPath = outputPath + ".err"
+        defer { unlink(outputPath); unlink(errorPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         var cArguments = argv.map { strdup($0) } + [nil]
         defer { for a in cArguments { free(a) } }
         var pid: pid_t = 0
@@ -113,6 +115,7 @@ public final class PostgresServer: Sendable {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard status == 0 else {
+            let text = text + ((try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
             let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)).map { "\nserver log:\n" + $0.suffix(2000) } ?? ""
             throw PostgresServerError("\(program) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)\(log)")
         }
