@@ -26,7 +26,8 @@ work=$(mktemp -d)
 collector= collector2= pgdir=
 pg() {  # a PostgreSQL program, as user postgres under root (the server refuses to run as root)
     local program=$1; shift
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$pgbin/$program" "$@"; else "$pgbin/$program" "$@"; fi
+    # From the server's directory: user postgres may not enter the caller's (root's mktemp).
+    if [ "$(id -u)" -eq 0 ]; then (cd "$pgdir" && runuser -u postgres -- "$pgbin/$program" "$@"); else "$pgbin/$program" "$@"; fi
 }
 cleanup() {
     [ -n "$collector" ] && kill "$collector" 2>/dev/null

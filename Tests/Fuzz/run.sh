@@ -26,11 +26,22 @@ cp ../LaneWireTests/Golden/batch-v1.pb.zst ../LaneWireTests/Golden/batch-v1.pb c
 cp seeds/devices/* corpus/devices/
 cp seeds/trace/* corpus/trace/
 cp seeds/llrp-client/* corpus/llrp-client/
-echo "== fuzz: batch decoder"
-"$bin/FuzzBatchDecoder" -rss_limit_mb=2048 -max_len=65536 "$@" corpus/batch
-echo "== fuzz: device codecs (Mercury, e-seal, LLRP)"
-"$bin/FuzzDeviceCodecs" -rss_limit_mb=2048 -max_len=4096 "$@" corpus/devices
-echo "== fuzz: trace lines (fast path against parser)"
-"$bin/FuzzTraceLine" -rss_limit_mb=2048 -max_len=512 "$@" corpus/trace
-echo "== fuzz: what clients send the simulated LLRP reader"
-"$bin/FuzzLLRPReader" -rss_limit_mb=2048 -max_len=4096 "$@" corpus/llrp-client
+# Two at a time: libFuzzer runs on one thread, and CI has two cores. The batch decoder, the
+# longest, runs beside the other three in turn; each writes its own log, shown in order after.
+fuzz() {  # target, max_len, corpus, libFuzzer options...
+    local target=$1 length=$2 corpus=$3; shift 3
+    "$bin/$target" -rss_limit_mb=2048 -max_len="$length" "$@" "corpus/$corpus" > "fuzz-$target.log" 2>&1
+}
+status=0
+fuzz FuzzBatchDecoder 65536 batch "$@" & decoder=$!
+fuzz FuzzDeviceCodecs 4096 devices "$@" || status=1
+fuzz FuzzTraceLine 512 trace "$@" || status=1
+fuzz FuzzLLRPReader 4096 llrp-client "$@" || status=1
+wait "$decoder" || status=1
+for part in "FuzzBatchDecoder:batch decoder" "FuzzDeviceCodecs:device codecs (Mercury, e-seal, LLRP)" \
+            "FuzzTraceLine:trace lines (fast path against parser)" "FuzzLLRPReader:what clients send the simulated LLRP reader"; do
+    echo "== fuzz: ${part#*:}"
+    cat "fuzz-${part%%:*}.log"
+done
+[ "$status" -eq 0 ] || echo "fuzz: a target failed (its log is above; crash-* files are here)"
+exit "$status"
