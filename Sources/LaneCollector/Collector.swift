@@ -80,9 +80,9 @@ public struct Collector: Sendable {
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
         router.get("/healthz") { _, _ in
-            guard let reason = await store.unavailability() else { return json(.ok, "ok\n") }
-            return Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: "store unavailable: \(reason)\n")))
+            let reason = await store.unavailability()
+            return Response(status: reason == nil ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: reason.map { "store unavailable: \($0)\n" } ?? "ok\n")))
         }
         return router
     }

@@ -9,13 +9,8 @@ extension PostgresClient {
     /// answer forever; the connection's close is the one signal that still comes.
     func withLiveConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await withConnection { connection in
-            let answer = OnceContinuation<T>()
-            return try await withCheckedThrowingContinuation { continuation in
-                answer.set(continuation)
-                let work = Task { answer.resume(with: await Result { try await body(connection) }) }
-                connection.closeFuture.whenComplete { _ in
-                    if answer.resume(with: .failure(StoreUnavailableError("the connection to the database closed"))) { work.cancel() }
-                }
+            try await firstOf({ try await body(connection) }) { interrupt in
+                connection.closeFuture.whenComplete { _ in interrupt(StoreUnavailableError("the connection to the database closed")) }
             }
         }
     }

@@ -199,14 +199,23 @@ public final class PostgresEventStore: EventStore, Service {
 /// found as a duplicate when the gateway sends it again).
 func withDeadline<T: Sendable>(_ limit: Duration, _ message: String,
                                _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await firstOf(work) { interrupt in
+        Task {
+            try? await Task.sleep(for: limit)
+            interrupt(StoreUnavailableError(message))
+        }
+    }
+}
+
+/// `work`'s answer, unless the interruption `arm` sets up comes first: then its error, and
+/// `work` is cancelled (it may not notice; nothing waits for it any more).
+func firstOf<T: Sendable>(_ work: @escaping @Sendable () async throws -> T,
+                          interruptedBy arm: (@escaping @Sendable (any Error) -> Void) -> Void) async throws -> T {
     let answer = OnceContinuation<T>()
     return try await withCheckedThrowingContinuation { continuation in
         answer.set(continuation)
         let task = Task { answer.resume(with: await Result { try await work() }) }
-        Task {
-            try? await Task.sleep(for: limit)
-            if answer.resume(with: .failure(StoreUnavailableError(message))) { task.cancel() }
-        }
+        arm { error in if answer.resume(with: .failure(error)) { task.cancel() } }
     }
 }
 

@@ -22,18 +22,21 @@ public final class Uplink: Sendable {
     private let client: HTTPClient
     private let logger: Logger
     private let counters = Mutex(UplinkCounters())
-    /// Which of `settings.urls` batches go to now; grows by one at each failover.
+    /// `settings.urls`, made once: every delivery picks from it.
+    private let collectors: [String]
+    /// Which of `collectors` batches go to now; grows by one at each failover.
     private let collectorIndex = Atomic<Int>(0)
 
     public init(spool: AsyncSpool, settings: UplinkSettings, logger: Logger = Logger(label: "lanegate.uplink")) throws(UplinkSetupError) {
-        for url in settings.urls {
+        collectors = settings.urls
+        for url in collectors {
             let lower = url.lowercased()
             guard lower.hasPrefix("https://") || (lower.hasPrefix("http://") && settings.allowPlainHTTP) else {
                 throw UplinkSetupError("collector URL \(url): use https:// (plain http needs allow_plain_http = true)")
             }
         }
         var configuration = HTTPClient.Configuration()
-        if settings.urls.contains(where: { $0.lowercased().hasPrefix("https://") }) {
+        if collectors.contains(where: { $0.lowercased().hasPrefix("https://") }) {
             var tls = TLSConfiguration.makeClientConfiguration()
             do {
                 if let ca = settings.caBundle { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca)) }
@@ -117,17 +120,16 @@ public final class Uplink: Sendable {
     }
 
     /// The collector batches go to now.
-    public var currentURL: String {
-        let urls = settings.urls
-        return urls[collectorIndex.load(ordering: .relaxed) % urls.count]
-    }
+    public var currentURL: String { collector(collectorIndex.load(ordering: .relaxed)) }
+
+    private func collector(_ index: Int) -> String { collectors[index % collectors.count] }
 
     /// One attempt: POST the batch and read the collector's answer. An answer worth a retry
     /// moves the uplink on to the next collector (once, however many senders saw it fail).
     public func deliver(_ batch: SpooledBatch) async -> DeliveryOutcome {
         let index = collectorIndex.load(ordering: .relaxed)
-        let outcome = await deliver(batch, to: settings.urls[index % settings.urls.count])
-        if case .retry = outcome, settings.urls.count > 1 {
+        let outcome = await deliver(batch, to: collector(index))
+        if case .retry = outcome, collectors.count > 1 {
             if collectorIndex.compareExchange(expected: index, desired: index &+ 1, ordering: .relaxed).exchanged {
                 logger.notice("failing over to collector \(currentURL)")
             }
