@@ -5,9 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Each heading says how long the step before it took, so CI's log gives every step's time.
+# Each heading says how long the step before it took and how much disk is left, so CI's log gives
+# every step's time, and a build that runs out of space says so before the compiler does.
 step_started=$SECONDS
-step() { printf '\n== %s   [previous step: %d s]\n' "$*" $((SECONDS - step_started)); step_started=$SECONDS; }
+free_disk() { df -h --output=avail . | tail -1 | tr -d ' '; }
+step() { printf '\n== %s   [previous step: %d s; %s free]\n' "$*" $((SECONDS - step_started)) "$(free_disk)"; step_started=$SECONDS; }
+
+# The whole check writes about 6 GB at its peak (debug, ThreadSanitizer, fuzz, guest and release
+# builds, and the tests' databases); said up front, a full disk is read as such, not as a compiler crash.
+if [ "$(df --output=avail -k . | tail -1)" -lt $((8 * 1024 * 1024)) ]; then
+    echo "check: warning: only $(free_disk) free where the check builds; it writes about 6 GB"
+fi
 
 # Runs a test command with a time limit, its output also kept in .build/last-test-run.log. A run
 # that hangs fails with its evidence instead of eating CI's whole budget: the tests that started
@@ -81,6 +89,7 @@ LIBDISPATCH_COOPERATIVE_POOL_STRICT=1 bounded 900 swift test --skip-build
 step "ring, spool, uplink and pipeline under ThreadSanitizer"
 bounded 1500 swift test --sanitize=thread --scratch-path .build-tsan \
     --filter 'RingTests|LaneSpoolTests|UplinkTests|LoopTests|TagVisitTests'
+rm -rf .build-tsan    # 1.4 GB no later step uses
 
 step "systemd units: exposure 2.0 or lower (systemd-analyze security --offline=true)"
 for unit in systemd/*.service; do
@@ -92,6 +101,7 @@ done
 
 step "fuzz the batch decoder, the device codecs, trace lines and the simulated LLRP reader (bounded runs)"
 limit 1500 bash Tests/Fuzz/run.sh -runs=200000
+rm -rf Tests/Fuzz/.build
 
 step "benchmark scripts at tiny sizes, so that a broken one fails here (seconds)"
 LANEGATE_LOAD_BIN=.build/debug LANEGATE_LOAD_VEHICLES=40 LANEGATE_LOAD_REPLAYS=1 limit 300 bash Benchmarks/collector-load.sh
