@@ -77,10 +77,13 @@ public func antennaPorts(_ mask: UInt64) -> [Int64] {
 /// Builds one flat JSON object, in field order.
 public struct JSONObjectWriter {
     private var text = "{"
+    /// Not `text.count > 1`: counting a String's characters walks all of it, at every field.
+    private var empty = true
     public init() {}
 
     private mutating func key(_ name: String) {
-        if text.count > 1 { text += "," }
+        if !empty { text += "," }
+        empty = false
         text += jsonQuoted(name) + ":"
     }
 
