@@ -106,6 +106,7 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .executableTarget(
@@ -117,7 +118,8 @@ let package = Package(
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOSSL", package: "swift-nio-ssl")]
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         // Composition: configuration and the commands' work.
         .target(
@@ -166,7 +168,7 @@ let package = Package(
         // Every EventStore test, run against SQLite and against a PostgreSQL server of its own.
         .testTarget(name: "LaneStoreTests", dependencies: [
             "LaneCollector", "LanePostgres", "LaneAnalytics", "LaneCore", "LaneWire", "LaneSimulators", "LaneTestSupport",
-            .product(name: "Logging", package: "swift-log")]),
+            .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "LaneCollectorTests", dependencies: [
             "LaneCollector", "LaneAnalytics", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client")]),

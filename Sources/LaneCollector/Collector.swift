@@ -42,7 +42,8 @@ public struct CollectorSettings: Sendable {
 /// stores them exactly once, and answers queries.
 public struct Collector: Sendable {
     public let store: any EventStore
-    public let tokens: GatewayTokens
+    /// Whom batches are accepted from.
+    public let gatewayDirectory: GatewayDirectory
     public let metrics: CollectorMetrics
     public let readAccess: ReadAccess
     public let settings: CollectorSettings
@@ -52,16 +53,24 @@ public struct Collector: Sendable {
     public let updates = PortUpdates()
     let logger: Logger
 
-    public init(store: any EventStore, tokens: GatewayTokens, readAccess: ReadAccess, ports: [PortLayout] = [],
+    public init(store: any EventStore, gateways: GatewayDirectory, readAccess: ReadAccess, ports: [PortLayout] = [],
                 metrics: CollectorMetrics = CollectorMetrics(), settings: CollectorSettings = CollectorSettings(),
                 logger: Logger = Logger(label: "lanegate.collector")) {
         self.store = store
         analytics = PortAnalytics(ports: ports, store: store)
-        self.tokens = tokens
+        gatewayDirectory = gateways
         self.readAccess = readAccess
         self.logger = logger
         self.metrics = metrics
         self.settings = settings
+    }
+
+    /// A collector that accepts the gateways of a token file.
+    public init(store: any EventStore, tokens: GatewayTokens, readAccess: ReadAccess, ports: [PortLayout] = [],
+                metrics: CollectorMetrics = CollectorMetrics(), settings: CollectorSettings = CollectorSettings(),
+                logger: Logger = Logger(label: "lanegate.collector")) {
+        self.init(store: store, gateways: GatewayDirectory(fixed: tokens), readAccess: readAccess, ports: ports, metrics: metrics,
+                  settings: settings, logger: logger)
     }
 
     public func router() -> Router<CollectorContext> {
@@ -147,10 +156,10 @@ public struct Collector: Sendable {
     func identify(_ request: Request, context: CollectorContext) async -> Identity {
         if let certificate = try? await context.channel.nioSSL_peerCertificate().get() {
             guard let name = certificate.subjectName.first(where: { $0.type == .commonName })?.value else { return .none }
-            return tokens.known.contains(name) ? .gateway(name) : .unknownCertificate(name)
+            return await gatewayDirectory.isKnown(name) ? .gateway(name) : .unknownCertificate(name)
         }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let gateway = tokens.gateway(for: String(header.dropFirst("Bearer ".count))) else { return .none }
+              let gateway = await gatewayDirectory.gateway(forToken: String(header.dropFirst("Bearer ".count))) else { return .none }
         return .gateway(gateway)
     }
 

@@ -1,16 +1,39 @@
 import Crypto
 import LaneSQLite
 
-/// The gateways the collector knows, and which bearer token belongs to which, from a file: one
+/// A gateway the collector accepts batches from, and the SHA-256 of its bearer token; nil for a
+/// gateway that identifies itself by client certificate only. Only the digest is kept anywhere.
+public struct GatewayCredential: Sendable, Hashable {
+    public var gateway: String
+    public var tokenDigest: [UInt8]?
+
+    public init(gateway: String, tokenDigest: [UInt8]?) {
+        self.gateway = gateway
+        self.tokenDigest = tokenDigest
+    }
+
+    public init(gateway: String, token: String) { self.init(gateway: gateway, tokenDigest: GatewayTokens.digest(token)) }
+}
+
+/// The gateways the collector knows, and which bearer token belongs to which: from a file (one
 /// `gateway-id token` pair per line, or a bare `gateway-id` for a gateway that identifies itself
-/// by client certificate only; `#` starts a comment.
+/// by client certificate only; `#` starts a comment), or from the store's registry.
 public struct GatewayTokens: Sendable {
     private var byDigest: [[UInt8]: String] = [:]
     public private(set) var known: Set<String> = []
+    public let credentials: [GatewayCredential]
+
+    public init(credentials: [GatewayCredential]) {
+        self.credentials = credentials
+        for credential in credentials {
+            if let digest = credential.tokenDigest { byDigest[digest] = credential.gateway }
+            known.insert(credential.gateway)
+        }
+    }
 
     public init(pairs: [(gateway: String, token: String)], certificateOnly: [String] = []) {
-        for (gateway, token) in pairs { byDigest[Self.digest(token)] = gateway }
-        known = Set(pairs.map(\.gateway) + certificateOnly)
+        self.init(credentials: pairs.map { GatewayCredential(gateway: $0.gateway, token: $0.token) }
+                  + certificateOnly.map { GatewayCredential(gateway: $0, tokenDigest: nil) })
     }
 
     /// Parses the token file's text; errors name the line.
@@ -39,7 +62,13 @@ public struct GatewayTokens: Sendable {
 
     public var isEmpty: Bool { byDigest.isEmpty }
 
-    private static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+    public static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+
+    /// A gateway id as a gateway's `[gateway] id` allows it: 1 to 64 letters, digits, `-`, `_`
+    /// and `.`. Anything else in a registry could never match a batch: a typo, or worse.
+    public static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 64 && id.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
+    }
 }
 
 /// The collector cannot start as configured (bad token file, TLS files, database).

@@ -4,6 +4,7 @@ import LaneWire
 import Logging
 import NIOCore
 import PostgresNIO
+import Prometheus
 import Synchronization
 
 /// A batch waiting to be written, with what the tables need from it.
@@ -35,6 +36,7 @@ final class GroupWriter: Sendable {
     private let wake: AsyncStream<Void>.Continuation
     private let client: PostgresClient
     private let partitions: DayPartitions
+    private let metrics: PostgresStoreMetrics
     private let logger: Logger
 
     /// One transaction takes at most this much: the statements' arrays stay a few MiB.
@@ -42,10 +44,11 @@ final class GroupWriter: Sendable {
     static let maxEvents = 100_000
     static let maxBodyBytes = 16 << 20
 
-    init(client: PostgresClient, partitions: DayPartitions, logger: Logger) {
+    init(client: PostgresClient, partitions: DayPartitions, metrics: PostgresStoreMetrics, logger: Logger) {
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.client = client
         self.partitions = partitions
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -57,6 +60,7 @@ final class GroupWriter: Sendable {
             answer.set(continuation)
             let queued = queue.withLock { q in
                 if !q.closed { q.waiting.append((request, answer)) }
+                metrics.queuedBatches.set(Double(q.waiting.count))
                 return !q.closed
             }
             guard queued else {
@@ -107,6 +111,7 @@ final class GroupWriter: Sendable {
                 bytes += w.request.body.count
             }
             q.waiting = rest
+            metrics.queuedBatches.set(Double(rest.count))
             return group
         }
     }
@@ -115,7 +120,10 @@ final class GroupWriter: Sendable {
         logger.debug("writing a group of \(group.count) batches")
         defer { logger.debug("wrote a group of \(group.count) batches") }
         do {
+            let started = ContinuousClock.now
             let outcomes = try await store(group.map(\.request))
+            metrics.transactions.record(ContinuousClock.now - started)
+            metrics.groupBatches.record(Double(group.count))
             for (w, outcome) in zip(group, outcomes) { w.answer.resume(with: .success(outcome)) }
         } catch where isUnavailability(error) {
             let reason = StoreUnavailableError(explain(error))
@@ -140,7 +148,7 @@ final class GroupWriter: Sendable {
     /// BEGIN); the outcome of each request in order.
     private func store(_ requests: [WriteRequest]) async throws -> [StoreOutcome] {
         try await partitions.ensure(Set(requests.map(\.day)))
-        return try await client.withLiveTransaction(logger: logger) { [logger] connection in
+        return try await client.withLiveTransaction(logger: logger, leases: metrics.connectionsInUse) { [logger] connection in
             // Taken before the keys are read: each statement after it sees every writer's commits.
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writerLock))", logger: logger)
             // New keys go in; for the others, what the earlier copy was. `k` is read from the

@@ -5,6 +5,7 @@ import LaneWire
 import Logging
 import NIOCore
 import PostgresNIO
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 
@@ -32,14 +33,18 @@ public final class PostgresEventStore: EventStore, Service {
     let logger: Logger
     let writer: GroupWriter
     let partitions: DayPartitions
+    let metrics: PostgresStoreMetrics
 
-    public init(location: PostgresLocation, settings: Settings = Settings(), logger: Logger) {
+    /// `registry` gets the store's metrics (the collector's `/metrics`).
+    public init(location: PostgresLocation, settings: Settings = Settings(),
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger) {
         self.location = location
         self.settings = settings
         self.logger = logger
+        metrics = PostgresStoreMetrics(registry: registry, connections: settings.connections)
         client = PostgresClient(configuration: location.clientConfiguration(connections: settings.connections), backgroundLogger: logger)
         partitions = DayPartitions(client: client, logger: logger)
-        writer = GroupWriter(client: client, partitions: partitions, logger: logger)
+        writer = GroupWriter(client: client, partitions: partitions, metrics: metrics, logger: logger)
     }
 
     /// Runs the pool, the writer and the retention until cancelled or shut down (the schema is
@@ -166,11 +171,14 @@ public final class PostgresEventStore: EventStore, Service {
         }
     }
 
-    /// A read within the deadline; a database that cannot be reached is "unavailable" (503).
-    private func reading<T: Sendable>(_ read: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// A read (or a transaction) within the deadline; a database that cannot be reached is "unavailable" (503).
+    func reading<T: Sendable>(inTransaction: Bool = false,
+                              _ read: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await withDeadline(settings.deadline, "the database did not answer within \(settings.deadline)") { [client] in
-                try await client.withLiveConnection(read)
+            return try await withDeadline(settings.deadline, "the database did not answer within \(settings.deadline)") { [client, logger, metrics] in
+                let leases = metrics.connectionsInUse
+                return try await inTransaction ? client.withLiveTransaction(logger: logger, leases: leases, read)
+                    : client.withLiveConnection(leases: leases, read)
             }
         } catch {
             if isUnavailability(error) { throw StoreUnavailableError(explain(error)) }

@@ -51,6 +51,12 @@ public enum PostgresSchema {
                 utc_ns bigint NOT NULL, PRIMARY KEY (gateway, device))
             """,
         ]),
+        ("gateway credentials: the gateways every collector on the database accepts, by token digest", [
+            """
+            CREATE TABLE gateway_credentials(
+                gateway text PRIMARY KEY, token_sha256 bytea UNIQUE, registered_at timestamptz NOT NULL DEFAULT now())
+            """,
+        ]),
     ]
 
     /// The schema version this collector reads and writes.

@@ -18,7 +18,7 @@ struct CollectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lanegate-collector",
         abstract: "Receive lane-event batches from lanegate gateways, store them exactly once, answer queries.",
-        subcommands: [Serve.self, Migrate.self], defaultSubcommand: Serve.self)
+        subcommands: [Serve.self, Migrate.self, Gateways.self], defaultSubcommand: Serve.self)
 }
 
 /// The server (what runs when no subcommand is named).
@@ -29,7 +29,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8443
     @OptionGroup var store: StoreOptions
-    @Option(help: "Gateway tokens: one `gateway-id token` per line.") var tokens: String
+    @Option(help: "Gateway tokens: one `gateway-id token` per line. Without it, the gateways registered in the store (`lanegate-collector gateways`).")
+    var tokens: String?
     @Option(help: "Read tokens: one `reader-name token [scope]` or `reader-name sha256:<hex> [scope]` per line; scope `public` (the feed), `ports=A,B` (an agency) or `admin` (the default).")
     var readTokens: String?
     @Flag(help: "Let anyone read /v1/events and /v1/gateways without a token (for a demo on loopback only).")
@@ -60,8 +61,15 @@ struct Serve: AsyncParsableCommand {
         let collector: Collector
         let opened: (store: any EventStore, service: (any Service)?)
         var tls: TLSConfiguration?
+        let metrics = CollectorMetrics()
         do {
-            let gateways = try GatewayTokens(text: try Self.read(tokens, "--tokens"), file: tokens)
+            let fixed = try tokens.map { try GatewayTokens(text: try Self.read($0, "--tokens"), file: $0) }
+            let registered = fixed == nil ? try await store.withStore(logger: logger) { try await $0.registeredGateways() } : []
+            let known = fixed?.known ?? Set(registered.map(\.gateway))
+            if fixed == nil {
+                logger.info("gateways: \(registered.count) registered in the store")
+                if registered.isEmpty { logger.warning("no gateway is registered yet: add them with `lanegate-collector gateways add`") }
+            }
             let access: ReadAccess = try readTokens.map { .tokens(try ReadTokens(text: try Self.read($0, "--read-tokens"), file: $0)) }
                 ?? .publicRead
             if let certificate = tlsCertificate, let key = tlsKey {
@@ -75,15 +83,18 @@ struct Serve: AsyncParsableCommand {
                 }
                 tls = configuration
             }
-            let layouts = try ports.map { try PortLayoutFile.parse(try Self.read($0, "--ports"), file: $0, knownGateways: gateways.known) } ?? []
+            let layouts = try ports.map { try PortLayoutFile.parse(try Self.read($0, "--ports"), file: $0, knownGateways: known) } ?? []
             if case .tokens(let readers) = access {
                 let unknown = readers.grantedPorts.subtracting(layouts.map(\.id))
                 guard unknown.isEmpty else {
                     throw CollectorSetupError("--read-tokens grants ports the port file does not define: \(unknown.sorted().joined(separator: ", "))")
                 }
             }
-            opened = try await store.open(logger: logger)
-            collector = Collector(store: opened.store, tokens: gateways, readAccess: access, ports: layouts, logger: logger)
+            opened = try await store.open(logger: logger, registry: metrics.registry)
+            let directory = fixed.map { GatewayDirectory(fixed: $0) }
+                ?? GatewayDirectory(registryOf: opened.store, registered: registered, logger: logger)
+            collector = Collector(store: opened.store, gateways: directory, readAccess: access, ports: layouts, metrics: metrics,
+                                  logger: logger)
         } catch {
             throw ValidationError("\(error)")
         }

@@ -6,6 +6,7 @@ import Glibc
 import LaneCollector
 import LanePostgres
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// Where the collector stores batches: SQLite embedded (the default), or PostgreSQL shared by
@@ -45,12 +46,13 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the store. PostgreSQL's schema is checked first: a collector does not serve on a
     /// database it has not been migrated to, or one a newer collector migrated.
-    func open(logger: Logger) async throws -> (store: any EventStore, service: (any Service)?) {
+    func open(logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry())
+        async throws -> (store: any EventStore, service: (any Service)?) {
         if let location = try postgresLocation() {
             try await PostgresSchema.check(location, logger: logger)
             var settings = PostgresEventStore.Settings()
             settings.retentionDays = retentionDays
-            let store = PostgresEventStore(location: location, settings: settings, logger: logger)
+            let store = PostgresEventStore(location: location, settings: settings, registry: registry, logger: logger)
             logger.info("store: \(location)")
             return (store, store)
         }
@@ -60,7 +62,26 @@ struct StoreOptions: ParsableArguments {
         case .some(let s) where s.hasPrefix("sqlite:"): path = String(s.dropFirst("sqlite:".count))
         case .some(let s): throw CollectorSetupError("--store \(s): use sqlite:PATH or postgres://USER@HOST/DATABASE")
         }
+        // Root opening the service's database would leave root-owned WAL files behind that the
+        // service, running as its own user, then cannot write.
+        var owner = stat()
+        if getuid() == 0, stat(path, &owner) == 0, owner.st_uid != 0 {
+            let name = getpwuid(owner.st_uid).map { String(cString: $0.pointee.pw_name) } ?? String(owner.st_uid)
+            throw CollectorSetupError("\(path) belongs to \(name): run this as that user (sudo -u \(name) lanegate-collector …), not as root")
+        }
         return (try SQLiteEventStore(path: path), nil)
+    }
+}
+
+extension StoreOptions {
+    /// Runs `body` with the store open and its service (PostgreSQL's pool) running: for the
+    /// commands that read or change the store once and end.
+    func withStore<T: Sendable>(logger: Logger, _ body: @Sendable (any EventStore) async throws -> T) async throws -> T {
+        let (store, service) = try await open(logger: logger)
+        guard let service else { return try await body(store) }
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        return try await body(store)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import LaneCollector
 import LaneCore
 import LanePostgres
+import Prometheus
 import LaneTestSupport
 import Synchronization
 import Testing
@@ -92,6 +93,58 @@ struct PostgresStoreTests {
             #expect(try await store.eventCount(gateway: nil) == 600)
             #expect(try await store.gateways().map(\.batches) == [30, 30, 30, 30, 30])
         }
+    }
+
+    /// A database a collector of the previous version migrated (schema 1, before the gateway
+    /// registry) is named as such at start, and `migrate` brings it up with its batches kept.
+    @Test func aDatabaseOfThePreviousVersionIsMigratedWithItsBatches() async throws {
+        let server = try PostgresServer.shared()
+        let database = try server.makeDatabase()
+        let location = try PostgresLocation(url: server.socketURL(database: database))
+        _ = try await PostgresSchema.migrate(location, logger: quietLogger)
+        try await withPostgresStore(location) { (store: PostgresEventStore) async throws in
+            #expect(try await TestBatch(gateway: "gw-old", sequence: 1, events: mixed(4)).store(in: store) == .stored(events: 4))
+        }
+        _ = try server.psql(database, "DROP TABLE gateway_credentials; DELETE FROM lanegate_schema WHERE version > 1")
+        await #expect { try await PostgresSchema.check(location, logger: quietLogger) } throws: { error in
+            "\(error)".contains("schema version 1, this collector needs \(PostgresSchema.currentVersion)")
+        }
+        let migrated = try await PostgresSchema.migrate(location, logger: quietLogger)
+        #expect(migrated.from == 1 && migrated.to == PostgresSchema.currentVersion)
+        try await PostgresSchema.check(location, logger: quietLogger)
+        try await withPostgresStore(location) { (store: PostgresEventStore) async throws in
+            #expect(try await store.eventCount(gateway: "gw-old") == 4)
+            try await store.register(GatewayCredential(gateway: "gw-old", token: "token-of-the-old-gateway"))
+            #expect(try await store.registeredGateways().map(\.gateway) == ["gw-old"])
+        }
+    }
+
+    /// `/metrics` shows the database side: batches per transaction, transaction time, the
+    /// writer's queue and the pool.
+    @Test func theStoreReportsItsGroupsQueueAndPool() async throws {
+        let server = try PostgresServer.shared()
+        let location = try PostgresLocation(url: server.socketURL(database: try server.makeDatabase()))
+        _ = try await PostgresSchema.migrate(location, logger: quietLogger)
+        let registry = PrometheusCollectorRegistry()
+        var settings = PostgresEventStore.Settings()
+        settings.connections = 5
+        try await withPostgresStore(location, settings: settings, registry: registry) { (store: PostgresEventStore) async throws in
+            try await withThrowingTaskGroup(of: StoreOutcome.self) { group in
+                for n in 1...60 { group.addTask { try await TestBatch(gateway: "gw-m", sequence: UInt64(n), events: mixed(3)).store(in: store) } }
+                try await group.waitForAll()
+            }
+            _ = try await store.gateways()
+        }
+        let text = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+        func value(_ name: String) -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+        }
+        #expect(value("lanegate_collector_postgres_group_batches_sum") == 60, "\(text)")
+        let transactions = try #require(value("lanegate_collector_postgres_transaction_seconds_count"))
+        #expect(transactions >= 1 && transactions <= 60)
+        #expect(value("lanegate_collector_postgres_connections") == 5)
+        #expect(value("lanegate_collector_postgres_connections_in_use") == 0, "every lease returned")
+        #expect(value("lanegate_collector_postgres_queued_batches") == 0, "nothing left waiting")
     }
 
     /// The server is killed (`pg_ctl restart -m immediate`) while batches stream in. A batch

@@ -5,6 +5,7 @@ import LanePostgres
 import LaneTestSupport
 import LaneWire
 import Logging
+import Prometheus
 import Testing
 
 /// The two stores every conformance test runs against.
@@ -29,13 +30,14 @@ func withStore<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (any EventStore
 
 /// `location`'s store, its service running while `body` runs.
 func withPostgresStore<T: Sendable>(_ location: PostgresLocation, settings: PostgresEventStore.Settings = .init(),
+                                    registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                                     _ body: @Sendable (PostgresEventStore) async throws -> T) async throws -> T {
     var logger = quietLogger
     if ProcessInfo.processInfo.environment["LANEGATE_TEST_STORE_LOG"] != nil {
         logger = Logger(label: "test-store") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .debug
     }
-    let store = PostgresEventStore(location: location, settings: settings, logger: logger)
+    let store = PostgresEventStore(location: location, settings: settings, registry: registry, logger: logger)
     let running = Task { try await store.run() }
     defer { running.cancel() }
     let value = try await body(store)

@@ -42,12 +42,13 @@ public func temporaryDirectory() -> String {
 public func withCollector<T: Sendable>(
     store: (any EventStore)? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
     settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
-    gatewayTokens: GatewayTokens = tokens, ports: [PortLayout] = [], readAccess: ReadAccess = .tokens(readers),
+    gatewayTokens: GatewayTokens = tokens, gateways: GatewayDirectory? = nil, ports: [PortLayout] = [],
+    readAccess: ReadAccess = .tokens(readers),
     _ body: @Sendable (_ baseURL: String, _ collector: Collector) async throws -> T
 ) async throws -> T {
     let store = try store ?? SQLiteEventStore(path: temporaryDirectory() + "/events.db")
-    let collector = Collector(store: store, tokens: gatewayTokens, readAccess: readAccess, ports: ports,
-                              settings: settings, logger: quietLogger)
+    let collector = Collector(store: store, gateways: gateways ?? GatewayDirectory(fixed: gatewayTokens), readAccess: readAccess,
+                              ports: ports, settings: settings, logger: quietLogger)
     let (bound, announce) = AsyncStream.makeStream(of: Int.self)
     let running: @Sendable (any Channel) async -> Void = { channel in announce.yield(channel.localAddress!.port!) }
     let app = try collector.application(address: .hostname("127.0.0.1", port: port), tls: tls, limits: limits,

@@ -86,19 +86,21 @@ struct CrashTests {
         let store = server.socketURL(database: database)
         let dir = temporaryDirectory()
         let trace = dir + "/trace.jsonl", config = dir + "/gateway.toml", spool = dir + "/spool.db"
-        let tokens = dir + "/tokens", token = dir + "/token"
+        let token = dir + "/token"
         try await runTool(lanegateTool, ["synth", "--seed", "12", "--lanes", "2", "--vehicles", "30"], stdout: trace)
         try await runTool(lanegateTool, ["synth", "--seed", "12", "--lanes", "2", "--vehicles", "30", "--print-config"], stdout: config)
         try (String(contentsOfFile: config, encoding: .utf8) + "\n[pipeline]\nbatch_window = \"2s\"\n")
             .write(toFile: config, atomically: true, encoding: .utf8)
-        try "synth-gw crash-test-token-0123456789\n".write(toFile: tokens, atomically: true, encoding: .utf8)
         try "crash-test-token-0123456789".write(toFile: token, atomically: true, encoding: .utf8)
         try await runTool(collectorTool, ["migrate", "--store", store], stdout: dir + "/migrate.out")
+        // Both collectors take the gateway from the database: registered once, known to both.
+        let registered = try await runToolCapturing(collectorTool, ["gateways", "add", "synth-gw", "--token-file", token, "--store", store])
+        try #require(registered.status == 0, "\(registered)")
 
         var random = SplitMix64(seed: 20261130)
         let ports = [20_000 + Int(random.next() % 10_000), 30_000 + Int(random.next() % 10_000)]
         func launchCollector(_ i: Int) throws -> Process {
-            try launchTool(collectorTool, ["--store", store, "--tokens", tokens, "--public-read", "--port", String(ports[i])])
+            try launchTool(collectorTool, ["--store", store, "--public-read", "--port", String(ports[i])])
         }
         var collectors: [Process?] = [try launchCollector(0), try launchCollector(1)]
         let gatewayArguments = ["replay", "--config", config, "--format", "none", "--spool", spool,

@@ -82,7 +82,7 @@ private struct PortReader: TOMLFieldReader {
             return nil
         }
         if let knownGateways, !knownGateways.contains(gateway) {
-            fail(path + ".gateway", "\"\(gateway)\" is not a known gateway (not in the --tokens file)")
+            fail(path + ".gateway", "\"\(gateway)\" is not a known gateway (not in the --tokens file, or not registered in the store)")
         }
         let laneType = string(t, "lane_type", path: path + ".lane_type", required: stage == .booth)
         if stage == .booth && laneType == nil { return nil }

@@ -122,8 +122,28 @@ public protocol EventStore: Sendable {
     func eventCount(gateway: String?) async throws -> Int
     /// Nil when the store can take batches now; otherwise why not (what `/healthz` says).
     func unavailability() async -> String?
+
+    /// The gateways registered in the store (`lanegate-collector gateways add`): whom every
+    /// collector on the store accepts batches from, unless it is given a token file instead.
+    func registeredGateways() async throws -> [GatewayCredential]
+    /// Registers a gateway, or replaces its token. A token another gateway has is refused.
+    func register(_ credential: GatewayCredential) async throws
+    /// Removes a gateway's registration (its stored batches stay); false when it had none.
+    func unregister(gateway: String) async throws -> Bool
 }
 
 extension EventStore {
     public func unavailability() async -> String? { nil }
+}
+
+/// A registration the store refuses.
+public enum GatewayRegistryError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// Two gateways with one token could not be told apart.
+    case tokenTaken(by: String)
+
+    public var description: String {
+        switch self {
+        case .tokenTaken(let owner): "that token is already gateway \"\(owner)\"'s: give each gateway its own"
+        }
+    }
 }

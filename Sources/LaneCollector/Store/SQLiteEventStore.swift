@@ -40,11 +40,16 @@ public final class SQLiteEventStore: EventStore {
                 gateway TEXT NOT NULL, read_point TEXT NOT NULL, tag TEXT NOT NULL, first_utc_ns INTEGER NOT NULL,
                 last_utc_ns INTEGER NOT NULL, reads INTEGER NOT NULL, rssi INTEGER NOT NULL, open INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS tag_visits_by_gateway_time ON tag_visits(gateway, first_utc_ns);
+            CREATE TABLE IF NOT EXISTS gateway_credentials(
+                gateway TEXT PRIMARY KEY, token_sha256 BLOB UNIQUE, registered_utc_ns INTEGER NOT NULL) WITHOUT ROWID;
             """)
         let statements = try Statements(connection)
         try statements.indexVisitsOfOlderBatches()
         writer = GroupCommitWriter(statements)
-        reader = Mutex(try Statements(try SQLiteConnection(path: path)))
+        // The reading connection also registers gateways: it waits for the writer's lock, too.
+        let reading = try SQLiteConnection(path: path)
+        try reading.execute("PRAGMA busy_timeout = 5000")
+        reader = Mutex(try Statements(reading))
     }
 
     public func store(_ batch: DecodedBatch, body: [UInt8], bodyDigest: [UInt8], receivedUTC: Int64, backlog: Int?) async throws -> StoreOutcome {
@@ -73,6 +78,47 @@ public final class SQLiteEventStore: EventStore {
             if let gateway { try q.bind(1, gateway) } else { try q.bindNull(1) }
             try q.step()
             return Int(q.int64(0))
+        }
+    }
+
+    public func registeredGateways() async throws -> [GatewayCredential] {
+        try await reading { s throws(SQLiteError) in
+            let q = try s.connection.prepare("SELECT gateway, token_sha256 FROM gateway_credentials ORDER BY gateway")
+            var out: [GatewayCredential] = []
+            while try q.step() { out.append(GatewayCredential(gateway: q.text(0), tokenDigest: q.isNull(1) ? nil : q.bytes(1))) }
+            return out
+        }
+    }
+
+    public func register(_ credential: GatewayCredential) async throws {
+        let owner = try await reading { s throws(SQLiteError) -> String? in
+            try s.connection.transaction { () throws(SQLiteError) -> String? in
+                if let digest = credential.tokenDigest {
+                    let taken = try s.connection.prepare("SELECT gateway FROM gateway_credentials WHERE token_sha256 = ? AND gateway <> ?")
+                    try taken.bind(1, digest)
+                    try taken.bind(2, credential.gateway)
+                    if let other = try taken.firstRow({ $0.text(0) }) { return other }
+                }
+                let q = try s.connection.prepare("""
+                    INSERT INTO gateway_credentials(gateway, token_sha256, registered_utc_ns) VALUES (?1, ?2, ?3)
+                    ON CONFLICT(gateway) DO UPDATE SET token_sha256 = ?2, registered_utc_ns = ?3
+                    """)
+                try q.bind(1, credential.gateway)
+                if let digest = credential.tokenDigest { try q.bind(2, digest) } else { try q.bindNull(2) }
+                try q.bind(3, ClockAnchor.now().utcNanoseconds)
+                _ = try q.step()
+                return nil
+            }
+        }
+        if let owner { throw GatewayRegistryError.tokenTaken(by: owner) }
+    }
+
+    public func unregister(gateway: String) async throws -> Bool {
+        try await reading { s throws(SQLiteError) in
+            let q = try s.connection.prepare("DELETE FROM gateway_credentials WHERE gateway = ?")
+            try q.bind(1, gateway)
+            _ = try q.step()
+            return s.connection.changes > 0
         }
     }
 
