@@ -91,6 +91,8 @@ extension String {
 
 /// JSON string literal for `s`.
 public func jsonQuoted(_ s: String) -> String {
+    // Names, tags and types need no escaping: appended whole, not scalar by scalar.
+    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) { return "\"" + s + "\"" }
     var out = "\""
     for scalar in s.unicodeScalars {
         switch scalar {
