@@ -64,7 +64,12 @@ struct Serve: AsyncParsableCommand {
         let metrics = CollectorMetrics()
         do {
             let fixed = try tokens.map { try GatewayTokens(text: try Self.read($0, "--tokens"), file: $0) }
-            let registered = fixed == nil ? try await store.withStore(logger: logger) { try await $0.registeredGateways() } : []
+            opened = try await store.open(logger: logger, registry: metrics.registry)
+            // SQLite answers at once; PostgreSQL's store needs its pool running, which only
+            // the service group starts: a short-lived store of its own reads the registry.
+            let registered = fixed != nil ? []
+                : opened.service == nil ? try await opened.store.registeredGateways()
+                : try await store.withStore(logger: logger) { try await $0.registeredGateways() }
             let known = fixed?.known ?? Set(registered.map(\.gateway))
             if fixed == nil {
                 logger.info("gateways: \(registered.count) registered in the store")
@@ -90,7 +95,6 @@ struct Serve: AsyncParsableCommand {
                     throw CollectorSetupError("--read-tokens grants ports the port file does not define: \(unknown.sorted().joined(separator: ", "))")
                 }
             }
-            opened = try await store.open(logger: logger, registry: metrics.registry)
             let directory = fixed.map { GatewayDirectory(fixed: $0) }
                 ?? GatewayDirectory(registryOf: opened.store, registered: registered, logger: logger)
             collector = Collector(store: opened.store, gateways: directory, readAccess: access, ports: layouts, metrics: metrics,
