@@ -63,12 +63,6 @@ public struct GatewayTokens: Sendable {
     public var isEmpty: Bool { byDigest.isEmpty }
 
     public static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
-
-    /// A gateway id as a gateway's `[gateway] id` allows it: 1 to 64 letters, digits, `-`, `_`
-    /// and `.`. Anything else in a registry could never match a batch: a typo, or worse.
-    public static func isValidID(_ id: String) -> Bool {
-        !id.isEmpty && id.count <= 64 && id.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
-    }
 }
 
 /// The collector cannot start as configured (bad token file, TLS files, database).

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Glibc
 #endif
 import LaneCollector
+import LaneCore
 import Logging
 
 /// `lanegate-collector gateways …`: the gateways the store's collectors accept, kept in the store
@@ -40,8 +41,8 @@ struct Gateways: AsyncParsableCommand {
         var certificateOnly = false
 
         func validate() throws {
-            guard GatewayTokens.isValidID(gateway) else {
-                throw ValidationError("\"\(gateway)\" is not a gateway id: 1 to 64 letters, digits, '-', '_' or '.'")
+            guard GatewayID.isValid(gateway) else {
+                throw ValidationError("\"\(gateway)\" is not a gateway id: \(GatewayID.rule)")
             }
             guard tokenFile == nil || !certificateOnly else { throw ValidationError("--token-file and --certificate-only exclude each other") }
         }
@@ -109,8 +110,8 @@ struct Gateways: AsyncParsableCommand {
 
         func run() async throws {
             let tokens = try GatewayTokens(text: try Serve.read(file, "tokens file"), file: file)
-            if let bad = tokens.credentials.first(where: { !GatewayTokens.isValidID($0.gateway) }) {
-                throw ValidationError("\(file): \"\(bad.gateway)\" is not a gateway id: 1 to 64 letters, digits, '-', '_' or '.'")
+            if let bad = tokens.credentials.first(where: { !GatewayID.isValid($0.gateway) }) {
+                throw ValidationError("\(file): \"\(bad.gateway)\" is not a gateway id: \(GatewayID.rule)")
             }
             try await store.withStore(logger: Gateways.logger) { store in
                 for credential in tokens.credentials { try await store.register(credential) }

@@ -91,9 +91,8 @@ struct ConfigReader: TOMLFieldReader {
         if let gateway {
             checkKeys(gateway, path: "gateway", allowed: ["id"])
             gatewayID = string(gateway, "id", path: "gateway.id") ?? ""
-            if gatewayID.isEmpty || gatewayID.count > 64
-                || !gatewayID.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
-                fail("gateway.id", "must be 1 to 64 letters, digits, '-', '_' or '.', got \"\(gatewayID)\"")
+            if !GatewayID.isValid(gatewayID) {
+                fail("gateway.id", "must be \(GatewayID.rule), got \"\(gatewayID)\"")
             }
         }
 
