@@ -96,58 +96,7 @@ public struct Collector: Sendable {
         return router
     }
 
-    // MARK: POST /v1/batches
-
-    func ingest(_ request: Request, context: CollectorContext) async throws -> Response {
-        let identity: String
-        switch await identify(request, context: context) {
-        case .gateway(let id): identity = id
-        case .unknownCertificate(let name):
-            return refuse(.forbidden, "unknown", "the client certificate names \"\(name)\", which is not a known gateway")
-        case .none:
-            return refuse(.unauthorized, "auth", "a gateway token is required: Authorization: Bearer <token>")
-        }
-        guard request.headers[.contentEncoding]?.lowercased() == "zstd" else {
-            return refuse(.unsupportedMediaType, "encoding", "the body must be a zstd-compressed lanegate.v1.Batch (Content-Encoding: zstd)")
-        }
-        var request = request
-        let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: settings.maxBodyBytes) } catch {
-            return refuse(.contentTooLarge, "size", "the body exceeds \(settings.maxBodyBytes) bytes")
-        }
-        let body = Array(buffer.readableBytesView)
-        metrics.bytesReceived.increment(by: Int64(body.count))
-        let batch: DecodedBatch
-        do { batch = try BatchDecoder.decode(body, limits: settings.limits) } catch {
-            return refuse(.badRequest, "malformed", error.description)
-        }
-        guard batch.gatewayID == identity else {
-            return refuse(.forbidden, "identity", "this gateway is \"\(identity)\"; the batch claims \"\(batch.gatewayID)\"")
-        }
-        let backlog = request.headers[.lanegateBacklog].flatMap { Int($0) }
-        let outcome: StoreOutcome
-        let started = ContinuousClock.now
-        do {
-            outcome = try await store.store(batch, body: body, bodyDigest: Array(SHA256.hash(data: body)),
-                                            receivedUTC: ClockAnchor.now().utcNanoseconds, backlog: backlog)
-        } catch let error as StoreUnavailableError {
-            return unavailable(error)
-        }
-        metrics.storeWrites.record(ContinuousClock.now - started)
-        switch outcome {
-        case .stored(let events):
-            updates.stored(gateway: batch.gatewayID)
-            metrics.batchesStored.increment()
-            metrics.eventsStored.increment(by: Int64(events))
-            return acknowledge(batch, status: "stored", events: events)
-        case .duplicate(let events):
-            metrics.batchesDuplicate.increment()
-            return acknowledge(batch, status: "duplicate", events: events)
-        case .conflict:
-            return refuse(.conflict, "conflict",
-                          "sequence \(batch.sequence) of \(batch.gatewayID) is already stored with different content")
-        }
-    }
+    // MARK: who sends
 
     enum Identity { case gateway(String), unknownCertificate(String), none }
 
@@ -161,10 +110,6 @@ public struct Collector: Sendable {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
               let gateway = await gatewayDirectory.gateway(forToken: String(header.dropFirst("Bearer ".count))) else { return .none }
         return .gateway(gateway)
-    }
-
-    private func acknowledge(_ batch: DecodedBatch, status: String, events: Int) -> Response {
-        json(.ok, "{\"gateway\":\(jsonQuoted(batch.gatewayID)),\"sequence\":\(batch.sequence),\"status\":\"\(status)\",\"events\":\(events)}")
     }
 
     /// 503 with a hint when to try again: the gateway keeps the batch spooled meanwhile.

@@ -7,6 +7,7 @@ public final class CollectorMetrics: Sendable {
     let batchesDuplicate: Counter
     let eventsStored: Counter
     let bytesReceived: Counter
+    let bundlesReceived: Counter
     /// How long a batch waited for its store's answer (which is its acknowledgement's latency,
     /// less the network), and how long reads took.
     let storeWrites: DurationHistogram
@@ -18,6 +19,8 @@ public final class CollectorMetrics: Sendable {
             descriptor: Self.name("batches_duplicate", "Repeated batches acknowledged again, not stored twice"))
         eventsStored = registry.makeCounter(descriptor: Self.name("events_stored", "Lane events stored"))
         bytesReceived = registry.makeCounter(descriptor: Self.name("bytes_received", "Compressed batch bytes received"))
+        bundlesReceived = registry.makeCounter(
+            descriptor: Self.name("bundles_received", "Requests that carried a bundle of batches (a gateway draining a backlog)"))
         let buckets: [Duration] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000].map { .milliseconds($0) }
         storeWrites = registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(namespace: "lanegate", subsystem: "collector", metricName: "store_write",

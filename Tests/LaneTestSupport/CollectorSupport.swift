@@ -43,7 +43,7 @@ public func withCollector<T: Sendable>(
     store: (any EventStore)? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
     settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
     gatewayTokens: GatewayTokens = tokens, gateways: GatewayDirectory? = nil, ports: [PortLayout] = [],
-    readAccess: ReadAccess = .tokens(readers),
+    readAccess: ReadAccess = .tokens(readers), predatesBundles: Bool = false,
     _ body: @Sendable (_ baseURL: String, _ collector: Collector) async throws -> T
 ) async throws -> T {
     let store = try store ?? SQLiteEventStore(path: temporaryDirectory() + "/events.db")
@@ -51,8 +51,11 @@ public func withCollector<T: Sendable>(
                               ports: ports, settings: settings, logger: quietLogger)
     let (bound, announce) = AsyncStream.makeStream(of: Int.self)
     let running: @Sendable (any Channel) async -> Void = { channel in announce.yield(channel.localAddress!.port!) }
-    let app = try collector.application(address: .hostname("127.0.0.1", port: port), tls: tls, limits: limits,
-                                        onServerRunning: running, logger: quietLogger)
+    let app: any Service = predatesBundles
+        ? Application(responder: RefusingBundles(collector: collector.router().buildResponder()),
+                      configuration: .init(address: .hostname("127.0.0.1", port: port)), onServerRunning: running, logger: quietLogger)
+        : try collector.application(address: .hostname("127.0.0.1", port: port), tls: tls, limits: limits,
+                                    onServerRunning: running, logger: quietLogger)
     let server = ServiceGroup(configuration: .init(services: [app], logger: quietLogger))
     let ended = ServerEnd()
     let serving = Task {
@@ -77,6 +80,19 @@ public func withCollector<T: Sendable>(
     guard stopped else { throw CollectorSetupError("the test collector did not stop within 15 s of a graceful shutdown") }
     try ended.withLock { $0 }?.get()
     return value
+}
+
+/// A collector as it answered bundles before it took them: 415, for a body without
+/// `Content-Encoding: zstd`, before reading it.
+struct RefusingBundles: HTTPResponder {
+    let collector: RouterResponder<CollectorContext>
+
+    func respond(to request: Request, context: CollectorContext) async throws -> Response {
+        guard request.headers[.contentEncoding]?.lowercased() == "zstd" || request.uri.path != "/v1/batches" else {
+            return Response(status: .unsupportedMediaType)
+        }
+        return try await collector.respond(to: request, context: context)
+    }
 }
 
 /// How the test collector's server ended, once it has.
@@ -122,9 +138,11 @@ public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -
 public let requestDeadline: TimeAmount = .seconds(30)
 
 /// POSTs `body` to the collector; returns status and answer.
-public func post(_ baseURL: String, _ body: [UInt8], token: String?, encoding: String? = "zstd") async throws -> (Int, String) {
+public func post(_ baseURL: String, _ body: [UInt8], token: String?, encoding: String? = "zstd",
+                 contentType: String? = nil) async throws -> (Int, String) {
     var request = HTTPClientRequest(url: baseURL + "/v1/batches")
     request.method = .POST
+    if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
     if let encoding { request.headers.add(name: "Content-Encoding", value: encoding) }
     if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
     request.body = .bytes(ByteBuffer(bytes: body))
