@@ -6,6 +6,7 @@ import Foundation
 #endif
 import LaneCore
 import LaneSpool
+import LaneWire
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -26,6 +27,8 @@ public final class Uplink: Sendable {
     private let collectors: [String]
     /// Which of `collectors` batches go to now; grows by one at each failover.
     private let collectorIndex = Atomic<Int>(0)
+    /// When a collector last refused a bundle for its media type (it predates bundles).
+    private let bundlesRefusedAt = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(spool: AsyncSpool, settings: UplinkSettings, logger: Logger = Logger(label: "lanegate.uplink")) throws(UplinkSetupError) {
         collectors = settings.urls
@@ -79,36 +82,42 @@ public final class Uplink: Sendable {
     private func sender(_ queue: SendQueue, pacer: BacklogPacer) async {
         var failures = 0
         while !Task.isCancelled {
-            let claimed: (SpooledBatch, SendQueue.Lane)?
-            do { claimed = try await queue.claim() } catch {
+            let claimed: ([SpooledBatch], SendQueue.Lane)?
+            do { claimed = try await queue.claim(upTo: bundling ? settings.batchesPerRequest : 1, maxBytes: bundleBytes) } catch {
                 failures += 1
                 counters.withLock { $0.recordRetry(error.description) }
                 if failures == 1 || failures % 20 == 0 { logger.error("\(error); retrying with backoff") }
                 try? await Task.sleep(for: backoff(after: failures))
                 continue
             }
-            guard let (batch, lane) = claimed else {
+            guard let (batches, lane) = claimed else {
                 try? await Task.sleep(for: settings.pollInterval)
                 continue
             }
-            if lane == .backlog, let wait = pacer.reserve(batch.body.count) { try? await Task.sleep(for: wait) }
-            let outcome = await deliver(batch)
-            switch outcome {
-            case .acknowledged:
-                await spool.acknowledge(batch.sequence)
-                failures = 0
-            case .rejected(let status, let reason):
-                logger.error("collector refused batch \(batch.sequence) (\(status)): \(reason); kept as a dead letter")
-                await spool.deadLetter(batch.sequence, status: status, reason: reason, nowUTC: ClockAnchor.now().utcNanoseconds)
-                failures = 0
-            case .retry(let reason):
-                failures += 1
-                counters.withLock { $0.recordRetry(reason) }
-                if failures == 1 || failures % 20 == 0 {
-                    logger.warning("batch \(batch.sequence) not delivered (\(reason)); retrying with backoff")
+            if lane == .backlog, let wait = pacer.reserve(batches.reduce(0) { $0 + $1.body.count }) {
+                try? await Task.sleep(for: wait)
+            }
+            let outcomes = batches.count == 1 ? [await deliver(batches[0])] : await deliver(bundle: batches)
+            var retried = false
+            for (batch, outcome) in zip(batches, outcomes) {
+                switch outcome {
+                case .acknowledged:
+                    await spool.acknowledge(batch.sequence)
+                case .rejected(let status, let reason):
+                    logger.error("collector refused batch \(batch.sequence) (\(status)): \(reason); kept as a dead letter")
+                    await spool.deadLetter(batch.sequence, status: status, reason: reason, nowUTC: ClockAnchor.now().utcNanoseconds)
+                case .retry(let reason):
+                    if !retried {
+                        counters.withLock { $0.recordRetry(reason) }
+                        if failures == 0 || (failures + 1) % 20 == 0 {
+                            logger.warning("batch \(batch.sequence) not delivered (\(reason)); retrying with backoff")
+                        }
+                    }
+                    retried = true
                 }
             }
-            await queue.release(batch.sequence)
+            failures = retried ? failures + 1 : 0
+            await queue.release(batches.map(\.sequence))
             if failures > 0 { try? await Task.sleep(for: backoff(after: failures)) }
         }
     }
@@ -154,6 +163,92 @@ public final class Uplink: Sendable {
             return outcome
         } catch {
             return .retry(reason: "\(error)")
+        }
+    }
+
+    /// Whether to send bundles: not while a collector that predates them was met lately.
+    private var bundling: Bool {
+        settings.batchesPerRequest > 1
+            && bundlesRefusedAt.withLock { $0.map { ContinuousClock.now - $0 > Self.bundleRetryAfter } ?? true }
+    }
+
+    /// A bundle's bytes: under a backlog byte cap at most a tenth of a second's worth, so the
+    /// pace stays smooth and a sender waiting on it is free again soon for live batches.
+    private var bundleBytes: Int { min(settings.maxRequestBytes, (settings.backlogBytesPerSecond ?? .max) / 10) }
+
+    /// After a collector refused a bundle's media type, how long to send one batch per request
+    /// before trying a bundle again (the collectors may have been upgraded meanwhile).
+    static let bundleRetryAfter: Duration = .seconds(600)
+
+    /// One attempt for several batches in one request (see `BatchBundle`): an outcome for each,
+    /// in order. Only an answer for every batch is taken; a bundle is never refused for good as a
+    /// whole, so a 4xx for the request sends its batches one by one at once, each to its own answer.
+    public func deliver(bundle batches: [SpooledBatch]) async -> [DeliveryOutcome] {
+        let index = collectorIndex.load(ordering: .relaxed)
+        var request = HTTPClientRequest(url: collector(index))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: BatchBundle.contentType)
+        request.headers.add(name: "Lanegate-Backlog", value: String(await spool.depth))
+        if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.body = .bytes(ByteBuffer(bytes: BatchBundle.encode(batches.lazy.map(\.body))))
+        let started = ContinuousClock.now
+        let outcomes: [DeliveryOutcome]
+        do {
+            let response = try await client.execute(request, timeout: .init(settings.requestTimeout))
+            let answer = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            let status = Int(response.status.code)
+            switch status {
+            case 200..<300: outcomes = Self.outcomes(bundleAnswer: answer, for: batches)
+            case 408, 429, 500...: outcomes = Array(repeating: .retry(reason: "status \(status)"), count: batches.count)
+            default:
+                if status == 415 {
+                    bundlesRefusedAt.withLock { $0 = .now }
+                    logger.notice("collector \(collector(index)) does not take bundles (415); sending one batch per request")
+                }
+                var singles: [DeliveryOutcome] = []
+                for batch in batches { singles.append(await deliver(batch)) }
+                return singles
+            }
+        } catch {
+            outcomes = Array(repeating: .retry(reason: "\(error)"), count: batches.count)
+        }
+        let took = ContinuousClock.now - started
+        counters.withLock { counters in
+            for (batch, outcome) in zip(batches, outcomes) {
+                counters.record(outcome, events: batch.events, bytes: batch.body.count, took: took)
+            }
+        }
+        if outcomes.contains(where: { if case .retry = $0 { true } else { false } }), collectors.count > 1,
+           collectorIndex.compareExchange(expected: index, desired: index &+ 1, ordering: .relaxed).exchanged {
+            logger.notice("failing over to collector \(currentURL)")
+        }
+        return outcomes
+    }
+
+    /// Each batch's outcome from a bundle's answer; all retried when the answer is not one
+    /// result per batch, in order.
+    static func outcomes(bundleAnswer answer: String, for batches: [SpooledBatch]) -> [DeliveryOutcome] {
+        guard let decoded = try? JSONDecoder().decode(BundleAcknowledgement.self, from: Data(answer.utf8)),
+              decoded.results.count == batches.count else {
+            return Array(repeating: .retry(reason: "a bundle's answer without a result for each of its \(batches.count) batches"),
+                         count: batches.count)
+        }
+        return zip(batches, decoded.results).map { batch, result in
+            switch result.status {
+            case "stored", "duplicate":
+                guard result.sequence == batch.sequence else {
+                    return .retry(reason: "a bundle's answer acknowledges \(result.sequence.map(String.init) ?? "nothing") for \(batch.sequence)")
+                }
+                return .acknowledged
+            case "refused":
+                guard let code = result.code, (400..<500).contains(code), code != 408, code != 429,
+                      result.sequence == nil || result.sequence == batch.sequence else {
+                    return .retry(reason: "refused without a 4xx status for \(batch.sequence)")
+                }
+                return .rejected(status: code, reason: String((result.error ?? "").prefix(500)))
+            default:
+                return .retry(reason: result.error.map { String($0.prefix(200)) } ?? "no acknowledgement of \(batch.sequence) in a bundle's answer")
+            }
         }
     }
 
@@ -206,6 +301,17 @@ public final class Uplink: Sendable {
 struct Acknowledgement: Decodable {
     var sequence: UInt64
     var status: String
+}
+
+/// The collector's answer to a bundle: `{"gateway":…,"results":[…]}`, one per batch, in order.
+struct BundleAcknowledgement: Decodable {
+    struct Result: Decodable {
+        var sequence: UInt64?
+        var status: String
+        var code: Int?
+        var error: String?
+    }
+    var results: [Result]
 }
 
 /// What the uplink has done, for status lines and metrics.

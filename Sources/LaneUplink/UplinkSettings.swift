@@ -28,6 +28,11 @@ public struct UplinkSettings: Sendable {
     public var backlogBytesPerSecond: Int?
     /// How often to look for new batches when idle.
     public var pollInterval: Duration
+    /// When several batches wait, up to this many go in one request (a bundle), each with its
+    /// own answer: a draining backlog pays one request's framing for all of them. 1: never.
+    public var batchesPerRequest = 64
+    /// A bundle's batches hold at most this many bytes (the collector takes 4 MiB a request).
+    public var maxRequestBytes = 1 << 20
 
     public init(url: String, token: String? = nil, caBundle: String? = nil, clientCertificate: String? = nil,
                 clientKey: String? = nil, allowPlainHTTP: Bool = false, concurrency: Int = 4,

@@ -47,6 +47,35 @@ struct UplinkTests {
         }
     }
 
+    /// A backlog goes in bundles, each batch acknowledged on its own: one that conflicts with
+    /// what the collector holds becomes a dead letter, and the rest of its bundle is stored.
+    @Test func aBacklogDrainsInBundlesAndARefusedBatchStaysAlone() async throws {
+        let spool = spool(with: 200)
+        try await withCollector { url, collector in
+            #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: 50, count: 2), token: tokenA).0 == 200)
+            let uplink = try Uplink(spool: AsyncSpool(spool), settings: settings(url))
+            #expect(try await run(uplink) { spool.status().batches == 0 })
+            #expect(spool.status().deadLetters == 1 && uplink.statistics.acknowledged == 199)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 199 * 5 + 2)
+            let metrics = String(decoding: collector.metrics.registry.emitToBuffer(), as: UTF8.self)
+            let bundles = metrics.split(separator: "\n").first { $0.hasPrefix("lanegate_collector_bundles_received_total ") }
+            let count = bundles.flatMap { Int($0.split(separator: " ").last!) } ?? 0
+            #expect(count >= 1 && count <= 200 / 16, "200 batches in \(count) bundles")
+        }
+    }
+
+    /// A collector that predates bundles refuses one with 415: the uplink sends one batch per
+    /// request instead, and nothing becomes a dead letter.
+    @Test func aCollectorThatPredatesBundlesGetsOneBatchPerRequest() async throws {
+        let spool = spool(with: 40)
+        try await withCollector(predatesBundles: true) { url, collector in
+            let uplink = try Uplink(spool: AsyncSpool(spool), settings: settings(url))
+            #expect(try await run(uplink) { spool.status().batches == 0 })
+            #expect(spool.status().deadLetters == 0 && uplink.statistics.acknowledged == 40)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 200)
+        }
+    }
+
     /// The first collector answers every batch 503 (its database is down): the uplink moves on
     /// to the next URL and delivers everything there, once.
     @Test func aFailingCollectorIsFailedOverToTheNext() async throws {
