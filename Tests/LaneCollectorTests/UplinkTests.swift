@@ -184,6 +184,20 @@ struct UplinkTests {
         }
     }
 
+    /// A bundle's answer counts only as one result per batch, in order, each for that batch.
+    @Test func aBundlesAnswerIsTakenBatchByBatch() {
+        let batches = (UInt64(1)...3).map { SpooledBatch(sequence: $0, priority: false, events: 1, createdUTC: 0, body: []) }
+        let answer = #"{"gateway":"gw-a","results":[{"gateway":"gw-a","sequence":1,"status":"stored","events":1},"#
+            + #"{"sequence":2,"status":"refused","code":409,"error":"other content"},{"status":"unavailable","error":"db down"}]}"#
+        #expect(Uplink.outcomes(bundleAnswer: answer, for: batches) == [
+            .acknowledged, .rejected(status: 409, reason: "other content"), .retry(reason: "db down")])
+        let retryAll = { (text: String) in Uplink.outcomes(bundleAnswer: text, for: batches).allSatisfy { if case .retry = $0 { true } else { false } } }
+        #expect(retryAll(#"{"results":[{"sequence":1,"status":"stored"}]}"#), "too few results")
+        #expect(retryAll("<html>busy</html>"))
+        let misplaced = #"{"results":[{"sequence":2,"status":"stored"},{"sequence":1,"status":"duplicate"},{"status":"refused","code":503}]}"#
+        #expect(retryAll(misplaced), "acknowledgements of other batches, and a refusal that is not for good")
+    }
+
     @Test func plainHTTPIsRefusedUnlessAllowed() {
         #expect(throws: UplinkSetupError.self) {
             _ = try Uplink(spool: AsyncSpool(spool(with: 0)), settings: UplinkSettings(url: "http://127.0.0.1:1/v1/batches"))
