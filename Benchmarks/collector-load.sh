@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Store-and-forward load: spool → HTTP → collector storage on loopback.
-# 1. One gateway drains a backlog of ~100 k events (six replays of the benchmark trace).
+# 1. One gateway drains a backlog of ~100 k events (six replays of the benchmark trace), in
+#    bundles and then one batch per request, with the bytes loopback carried for each.
 # 2. Five gateways send at once (~234 k events) to one collector.
 # Prints events/s for each. Takes a few minutes, most of it making the spools.
 # LANEGATE_LOAD_STORE=postgres runs step 2 against two collectors on one PostgreSQL server
@@ -87,19 +88,29 @@ stop_collector() {
     kill "$collector"; wait "$collector" 2>/dev/null || true; collector=
     if [ -n "$collector2" ]; then kill "$collector2"; wait "$collector2" 2>/dev/null || true; collector2=; fi
 }
-send() {  # gateway, concurrency[, collector port]
+send() {  # gateway, concurrency[, collector port[, batches per request]]
     cp "$work/$1.orig" "$work/$1.db"; rm -f "$work/$1.db-wal" "$work/$1.db-shm"
     $bin/lanegate send "$work/$1.db" --collector "http://127.0.0.1:${3:-$port}/v1/batches" --gateway "$1" \
-        --token-file "$work/$1.token" --allow-plain-http --concurrency "$2"
+        --token-file "$work/$1.token" --allow-plain-http --concurrency "$2" --batches-per-request "${4:-64}"
 }
+loopback_bytes() { awk '$1 == "lo:" { print $2 }' /proc/net/dev; }
 stored() {
     curl -sf "$url/v1/gateways" | python3 -c 'import json,sys; print(sum(g["events"] for g in json.load(sys.stdin)))'
 }
 
-start_collector
-echo "== one gateway, backlog drain"
-send gw-1 8 | head -1
-stop_collector
+# Bytes on the wire: everything loopback carried meanwhile (HTTP, TCP and IP headers, both
+# ways; only the drain runs), per event delivered.
+for per_request in 64 1; do
+    start_collector
+    echo "== one gateway, backlog drain, up to $per_request batches per request"
+    before=$(loopback_bytes)
+    result=$(send gw-1 8 "$port" "$per_request" | head -1)
+    after=$(loopback_bytes)
+    echo "$result"
+    events=$(echo "$result" | sed -n 's/.*(\([0-9]*\) events.*/\1/p')
+    [ "${events:-0}" -gt 0 ] && echo "on the wire (loopback): $(( (after - before) / events )) bytes per event"
+    stop_collector
+done
 
 start_collector
 echo "== five gateways at once ($store$([ "$store" = postgres ] && echo ", two collectors: gw-2 and gw-4 to the second"))"

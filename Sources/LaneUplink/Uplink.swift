@@ -159,7 +159,10 @@ public final class Uplink: Sendable {
             let response = try await client.execute(request, timeout: .init(settings.requestTimeout))
             let answer = String(buffer: try await response.body.collect(upTo: 64 << 10))
             let outcome = Self.outcome(status: Int(response.status.code), answer: answer, sequence: batch.sequence)
-            counters.withLock { $0.record(outcome, events: batch.events, bytes: batch.body.count, took: ContinuousClock.now - started) }
+            counters.withLock {
+                $0.requests += 1
+                $0.record(outcome, events: batch.events, bytes: batch.body.count, took: ContinuousClock.now - started)
+            }
             return outcome
         } catch {
             return .retry(reason: "\(error)")
@@ -188,6 +191,7 @@ public final class Uplink: Sendable {
         var request = HTTPClientRequest(url: collector(index))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: BatchBundle.contentType)
+        request.headers.add(name: "Accept-Encoding", value: "zstd")
         request.headers.add(name: "Lanegate-Backlog", value: String(await spool.depth))
         if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         request.body = .bytes(ByteBuffer(bytes: BatchBundle.encode(batches.lazy.map(\.body))))
@@ -195,8 +199,9 @@ public final class Uplink: Sendable {
         let outcomes: [DeliveryOutcome]
         do {
             let response = try await client.execute(request, timeout: .init(settings.requestTimeout))
-            let answer = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            let answer = try await Self.text(of: response)
             let status = Int(response.status.code)
+            counters.withLock { $0.requests += 1 }
             switch status {
             case 200..<300: outcomes = Self.outcomes(bundleAnswer: answer, for: batches)
             case 408, 429, 500...: outcomes = Array(repeating: .retry(reason: "status \(status)"), count: batches.count)
@@ -223,6 +228,13 @@ public final class Uplink: Sendable {
             logger.notice("failing over to collector \(currentURL)")
         }
         return outcomes
+    }
+
+    /// A response's body as text, decompressed when the collector compressed it.
+    private static func text(of response: HTTPClientResponse) async throws -> String {
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.headers.first(name: "Content-Encoding")?.lowercased() == "zstd" else { return String(buffer: body) }
+        return String(decoding: try Zstd.decompress(Array(body.readableBytesView), limit: 1 << 20), as: UTF8.self)
     }
 
     /// Each batch's outcome from a bundle's answer; all retried when the answer is not one
@@ -321,6 +333,8 @@ public struct UplinkCounters: Sendable {
     public var retries = 0
     public var eventsDelivered = 0
     public var bytesDelivered = 0
+    /// Requests the collector answered, with whatever status: with bundles, fewer than batches.
+    public var requests = 0
     public var lastLatency: Duration?
     /// Every acknowledged delivery's latency, request to answer.
     public var latencies = LatencyHistogram()

@@ -20,6 +20,7 @@ struct Send: AsyncParsableCommand {
     @Option(help: "CA bundle (PEM) for the collector's certificate.") var caBundle: String?
     @Flag(help: "Allow plain http:// (lab and tests only).") var allowPlainHttp = false
     @Option(help: "Requests in flight at once.") var concurrency = 4
+    @Option(help: "Batches one request may carry (1: one batch per request, as before bundles).") var batchesPerRequest = 64
     @Option(help: "Give up after this many seconds.") var timeout = 3600
 
     func run() async throws {
@@ -30,8 +31,10 @@ struct Send: AsyncParsableCommand {
         let spool = Spool(path: self.spool, gatewayID: gateway, settings: settings, nowUTC: ClockAnchor.now().utcNanoseconds)
         if let degraded = spool.status().degraded { throw ValidationError(degraded) }
         let start = spool.status()
-        let uplink = try Uplink(spool: AsyncSpool(spool), settings: UplinkSettings(
-            url: collector, token: token, caBundle: caBundle, allowPlainHTTP: allowPlainHttp, concurrency: concurrency))
+        var uplinkSettings = UplinkSettings(url: collector, token: token, caBundle: caBundle, allowPlainHTTP: allowPlainHttp,
+                                            concurrency: concurrency)
+        uplinkSettings.batchesPerRequest = max(1, batchesPerRequest)
+        let uplink = try Uplink(spool: AsyncSpool(spool), settings: uplinkSettings)
         let began = ContinuousClock.now
         try await RunningUplink(uplink).finish(deadline: began + .seconds(timeout))
         let took = ContinuousClock.now - began
@@ -39,7 +42,7 @@ struct Send: AsyncParsableCommand {
         let s = uplink.statistics
         spool.close(nowUTC: ClockAnchor.now().utcNanoseconds)
         let end = spool.status()
-        print("sent \(s.acknowledged) of \(start.batches) batches (\(s.eventsDelivered) events, \(s.bytesDelivered) bytes) in \(formatFixed(seconds, decimals: 2)) s: \(formatFixed(Double(s.eventsDelivered) / max(seconds, 1e-9), decimals: 0)) events/s")
+        print("sent \(s.acknowledged) of \(start.batches) batches (\(s.eventsDelivered) events, \(s.bytesDelivered) bytes, \(s.requests) requests) in \(formatFixed(seconds, decimals: 2)) s: \(formatFixed(Double(s.eventsDelivered) / max(seconds, 1e-9), decimals: 0)) events/s")
         let ms = { (d: Duration?) in d.map { formatFixed(Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000, decimals: 1) + " ms" } ?? "-" }
         print("acknowledgement latency: p50 \(ms(s.latencies.quantile(0.5))), p99 \(ms(s.latencies.quantile(0.99))) (within 25 %)")
         print("refused \(s.rejected) (dead letters now \(end.deadLetters)), retries \(s.retries), still waiting \(end.batches)")

@@ -1,8 +1,9 @@
 import FuzzDriver
 import LaneWire
 
-/// libFuzzer entry point: any bytes at all must give a batch or a BatchDecodingError, never a
-/// crash, a hang or an unbounded allocation (AddressSanitizer and libFuzzer's -rss_limit_mb watch).
+/// libFuzzer entry point: any bytes at all must give a batch (or a bundle's batches) or a
+/// BatchDecodingError, never a crash, a hang or an unbounded allocation (AddressSanitizer and
+/// libFuzzer's -rss_limit_mb watch).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzBatchDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -16,6 +17,10 @@ public func fuzzBatchDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     // validation without first having to discover zstd framing.
     if let batch = try? BatchDecoder.decode(Zstd.compress(bytes, level: 1), limits: limits) {
         for event in batch.events { _ = event.json(naming: batch) }
+    }
+    // And as a bundle, as the collector reads one: every entry is a batch of its own.
+    if let entries = try? BatchBundle.entries(bytes, maxEntries: 64) {
+        for entry in entries { _ = try? BatchDecoder.decode(Array(entry), limits: limits) }
     }
     return 0
 }
