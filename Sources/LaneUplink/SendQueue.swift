@@ -24,7 +24,7 @@ final class SendQueue: Sendable {
     /// `maxBytes` (the first always goes). Nil when nothing is waiting, or when the spool cannot
     /// read what it lists (the caller waits before asking again, so a failing disk does not spin
     /// a core).
-    func claim(upTo limit: Int = 1, maxBytes: Int = .max) async throws(SpoolReadError) -> ([SpooledBatch], Lane)? {
+    func claim(upTo limit: Int, maxBytes: Int) async throws(SpoolReadError) -> ([SpooledBatch], Lane)? {
         try await spool.perform { spool throws(SpoolReadError) in
             guard let (first, lane) = try claim(from: spool) else { return nil }
             guard limit > 1 else { return ([first], lane) }

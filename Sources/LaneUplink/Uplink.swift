@@ -138,21 +138,14 @@ public final class Uplink: Sendable {
     public func deliver(_ batch: SpooledBatch) async -> DeliveryOutcome {
         let index = collectorIndex.load(ordering: .relaxed)
         let outcome = await deliver(batch, to: collector(index))
-        if case .retry = outcome, collectors.count > 1 {
-            if collectorIndex.compareExchange(expected: index, desired: index &+ 1, ordering: .relaxed).exchanged {
-                logger.notice("failing over to collector \(currentURL)")
-            }
-        }
+        if case .retry = outcome { failOver(from: index) }
         return outcome
     }
 
     private func deliver(_ batch: SpooledBatch, to url: String) async -> DeliveryOutcome {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-protobuf")
+        var request = post(to: url, contentType: "application/x-protobuf")
         request.headers.add(name: "Content-Encoding", value: "zstd")
         request.headers.add(name: "Lanegate-Backlog", value: String(await spool.depth))
-        if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         request.body = .bytes(ByteBuffer(bytes: batch.body))
         let started = ContinuousClock.now
         do {
@@ -167,6 +160,15 @@ public final class Uplink: Sendable {
         } catch {
             return .retry(reason: "\(error)")
         }
+    }
+
+    /// A POST to a collector, with this gateway's token when it has one.
+    private func post(to url: String, contentType: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: contentType)
+        if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        return request
     }
 
     /// Whether to send bundles: not while a collector that predates them was met lately.
@@ -188,12 +190,9 @@ public final class Uplink: Sendable {
     /// whole, so a 4xx for the request sends its batches one by one at once, each to its own answer.
     public func deliver(bundle batches: [SpooledBatch]) async -> [DeliveryOutcome] {
         let index = collectorIndex.load(ordering: .relaxed)
-        var request = HTTPClientRequest(url: collector(index))
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: BatchBundle.contentType)
+        var request = post(to: collector(index), contentType: BatchBundle.contentType)
         request.headers.add(name: "Accept-Encoding", value: "zstd")
         request.headers.add(name: "Lanegate-Backlog", value: String(await spool.depth))
-        if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         request.body = .bytes(ByteBuffer(bytes: BatchBundle.encode(batches.lazy.map(\.body))))
         let started = ContinuousClock.now
         let outcomes: [DeliveryOutcome]
@@ -223,11 +222,16 @@ public final class Uplink: Sendable {
                 counters.record(outcome, events: batch.events, bytes: batch.body.count, took: took)
             }
         }
-        if outcomes.contains(where: { if case .retry = $0 { true } else { false } }), collectors.count > 1,
-           collectorIndex.compareExchange(expected: index, desired: index &+ 1, ordering: .relaxed).exchanged {
-            logger.notice("failing over to collector \(currentURL)")
-        }
+        if outcomes.contains(where: { if case .retry = $0 { true } else { false } }) { failOver(from: index) }
         return outcomes
+    }
+
+    /// Moves on to the next collector after an attempt at collector `index` must be retried;
+    /// once, however many senders saw that collector fail.
+    private func failOver(from index: Int) {
+        guard collectors.count > 1,
+              collectorIndex.compareExchange(expected: index, desired: index &+ 1, ordering: .relaxed).exchanged else { return }
+        logger.notice("failing over to collector \(currentURL)")
     }
 
     /// A response's body as text, decompressed when the collector compressed it.
@@ -268,10 +272,7 @@ public final class Uplink: Sendable {
     /// zstd encoding, which a collector refuses for its encoding (415) only after it has
     /// accepted the gateway's identity (a refused identity is 401 or 403).
     public func checkIdentity(at url: String? = nil) async -> IdentityCheck {
-        var request = HTTPClientRequest(url: url ?? settings.url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-protobuf")
-        if let token = settings.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let request = post(to: url ?? settings.url, contentType: "application/x-protobuf")
         do {
             let response = try await client.execute(request, timeout: .init(settings.requestTimeout))
             let answer = String(buffer: try await response.body.collect(upTo: 64 << 10))
