@@ -12,7 +12,7 @@ import LaneTestSupport
 struct MutualTLSTests {
     @Test func theCertificateNamesTheGatewayAndImpostorsAreRefused() async throws {
         let directory = temporaryDirectory()
-        let pki = try testPKI(in: directory, gateways: ["gw-a", "gw-x"])
+        let pki = try await testPKI(in: directory, gateways: ["gw-a", "gw-x"])
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(pki["server"]!).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: pki["server.key"]!, format: .pem)))

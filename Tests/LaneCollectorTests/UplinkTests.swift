@@ -153,7 +153,7 @@ struct UplinkTests {
 
     @Test func overTLSTheCollectorsCertificateIsChecked() async throws {
         let directory = temporaryDirectory()
-        let (cert, key) = try selfSignedCertificate(in: directory)
+        let (cert, key) = try await selfSignedCertificate(in: directory)
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))

@@ -12,8 +12,8 @@ import Testing
 @Suite("PostgreSQL store")
 struct PostgresStoreTests {
     @Test func migrationsRunOnceAndACollectorRefusesASchemaItDoesNotKnow() async throws {
-        let server = try PostgresServer.shared()
-        let database = try server.makeDatabase()
+        let server = try await PostgresServer.shared()
+        let database = try await server.makeDatabase()
         let location = try PostgresLocation(url: server.socketURL(database: database))
         await #expect { try await PostgresSchema.check(location, logger: quietLogger) } throws: { error in
             "\(error)".contains("no lanegate schema yet") && "\(error)".contains("lanegate-collector migrate")
@@ -25,10 +25,10 @@ struct PostgresStoreTests {
         }
         #expect(results.allSatisfy { $0.to == PostgresSchema.currentVersion })
         try await PostgresSchema.check(location, logger: quietLogger)
-        #expect(try server.psql(database, "SELECT count(*) FROM lanegate_schema") == "\(PostgresSchema.currentVersion)\n")
+        #expect(try await server.psql(database, "SELECT count(*) FROM lanegate_schema") == "\(PostgresSchema.currentVersion)\n")
 
         // A newer collector's migration: this one neither serves on it nor migrates it back.
-        _ = try server.psql(database, "INSERT INTO lanegate_schema(version, description) VALUES (99, 'from the future')")
+        _ = try await server.psql(database, "INSERT INTO lanegate_schema(version, description) VALUES (99, 'from the future')")
         for attempt in [{ try await PostgresSchema.check(location, logger: quietLogger) },
                         { _ = try await PostgresSchema.migrate(location, logger: quietLogger) }] as [@Sendable () async throws -> Void] {
             await #expect { try await attempt() } throws: { error in
@@ -38,8 +38,8 @@ struct PostgresStoreTests {
     }
 
     @Test func wrongSettingsFailAtStartWithAReasonAndNeverShowThePassword() async throws {
-        let server = try PostgresServer.shared()
-        let database = try server.makeDatabase()
+        let server = try await PostgresServer.shared()
+        let database = try await server.makeDatabase()
         let good = try PostgresLocation(url: server.tcpURL(database: database), password: PostgresServer.password)
         _ = try await PostgresSchema.migrate(good, logger: quietLogger)
 
@@ -72,8 +72,8 @@ struct PostgresStoreTests {
     /// Two collectors on one database, each taking the same batches at once, as when a gateway
     /// times out on one and retries on the other: each batch is stored once.
     @Test func twoCollectorsOnOneDatabaseStoreEachBatchOnce() async throws {
-        let server = try PostgresServer.shared()
-        let location = try PostgresLocation(url: server.socketURL(database: try server.makeDatabase()))
+        let server = try await PostgresServer.shared()
+        let location = try PostgresLocation(url: server.socketURL(database: try await server.makeDatabase()))
         _ = try await PostgresSchema.migrate(location, logger: quietLogger)
         let batches = (1...150).map { TestBatch(gateway: "gw-\($0 % 5)", sequence: UInt64($0), events: mixed(4)) }
         let outcomes = try await withPostgresStore(location) { first in
@@ -98,14 +98,14 @@ struct PostgresStoreTests {
     /// A database a collector of the previous version migrated (schema 1, before the gateway
     /// registry) is named as such at start, and `migrate` brings it up with its batches kept.
     @Test func aDatabaseOfThePreviousVersionIsMigratedWithItsBatches() async throws {
-        let server = try PostgresServer.shared()
-        let database = try server.makeDatabase()
+        let server = try await PostgresServer.shared()
+        let database = try await server.makeDatabase()
         let location = try PostgresLocation(url: server.socketURL(database: database))
         _ = try await PostgresSchema.migrate(location, logger: quietLogger)
         try await withPostgresStore(location) { (store: PostgresEventStore) async throws in
             #expect(try await TestBatch(gateway: "gw-old", sequence: 1, events: mixed(4)).store(in: store) == .stored(events: 4))
         }
-        _ = try server.psql(database, "DROP TABLE gateway_credentials; DELETE FROM lanegate_schema WHERE version > 1")
+        _ = try await server.psql(database, "DROP TABLE gateway_credentials; DELETE FROM lanegate_schema WHERE version > 1")
         await #expect { try await PostgresSchema.check(location, logger: quietLogger) } throws: { error in
             "\(error)".contains("schema version 1, this collector needs \(PostgresSchema.currentVersion)")
         }
@@ -122,8 +122,8 @@ struct PostgresStoreTests {
     /// `/metrics` shows the database side: batches per transaction, transaction time, the
     /// writer's queue and the pool.
     @Test func theStoreReportsItsGroupsQueueAndPool() async throws {
-        let server = try PostgresServer.shared()
-        let location = try PostgresLocation(url: server.socketURL(database: try server.makeDatabase()))
+        let server = try await PostgresServer.shared()
+        let location = try PostgresLocation(url: server.socketURL(database: try await server.makeDatabase()))
         _ = try await PostgresSchema.migrate(location, logger: quietLogger)
         let registry = PrometheusCollectorRegistry()
         var settings = PostgresEventStore.Settings()
@@ -152,9 +152,9 @@ struct PostgresStoreTests {
     /// is stored exactly once.
     @Test func aServerCrashMidStreamLosesNothingAndDoublesNothing() async throws {
         // A server of its own: the other tests' connections must not see this one crash.
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.remove() }
-        let database = try server.makeDatabase()
+        let database = try await server.makeDatabase()
         let location = try PostgresLocation(url: server.socketURL(database: database))
         _ = try await PostgresSchema.migrate(location, logger: quietLogger)
         var settings = PostgresEventStore.Settings()
@@ -168,7 +168,7 @@ struct PostgresStoreTests {
                 var crashes = 0
                 repeat {
                     try await Task.sleep(for: .milliseconds(300))
-                    try server.restart(mode: "immediate")
+                    try await server.restart(mode: "immediate")
                     crashes += 1
                 } while sending.load(ordering: .relaxed)
                 return crashes
@@ -203,13 +203,13 @@ struct PostgresStoreTests {
         }
         #expect(unavailable > 0, "the restart was felt: \(unavailable) batches answered unavailable and sent again")
         #expect(stored)
-        #expect(try server.psql(database, "SELECT count(*), count(DISTINCT (gateway, sequence)) FROM batches") == "300|300\n")
+        #expect(try await server.psql(database, "SELECT count(*), count(DISTINCT (gateway, sequence)) FROM batches") == "300|300\n")
     }
 
     /// Days older than the retention go as whole partitions, with their keys; newer days stay.
     @Test func retentionDropsWholeOldDays() async throws {
-        let server = try PostgresServer.shared()
-        let database = try server.makeDatabase()
+        let server = try await PostgresServer.shared()
+        let database = try await server.makeDatabase()
         let location = try PostgresLocation(url: server.socketURL(database: database))
         _ = try await PostgresSchema.migrate(location, logger: quietLogger)
         let day: Int64 = 86_400 * 1_000_000_000
@@ -229,7 +229,7 @@ struct PostgresStoreTests {
             #expect(Set(try await store.events(all).events.map(\.sequence)) == [3, 4])
             #expect(try await store.tagVisits(gateways: ["gw-a"], fromUTC: now - 50 * day, toUTC: now + day).count == 4)
         }
-        let partitions = try server.psql(database, "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'batches'")
+        let partitions = try await server.psql(database, "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'batches'")
         #expect(try #require(Int(partitions.trimmingCharacters(in: .whitespacesAndNewlines))) <= 6,
                 "two days with data and the days ahead: \(partitions)")
     }
@@ -237,9 +237,9 @@ struct PostgresStoreTests {
     /// The database goes away under a running collector: batches get 503 (the gateway keeps
     /// them), /healthz says why, queries get 503; when it is back, the same batch is stored.
     @Test func aCollectorWhoseDatabaseIsDownAnswers503UntilItIsBack() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.remove() }
-        let location = try PostgresLocation(url: server.socketURL(database: try server.makeDatabase()))
+        let location = try PostgresLocation(url: server.socketURL(database: try await server.makeDatabase()))
         _ = try await PostgresSchema.migrate(location, logger: quietLogger)
         var settings = PostgresEventStore.Settings()
         settings.deadline = .seconds(5)  // a loaded test machine can take seconds for the first batch
@@ -249,13 +249,13 @@ struct PostgresStoreTests {
                 // miss its deadline and get a 503: a gateway sends it again, and so does this.
                 #expect(await eventually(30) { (try? await post(url, encodedBatch(gateway: "gw-a", sequence: 1), token: tokenA).0) == 200 })
                 #expect(try await get(url + "/healthz", token: nil) == (200, "ok\n"))
-                try server.stop(mode: "fast")
+                try await server.stop(mode: "fast")
                 let (status, answer) = try await post(url, encodedBatch(gateway: "gw-a", sequence: 2), token: tokenA)
                 #expect(status == 503 && answer.contains("store is unavailable"), "\(status) \(answer)")
                 let health = try await get(url + "/healthz", token: nil)
                 #expect(health.0 == 503 && health.1.contains("store unavailable"), "\(health)")
                 #expect(try await get(url + "/v1/events?gateway=gw-a").0 == 503)
-                try server.start()
+                try await server.start()
                 #expect(await eventually(15) { (try? await post(url, encodedBatch(gateway: "gw-a", sequence: 2), token: tokenA).0) == 200 })
                 #expect(try await store.eventCount(gateway: "gw-a") == 10)
                 #expect(try await get(url + "/healthz", token: nil).0 == 200)

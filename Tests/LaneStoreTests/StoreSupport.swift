@@ -21,8 +21,8 @@ func withStore<T: Sendable>(_ kind: StoreKind, _ body: @Sendable (any EventStore
     case .sqlite:
         return try await body(try SQLiteEventStore(path: temporaryDirectory() + "/events.db"))
     case .postgres:
-        let server = try PostgresServer.shared()
-        let location = try PostgresLocation(url: server.socketURL(database: try server.makeDatabase()))
+        let server = try await PostgresServer.shared()
+        let location = try PostgresLocation(url: server.socketURL(database: try await server.makeDatabase()))
         _ = try await PostgresSchema.migrate(location, logger: quietLogger)
         return try await withPostgresStore(location, body)
     }

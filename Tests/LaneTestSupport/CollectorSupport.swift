@@ -121,16 +121,18 @@ public func encodedBatch(gateway: String, sequence: UInt64, count: Int = 5, prio
     return BatchEncoder(gatewayID: gateway, layout: layout).encode(batch)
 }
 
-/// Runs CPU-heavy test work (encoding 65 535 events or simulating a port's day takes seconds
-/// in a debug build) on a thread of its own: on the cooperative pool, or on NIO's thread pool
-/// where the collector runs its store reads, it would starve the in-process collectors of the
-/// tests running alongside.
-public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        let thread = Thread { continuation.resume(returning: work()) }
+/// Runs test work that holds its thread for long on a thread of its own: CPU-heavy work
+/// (encoding 65 535 events or simulating a port's day takes seconds in a debug build), or a
+/// program waited for (initdb, pg_ctl, openssl). On the cooperative pool, two such calls take
+/// both of a 2-core machine's threads, and every other test's tasks, in-process collectors
+/// and stores with them, stall until they end.
+public func offThePool<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, E>, Never>) in
+        let thread = Thread { continuation.resume(returning: Result { () throws(E) -> T in try work() }) }
         thread.stackSize = 8 << 20
         thread.start()
     }
+    return try result.get()
 }
 
 /// How long a test request may take: a guard against a hang, not a speed target (a loaded
@@ -174,7 +176,11 @@ public func eventually(within limit: Duration, _ condition: () async throws -> B
 }
 
 /// A self-signed certificate for 127.0.0.1 made by the openssl tool: (certificate, key) paths.
-public func selfSignedCertificate(in directory: String) throws -> (String, String) {
+public func selfSignedCertificate(in directory: String) async throws -> (String, String) {
+    try await offThePool { () throws -> (String, String) in try makeSelfSignedCertificate(in: directory) }
+}
+
+private func makeSelfSignedCertificate(in directory: String) throws -> (String, String) {
     let cert = directory + "/cert.pem", key = directory + "/key.pem"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
@@ -191,7 +197,11 @@ public func selfSignedCertificate(in directory: String) throws -> (String, Strin
 /// A test PKI made with the openssl tool: a CA, a server certificate for 127.0.0.1, and client
 /// certificates whose common names are gateway ids. Returns the PEM paths by name
 /// ("ca", "server", "server.key", "<gateway>", "<gateway>.key").
-public func testPKI(in directory: String, gateways: [String]) throws -> [String: String] {
+public func testPKI(in directory: String, gateways: [String]) async throws -> [String: String] {
+    try await offThePool { () throws -> [String: String] in try makeTestPKI(in: directory, gateways: gateways) }
+}
+
+private func makeTestPKI(in directory: String, gateways: [String]) throws -> [String: String] {
     func openssl(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")

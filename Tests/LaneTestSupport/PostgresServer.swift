@@ -9,7 +9,8 @@ import Glibc
 /// as root, so under root (CI) its programs run as the `postgres` user the package made. Over
 /// the socket any local user is trusted; over TCP the password is checked (scram-sha-256).
 /// One server serves the whole test run (each test makes databases of its own) and stops when
-/// the run ends.
+/// the run ends. Its programs run to their end off the cooperative pool (see ``offThePool``):
+/// initdb alone takes seconds on a loaded machine.
 public final class PostgresServer: Sendable {
     public static let user = "lanegate"
     public static let password = "test-password-for-the-lanegate-role"
@@ -18,18 +19,25 @@ public final class PostgresServer: Sendable {
     private let binaries: String
 
     /// The run's server, started on first use.
-    public static func shared() throws -> PostgresServer {
-        try sharedServer.withLock { server in
-            if let server { return server }
-            let started = try PostgresServer()
-            server = started
-            atexit { PostgresServer.sharedServer.withLock { $0 }?.remove() }
+    public static func shared() async throws -> PostgresServer {
+        let starting = sharedServer.withLock { task in
+            if let task { return task }
+            let started = Task {
+                let server = try await PostgresServer()
+                startedServer.withLock { $0 = server }
+                atexit { PostgresServer.startedServer.withLock { $0 }?.remove() }
+                return server
+            }
+            task = started
             return started
         }
+        return try await starting.value
     }
-    private static let sharedServer = Mutex<PostgresServer?>(nil)
+    private static let sharedServer = Mutex<Task<PostgresServer, any Error>?>(nil)
+    /// The shared server once started, for the exit handler to stop.
+    private static let startedServer = Mutex<PostgresServer?>(nil)
 
-    public init() throws {
+    public init() async throws {
         guard let bin = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?
             .compactMap(Int.init).max().map({ "/usr/lib/postgresql/\($0)/bin" }) else {
             throw PostgresServerError("PostgreSQL is not installed: apt-get install postgresql-15 (.ci/install-deps does)")
@@ -43,37 +51,37 @@ public final class PostgresServer: Sendable {
             _ = chown(directory, pw.pointee.pw_uid, pw.pointee.pw_gid)
             _ = chown(directory + "/pw", pw.pointee.pw_uid, pw.pointee.pw_gid)
         }
-        try run("initdb", ["-D", directory + "/data", "-U", Self.user, "--pwfile", directory + "/pw", "-E", "UTF8",
-                           "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "--no-instructions"])
-        try start()
+        try await run("initdb", ["-D", directory + "/data", "-U", Self.user, "--pwfile", directory + "/pw", "-E", "UTF8",
+                                 "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "--no-instructions"])
+        try await start()
     }
 
     /// Starts the server (again, after ``stop(mode:)``).
-    public func start() throws {
-        let options = "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off"
-        try run("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
+    public func start() async throws {
+        try await run("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
     }
+
+    private var options: String { "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" }
 
     /// `immediate` is a crash as far as the server's clients can tell: no goodbye, no checkpoint.
-    public func stop(mode: String = "fast") throws {
-        try run("pg_ctl", ["-D", directory + "/data", "-w", "-m", mode, "stop"])
+    public func stop(mode: String = "fast") async throws {
+        try await run("pg_ctl", ["-D", directory + "/data", "-w", "-m", mode, "stop"])
     }
 
-    /// Stops the server and deletes its directory.
+    /// Stops the server and deletes its directory; blocking, for the exit handler and `defer`.
     public func remove() {
-        try? stop(mode: "immediate")
+        _ = try? runNow("pg_ctl", ["-D", directory + "/data", "-w", "-m", "immediate", "stop"])
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    public func restart(mode: String) throws {
-        try run("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-m", mode, "restart", "-o",
-                           "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off"])
+    public func restart(mode: String) async throws {
+        try await run("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-m", mode, "restart", "-o", options])
     }
 
     /// A new, empty database: its name.
-    public func makeDatabase() throws -> String {
+    public func makeDatabase() async throws -> String {
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try run("createdb", ["-h", directory, "-p", String(port), "-U", Self.user, name])
+        try await run("createdb", ["-h", directory, "-p", String(port), "-U", Self.user, name])
         return name
     }
 
@@ -87,14 +95,20 @@ public final class PostgresServer: Sendable {
     }
 
     /// SQL through psql over the socket, for what a test sets up or looks at behind the store.
-    public func psql(_ database: String, _ sql: String) throws -> String {
-        try run("psql", ["-h", directory, "-p", String(port), "-U", Self.user, "-d", database, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    public func psql(_ database: String, _ sql: String) async throws -> String {
+        try await run("psql", ["-h", directory, "-p", String(port), "-U", Self.user, "-d", database, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    }
+
+    /// Runs a PostgreSQL program to its end on a thread of its own; its output.
+    @discardableResult
+    private func run(_ program: String, _ arguments: [String]) async throws -> String {
+        try await offThePool { () throws -> String in try self.runNow(program, arguments) }
     }
 
     /// Runs a PostgreSQL program to its end, its output to a file. posix_spawn and waitpid, not
     /// Foundation's Process: pg_ctl leaves a server behind that inherits what Process watches.
     @discardableResult
-    private func run(_ program: String, _ arguments: [String]) throws -> String {
+    private func runNow(_ program: String, _ arguments: [String]) throws -> String {
         let argv = (getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + ["\(binaries)/\(program)"] + arguments
         // Output and errors apart: as user postgres, psql warns on stderr that it cannot enter
         // the caller's directory (root's), and the output is what the tests compare.

@@ -80,9 +80,9 @@ struct CrashTests {
     /// stored once.
     @Test func kill9AtRandomWithTwoCollectorsOnOnePostgreSQL() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: lanegateTool), "build first: swift build --build-tests")
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.remove() }
-        let database = try server.makeDatabase()
+        let database = try await server.makeDatabase()
         let store = server.socketURL(database: database)
         let dir = temporaryDirectory()
         let trace = dir + "/trace.jsonl", config = dir + "/gateway.toml", spool = dir + "/spool.db"
@@ -120,7 +120,7 @@ struct CrashTests {
                 collectors[i] = try launchCollector(i)
             }
             if round == 7 {
-                try server.restart(mode: "immediate")
+                try await server.restart(mode: "immediate")
                 serverCrashes += 1
             }
             if gateway.isRunning {
@@ -141,7 +141,7 @@ struct CrashTests {
         let summary = try SpoolReader(path: spool).summary()
         #expect(summary.batches == 0 && summary.deadLetters == 0, "everything was delivered")
         let committed = summary.nextSequence - 1
-        let stored = try server.psql(database, "SELECT sequence FROM batches WHERE gateway = 'synth-gw' ORDER BY sequence")
+        let stored = try await server.psql(database, "SELECT sequence FROM batches WHERE gateway = 'synth-gw' ORDER BY sequence")
             .split(separator: "\n").compactMap { UInt64($0) }
         print("crash test (PostgreSQL): \(committed) batches committed and stored once; gateway killed \(killsOfGateway)×, "
               + "collectors \(killsOfCollectors)×, database server crashed \(serverCrashes)×")
