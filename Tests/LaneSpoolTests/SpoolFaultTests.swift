@@ -13,93 +13,101 @@ import Testing
 struct SpoolFaultTests {
     /// `lanegate send` opened its spool with the daemon's free-space floor and threw away
     /// 4,724 of 4,725 batches on a 4 MB filesystem before sending one.
-    @Test func aSpoolOpenedToDeliverItNeverEvicts() throws {
-        let directory = try #require(mountTinyFilesystem(kilobytes: 4096))
-        defer { unmount(directory) }
-        let path = directory + "/spool.db"
-        var writer: Spool? = Spool(path: path, gatewayID: "gw-1", settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: t0)
-        commitRoutine(writer!, count: 150, size: 16_000)
-        writer = nil
+    @Test func aSpoolOpenedToDeliverItNeverEvicts() async throws {
+        try await onItsOwnThread {
+            let directory = try #require(mountTinyFilesystem(kilobytes: 4096))
+            defer { unmount(directory) }
+            let path = directory + "/spool.db"
+            var writer: Spool? = Spool(path: path, gatewayID: "gw-1", settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: t0)
+            commitRoutine(writer!, count: 150, size: 16_000)
+            writer = nil
 
-        var deliverOnly = SpoolSettings()  // the default floor, 256 MiB, is far above what is free
-        deliverOnly.evicts = false
-        let sender = Spool(path: path, gatewayID: "gw-1", settings: deliverOnly, nowUTC: t0 + minute)
-        #expect(sender.status().batches == 150 && sender.unreportedLosses().isEmpty)
-        sender.commit(batch(sender.nextSequence, size: 16_000, at: t0 + 2 * minute))
-        #expect(sender.status().batches == 151, "nothing evicted by a later commit either")
+            var deliverOnly = SpoolSettings()  // the default floor, 256 MiB, is far above what is free
+            deliverOnly.evicts = false
+            let sender = Spool(path: path, gatewayID: "gw-1", settings: deliverOnly, nowUTC: t0 + minute)
+            #expect(sender.status().batches == 150 && sender.unreportedLosses().isEmpty)
+            sender.commit(batch(sender.nextSequence, size: 16_000, at: t0 + 2 * minute))
+            #expect(sender.status().batches == 151, "nothing evicted by a later commit either")
 
-        let daemon = Spool(path: directory + "/other.db", gatewayID: "gw-1", nowUTC: t0)
-        commitRoutine(daemon, count: 3, size: 16_000)
-        #expect(daemon.status().batches == 1, "the daemon's spool does evict under the floor (the control)")
+            let daemon = Spool(path: directory + "/other.db", gatewayID: "gw-1", nowUTC: t0)
+            commitRoutine(daemon, count: 3, size: 16_000)
+            #expect(daemon.status().batches == 1, "the daemon's spool does evict under the floor (the control)")
+        }
     }
 
     /// Acknowledged batches the disk would not delete were sent again at once: 20,227 acks
     /// for 49 batches in 25 s.
-    @Test func acknowledgedBatchesAreNotOfferedAgainWhenTheDiskRefusesTheDelete() throws {
-        let directory = try #require(mountTinyFilesystem(kilobytes: 1024))
-        defer { unmount(directory) }
-        let path = directory + "/spool.db"
-        let spool = Spool(path: path, gatewayID: "gw-1", settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: t0)
-        commitRoutine(spool, count: 10, size: 8_000)
-        try fillDisk(directory, spool: path)
+    @Test func acknowledgedBatchesAreNotOfferedAgainWhenTheDiskRefusesTheDelete() async throws {
+        try await onItsOwnThread {
+            let directory = try #require(mountTinyFilesystem(kilobytes: 1024))
+            defer { unmount(directory) }
+            let path = directory + "/spool.db"
+            let spool = Spool(path: path, gatewayID: "gw-1", settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: t0)
+            commitRoutine(spool, count: 10, size: 8_000)
+            try fillDisk(directory, spool: path)
 
-        for sequence in spool.sequences(after: 0, limit: 100) { spool.acknowledge(sequence) }
-        #expect(spool.status().degraded != nil, "the disk refused the deletions")
-        #expect(spool.sequences(after: 0, limit: 100).isEmpty && spool.batches(after: 0, limit: 100).isEmpty)
-        #expect(spool.depth == 0 && (1...10).allSatisfy { (try? spool.batch(UInt64($0))) == .some(nil) })
+            for sequence in spool.sequences(after: 0, limit: 100) { spool.acknowledge(sequence) }
+            #expect(spool.status().degraded != nil, "the disk refused the deletions")
+            #expect(spool.sequences(after: 0, limit: 100).isEmpty && spool.batches(after: 0, limit: 100).isEmpty)
+            #expect(spool.depth == 0 && (1...10).allSatisfy { (try? spool.batch(UInt64($0))) == .some(nil) })
 
-        try FileManager.default.removeItem(atPath: directory + "/filler")
-        spool.commit(batch(spool.nextSequence, at: t0 + minute))
-        #expect(spool.status().degraded == nil)
-        #expect(spool.sequences(after: 0, limit: 100) == [11])
-        let reopened = Spool(path: path, gatewayID: "gw-1", settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: t0 + 2 * minute)
-        #expect(reopened.sequences(after: 0, limit: 100) == [11], "the acknowledged batches are gone from the file")
+            try FileManager.default.removeItem(atPath: directory + "/filler")
+            spool.commit(batch(spool.nextSequence, at: t0 + minute))
+            #expect(spool.status().degraded == nil)
+            #expect(spool.sequences(after: 0, limit: 100) == [11])
+            let reopened = Spool(path: path, gatewayID: "gw-1", settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: t0 + 2 * minute)
+            #expect(reopened.sequences(after: 0, limit: 100) == [11], "the acknowledged batches are gone from the file")
+        }
     }
 
     /// Batches sent from memory during a disk-full episode got their sequences handed out again
     /// after a restart; the collector answered 409 and 55 batches were lost.
-    @Test func sequencesSentFromMemoryAreNeverHandedOutAgain() throws {
-        let directory = try #require(mountTinyFilesystem(kilobytes: 1024))
-        defer { unmount(directory) }
-        let path = directory + "/spool.db"
-        let settings = SpoolSettings(minFreeDiskBytes: 0)
-        var spool: Spool? = Spool(path: path, gatewayID: "gw-1", settings: settings, nowUTC: t0)
-        commitRoutine(spool!, count: 3)
-        try fillDisk(directory, spool: path)
-        for i in 1...5 { spool!.commit(batch(spool!.nextSequence, events: 7, size: 2_000, at: t0 + Int64(i) * minute)) }
-        let status = spool!.status()
-        #expect(status.degraded != nil && status.memoryBatches == 5)
-        let sent = spool!.batches(after: 3, limit: 100).map(\.sequence)
-        #expect(sent == [4, 5, 6, 7, 8], "the lease is written in place, so a full disk still lets memory batches go")
+    @Test func sequencesSentFromMemoryAreNeverHandedOutAgain() async throws {
+        try await onItsOwnThread {
+            let directory = try #require(mountTinyFilesystem(kilobytes: 1024))
+            defer { unmount(directory) }
+            let path = directory + "/spool.db"
+            let settings = SpoolSettings(minFreeDiskBytes: 0)
+            var spool: Spool? = Spool(path: path, gatewayID: "gw-1", settings: settings, nowUTC: t0)
+            commitRoutine(spool!, count: 3)
+            try fillDisk(directory, spool: path)
+            for i in 1...5 { spool!.commit(batch(spool!.nextSequence, events: 7, size: 2_000, at: t0 + Int64(i) * minute)) }
+            let status = spool!.status()
+            #expect(status.degraded != nil && status.memoryBatches == 5)
+            let sent = spool!.batches(after: 3, limit: 100).map(\.sequence)
+            #expect(sent == [4, 5, 6, 7, 8], "the lease is written in place, so a full disk still lets memory batches go")
 
-        spool = nil  // killed: no clean stop
-        try FileManager.default.removeItem(atPath: directory + "/filler")
-        let restarted = Spool(path: path, gatewayID: "gw-1", settings: settings, nowUTC: t0 + 10 * minute)
-        #expect(restarted.nextSequence > 8, "next is \(restarted.nextSequence): above every sequence sent from memory")
-        let lost = restarted.unreportedLosses()
-        #expect(lost == [SpoolLoss(reason: .spoolFull, batches: 5, events: 35)], "what memory held is reported: \(lost)")
+            spool = nil  // killed: no clean stop
+            try FileManager.default.removeItem(atPath: directory + "/filler")
+            let restarted = Spool(path: path, gatewayID: "gw-1", settings: settings, nowUTC: t0 + 10 * minute)
+            #expect(restarted.nextSequence > 8, "next is \(restarted.nextSequence): above every sequence sent from memory")
+            let lost = restarted.unreportedLosses()
+            #expect(lost == [SpoolLoss(reason: .spoolFull, batches: 5, events: 35)], "what memory held is reported: \(lost)")
+        }
     }
 
     /// `replay --spool` on a full disk held 7,437 batches in memory, lost them at exit, and the
     /// spool said "unreported loss none".
-    @Test func whatMemoryHoldsAtACleanStopIsCountedLost() throws {
-        let directory = try #require(mountTinyFilesystem(kilobytes: 1024))
-        defer { unmount(directory) }
-        let path = directory + "/spool.db"
-        let settings = SpoolSettings(minFreeDiskBytes: 0, memoryFallbackBytes: 8_000)
-        let spool = Spool(path: path, gatewayID: "gw-1", settings: settings, nowUTC: t0)
-        commitRoutine(spool, count: 2)
-        try fillDisk(directory, spool: path)
-        for i in 1...6 { spool.commit(batch(spool.nextSequence, events: 4, size: 3_000, at: t0 + Int64(i) * minute)) }
-        #expect(spool.status().memoryBatches == 2, "memory keeps 8 kB: four batches already dropped, and counted")
-        spool.close(nowUTC: t0 + 7 * minute)
+    @Test func whatMemoryHoldsAtACleanStopIsCountedLost() async throws {
+        try await onItsOwnThread {
+            let directory = try #require(mountTinyFilesystem(kilobytes: 1024))
+            defer { unmount(directory) }
+            let path = directory + "/spool.db"
+            let settings = SpoolSettings(minFreeDiskBytes: 0, memoryFallbackBytes: 8_000)
+            let spool = Spool(path: path, gatewayID: "gw-1", settings: settings, nowUTC: t0)
+            commitRoutine(spool, count: 2)
+            try fillDisk(directory, spool: path)
+            for i in 1...6 { spool.commit(batch(spool.nextSequence, events: 4, size: 3_000, at: t0 + Int64(i) * minute)) }
+            #expect(spool.status().memoryBatches == 2, "memory keeps 8 kB: four batches already dropped, and counted")
+            spool.close(nowUTC: t0 + 7 * minute)
 
-        let reopened = Spool(path: path, gatewayID: "gw-1", settings: settings, nowUTC: t0 + 8 * minute)
-        #expect(reopened.unreportedLosses() == [SpoolLoss(reason: .spoolFull, batches: 6, events: 24)])
-        try FileManager.default.removeItem(atPath: directory + "/filler")
-        let later = Spool(path: path, gatewayID: "gw-1", settings: settings, nowUTC: t0 + 9 * minute)
-        #expect(later.unreportedLosses() == [SpoolLoss(reason: .spoolFull, batches: 6, events: 24)], "counted once")
-        #expect(later.sequences(after: 0, limit: 100) == [1, 2])
+            let reopened = Spool(path: path, gatewayID: "gw-1", settings: settings, nowUTC: t0 + 8 * minute)
+            #expect(reopened.unreportedLosses() == [SpoolLoss(reason: .spoolFull, batches: 6, events: 24)])
+            try FileManager.default.removeItem(atPath: directory + "/filler")
+            let later = Spool(path: path, gatewayID: "gw-1", settings: settings, nowUTC: t0 + 9 * minute)
+            #expect(later.unreportedLosses() == [SpoolLoss(reason: .spoolFull, batches: 6, events: 24)], "counted once")
+            #expect(later.sequences(after: 0, limit: 100) == [1, 2])
+        }
     }
 }
 

@@ -116,64 +116,70 @@ struct SpoolTests {
 /// Real filesystems that fill up and turn read-only (tmpfs mounts; CI runs as root).
 @Suite("Spool on a failing disk", .enabled(if: canMount, "needs mount(8): run as root"), .serialized)
 struct SpoolDiskTests {
-    @Test func aFullDiskDegradesToMemoryAndRecoversWhenSpaceReturns() throws {
-        let directory = try #require(mountTinyFilesystem(kilobytes: 256))
-        defer { unmount(directory) }
-        let spool = Spool(path: directory + "/spool.db", gatewayID: "gw-1",
-                          settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: t0)
-        var time = t0
-        for _ in 0..<40 {
+    @Test func aFullDiskDegradesToMemoryAndRecoversWhenSpaceReturns() async throws {
+        try await onItsOwnThread {
+            let directory = try #require(mountTinyFilesystem(kilobytes: 256))
+            defer { unmount(directory) }
+            let spool = Spool(path: directory + "/spool.db", gatewayID: "gw-1",
+                              settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: t0)
+            var time = t0
+            for _ in 0..<40 {
+                time += minute
+                spool.commit(batch(spool.nextSequence, size: 16_000, at: time))
+            }
+            let full = spool.status()
+            #expect(full.degraded != nil, "the spool says it is not writing")
+            #expect(full.memoryBatches > 0 && full.batches == 40, "nothing is lost while memory holds")
+            #expect(spool.batches(after: 0, limit: 100).count == 40)
+
+            #expect(remount(directory, options: "size=4m"))
             time += minute
             spool.commit(batch(spool.nextSequence, size: 16_000, at: time))
+            let recovered = spool.status()
+            #expect(recovered.degraded == nil && recovered.memoryBatches == 0)
+            #expect(recovered.batches == 41 && spool.unreportedLosses().isEmpty)
         }
-        let full = spool.status()
-        #expect(full.degraded != nil, "the spool says it is not writing")
-        #expect(full.memoryBatches > 0 && full.batches == 40, "nothing is lost while memory holds")
-        #expect(spool.batches(after: 0, limit: 100).count == 40)
-
-        #expect(remount(directory, options: "size=4m"))
-        time += minute
-        spool.commit(batch(spool.nextSequence, size: 16_000, at: time))
-        let recovered = spool.status()
-        #expect(recovered.degraded == nil && recovered.memoryBatches == 0)
-        #expect(recovered.batches == 41 && spool.unreportedLosses().isEmpty)
     }
 
-    @Test func theFreeSpaceFloorDropsByPolicyBeforeTheDiskFills() throws {
-        let directory = try #require(mountTinyFilesystem(kilobytes: 8192))
-        defer { unmount(directory) }
-        let spool = Spool(path: directory + "/spool.db", gatewayID: "gw-1",
-                          settings: SpoolSettings(minFreeDiskBytes: 4 << 20), nowUTC: t0)
-        spool.commit(batch(1, events: 1, size: 8_000, priority: true))
-        commitRoutine(spool, count: 400, size: 16_000)
-        let status = spool.status()
-        #expect(status.degraded == nil, "the floor is a policy, not a failure")
-        #expect(spool.batches(after: 0, limit: 1000).first?.sequence == 1, "the priority batch is kept")
-        let loss = try #require(spool.unreportedLosses().first)
-        #expect(loss.reason == .spoolFull && loss.batches > 0 && loss.events == 10 * loss.batches)
-        #expect(Int(loss.batches) + status.batches == 401, "every batch is either kept or counted")
+    @Test func theFreeSpaceFloorDropsByPolicyBeforeTheDiskFills() async throws {
+        try await onItsOwnThread {
+            let directory = try #require(mountTinyFilesystem(kilobytes: 8192))
+            defer { unmount(directory) }
+            let spool = Spool(path: directory + "/spool.db", gatewayID: "gw-1",
+                              settings: SpoolSettings(minFreeDiskBytes: 4 << 20), nowUTC: t0)
+            spool.commit(batch(1, events: 1, size: 8_000, priority: true))
+            commitRoutine(spool, count: 400, size: 16_000)
+            let status = spool.status()
+            #expect(status.degraded == nil, "the floor is a policy, not a failure")
+            #expect(spool.batches(after: 0, limit: 1000).first?.sequence == 1, "the priority batch is kept")
+            let loss = try #require(spool.unreportedLosses().first)
+            #expect(loss.reason == .spoolFull && loss.batches > 0 && loss.events == 10 * loss.batches)
+            #expect(Int(loss.batches) + status.batches == 401, "every batch is either kept or counted")
+        }
     }
 
-    @Test func aReadOnlyFilesystemNeverStopsTheSpool() throws {
-        let directory = try #require(mountTinyFilesystem(kilobytes: 1024))
-        defer { unmount(directory) }
-        let settings = SpoolSettings(minFreeDiskBytes: 0)
-        var spool: Spool? = Spool(path: directory + "/spool.db", gatewayID: "gw-1", settings: settings, nowUTC: t0)
-        commitRoutine(spool!, count: 2)
-        spool = nil  // a remount read-only waits for writers to close
-        #expect(remount(directory, options: "ro"))
-        spool = Spool(path: directory + "/spool.db", gatewayID: "gw-1", settings: settings, nowUTC: t0 + minute)
-        let readOnly = try #require(spool)
-        #expect(readOnly.status().degraded != nil)
-        readOnly.commit(batch(readOnly.nextSequence, at: t0 + 2 * minute))
-        // Nothing on a read-only disk can record that its sequence was used: it waits in
-        // memory rather than be sent and its sequence handed out again after a restart.
-        #expect(readOnly.status().memoryBatches == 1 && readOnly.batches(after: 0, limit: 10).isEmpty)
-        #expect(remount(directory, options: "rw"))
-        readOnly.commit(batch(readOnly.nextSequence, at: t0 + 3 * minute))
-        #expect(readOnly.status().degraded == nil && readOnly.status().memoryBatches == 0)
-        let kept = readOnly.batches(after: 0, limit: 10).map(\.sequence)
-        #expect(kept.count == 4 && kept[0...1] == [1, 2], "file and memory batches all kept")
-        #expect(kept[2] > 2 && kept[3] > kept[2], "sequences handed out while read-only never repeat")
+    @Test func aReadOnlyFilesystemNeverStopsTheSpool() async throws {
+        try await onItsOwnThread {
+            let directory = try #require(mountTinyFilesystem(kilobytes: 1024))
+            defer { unmount(directory) }
+            let settings = SpoolSettings(minFreeDiskBytes: 0)
+            var spool: Spool? = Spool(path: directory + "/spool.db", gatewayID: "gw-1", settings: settings, nowUTC: t0)
+            commitRoutine(spool!, count: 2)
+            spool = nil  // a remount read-only waits for writers to close
+            #expect(remount(directory, options: "ro"))
+            spool = Spool(path: directory + "/spool.db", gatewayID: "gw-1", settings: settings, nowUTC: t0 + minute)
+            let readOnly = try #require(spool)
+            #expect(readOnly.status().degraded != nil)
+            readOnly.commit(batch(readOnly.nextSequence, at: t0 + 2 * minute))
+            // Nothing on a read-only disk can record that its sequence was used: it waits in
+            // memory rather than be sent and its sequence handed out again after a restart.
+            #expect(readOnly.status().memoryBatches == 1 && readOnly.batches(after: 0, limit: 10).isEmpty)
+            #expect(remount(directory, options: "rw"))
+            readOnly.commit(batch(readOnly.nextSequence, at: t0 + 3 * minute))
+            #expect(readOnly.status().degraded == nil && readOnly.status().memoryBatches == 0)
+            let kept = readOnly.batches(after: 0, limit: 10).map(\.sequence)
+            #expect(kept.count == 4 && kept[0...1] == [1, 2], "file and memory batches all kept")
+            #expect(kept[2] > 2 && kept[3] > kept[2], "sequences handed out while read-only never repeat")
+        }
     }
 }
