@@ -111,7 +111,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "lanegate-collector",
-            dependencies: ["LaneCollector", "LanePostgres", "LaneAnalytics", "LaneCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["LaneCollector", "LanePostgres", "LaneAnalytics", "LaneCore", "LaneTOML", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -5,13 +5,16 @@ import Glibc
 #endif
 import LaneCollector
 import LanePostgres
+import LaneTOML
 import Logging
 import Prometheus
 import ServiceLifecycle
 
 /// Where the collector stores batches: SQLite embedded (the default), or PostgreSQL shared by
-/// several collectors.
+/// several collectors. From the options, else from the settings file's `[store]` table.
 struct StoreOptions: ParsableArguments {
+    @Option(help: "The collector's settings file (TOML). Its [store] table: url (sqlite:PATH or postgres://…), password_file, retention_days; the options below win over it.")
+    var config: String?
     @Option(help: "The store: sqlite:PATH, or postgres://USER@HOST[:PORT]/DATABASE[?sslmode=…|?host=/socket/dir] for several collectors on one PostgreSQL.")
     var store: String?
     @Option(help: "The SQLite database file (created when missing); the same as --store sqlite:PATH.")
@@ -24,20 +27,43 @@ struct StoreOptions: ParsableArguments {
     func validate() throws {
         guard store == nil || database == nil else { throw ValidationError("--store and --database name the same thing: give one") }
         if let days = retentionDays, !(1...36_600).contains(days) { throw ValidationError("--retention-days must be 1 to 36600") }
-        if retentionDays != nil, postgresURL == nil { throw ValidationError("--retention-days applies to a PostgreSQL store (--store postgres://…)") }
+        let settings = try resolved()
+        if settings.retentionDays != nil, postgresURL(settings) == nil {
+            throw ValidationError("--retention-days applies to a PostgreSQL store (--store postgres://…)")
+        }
     }
 
-    private var postgresURL: String? {
-        guard let store, store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else { return nil }
-        return store
+    /// The store's settings: each option given, else the settings file's value. A store named
+    /// on the command line replaces the file's whole table: its password file and retention
+    /// belong to the file's store, not to this one.
+    func resolved() throws -> CollectorFile.Store {
+        var settings = CollectorFile.Store()
+        if let config {
+            let file: CollectorFile
+            do { file = try CollectorFile.parse(try Serve.read(config, "--config"), file: config) } catch let errors as ConfigErrors {
+                throw CollectorSetupError(errors.description)
+            } catch let error as ConfigError {
+                throw CollectorSetupError(error.description)
+            }
+            if store == nil, database == nil { settings = file.store }
+        }
+        if let store { settings.url = store } else if let database { settings.url = "sqlite:" + database }
+        if let storePasswordFile { settings.passwordFile = storePasswordFile }
+        if let retentionDays { settings.retentionDays = retentionDays }
+        return settings
+    }
+
+    private func postgresURL(_ settings: CollectorFile.Store) -> String? {
+        settings.url.flatMap { CollectorFile.isPostgres($0) ? $0 : nil }
     }
 
     /// The PostgreSQL location, its password read from the file or the environment.
     func postgresLocation() throws -> PostgresLocation? {
-        guard let url = postgresURL else { return nil }
+        let settings = try resolved()
+        guard let url = postgresURL(settings) else { return nil }
         var password: String?
-        if let file = storePasswordFile {
-            password = try Serve.read(file, "--store-password-file").split(separator: "\n").first.map(String.init) ?? ""
+        if let file = settings.passwordFile {
+            password = try Serve.read(file, storePasswordFile != nil ? "--store-password-file" : "password_file").split(separator: "\n").first.map(String.init) ?? ""
         } else if let fromEnvironment = getenv("PGPASSWORD") {
             password = String(cString: fromEnvironment)
         }
@@ -51,14 +77,14 @@ struct StoreOptions: ParsableArguments {
         if let location = try postgresLocation() {
             try await PostgresSchema.check(location, logger: logger)
             var settings = PostgresEventStore.Settings()
-            settings.retentionDays = retentionDays
+            settings.retentionDays = try resolved().retentionDays
             let store = PostgresEventStore(location: location, settings: settings, registry: registry, logger: logger)
             logger.info("store: \(location)")
             return (store, store)
         }
         let path: String
-        switch store {
-        case .none: path = database ?? "/var/lib/lanegate-collector/events.db"
+        switch try resolved().url {
+        case .none: path = "/var/lib/lanegate-collector/events.db"
         case .some(let s) where s.hasPrefix("sqlite:"): path = String(s.dropFirst("sqlite:".count))
         case .some(let s): throw CollectorSetupError("--store \(s): use sqlite:PATH or postgres://USER@HOST/DATABASE")
         }

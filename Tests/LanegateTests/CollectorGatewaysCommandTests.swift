@@ -48,4 +48,37 @@ struct CollectorGatewaysCommandTests {
         let again = try await runToolCapturing(collectorTool, ["gateways", "remove", "synth-gw"] + store)
         #expect(again.status != 0 && again.errors.contains("no gateway \"synth-gw\" is registered"), "\(again)")
     }
+
+    /// One settings file names the store for `migrate`, `gateways` and the server alike, its
+    /// password in a file of its own; an option on the command line wins over the file.
+    @Test func theSettingsFileNamesTheStoreForEveryCommand() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: collectorTool), "build first: swift build --build-tests")
+        let server = try await PostgresServer.shared()
+        let dir = temporaryDirectory()
+        let config = dir + "/collector.toml", password = dir + "/db-password"
+        try (PostgresServer.password + "\n").write(toFile: password, atomically: true, encoding: .utf8)
+        try """
+            [store]
+            url = "\(server.tcpURL(database: try await server.makeDatabase()))"
+            password_file = "\(password)"
+            retention_days = 30
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+
+        let migrated = try await runToolCapturing(collectorTool, ["migrate", "--config", config])
+        #expect(migrated.status == 0 && migrated.output.contains("schema migrated from version 0"), "\(migrated)")
+        let added = try await runToolCapturing(collectorTool, ["gateways", "add", "gw-file", "--config", config])
+        #expect(added.status == 0 && added.output.trimmingCharacters(in: .whitespacesAndNewlines).count == 64, "\(added)")
+        let listed = try await runToolCapturing(collectorTool, ["gateways", "list", "--config", config])
+        #expect(listed.output == "gw-file\ttoken\n", "\(listed)")
+        let overridden = try await runToolCapturing(collectorTool, ["gateways", "list", "--config", config, "--store", "sqlite:" + dir + "/other.db"])
+        #expect(overridden.status == 0 && overridden.output.contains("no gateways registered"), "the option wins: \(overridden)")
+
+        // A mistake in the file stops every command at once, with its line, and shows no password.
+        try "[store]\nurl = \"postgres://lanegate@127.0.0.1/x\"\npassword = \"hunter2-in-a-file\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        for command in [["migrate"], ["gateways", "list"], ["gateways", "list", "--store", "sqlite:" + dir + "/other.db"], ["--public-read", "--port", "0"]] {
+            let refused = try await runToolCapturing(collectorTool, command + ["--config", config], within: .seconds(30))
+            #expect(refused.status != 0 && refused.errors.contains("collector.toml:3: store.password: a password does not go in this file"), "\(command): \(refused)")
+            #expect(!(refused.output + refused.errors).contains("hunter2"))
+        }
+    }
 }
