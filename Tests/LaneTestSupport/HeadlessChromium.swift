@@ -32,12 +32,8 @@ public final class HeadlessChromium: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, fromBrowser[1], 4)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // The browser gets its two pipes and nothing else the test process has open (other
-        // tests' sockets and pipes): glibc's closefrom action, which Swift's Glibc does not import.
-        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
-            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 5)
-        }
+        // The browser gets its two pipes and nothing else the test process has open.
+        closeInheritedDescriptors(&actions, from: 5)
         let arguments = [Self.path, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-pipe",
                          "--user-data-dir=\(profile)", "--window-size=\(windowWidth),\(windowHeight)", "about:blank"]
         var argv = arguments.map { strdup($0) } + [nil]

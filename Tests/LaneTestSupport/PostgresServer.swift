@@ -120,6 +120,8 @@ public final class PostgresServer: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // The server outlives pg_ctl: it must not keep copies of other tests' sockets open.
+        closeInheritedDescriptors(&actions, from: 3)
         var cArguments = argv.map { strdup($0) } + [nil]
         defer { for a in cArguments { free(a) } }
         var pid: pid_t = 0
