@@ -19,6 +19,8 @@ public final class MercuryReaderSimulator: Sendable {
         public var startsInBootloader = false
         /// Left in auto-read at power-up: streams before anyone asks.
         public var streamingAtPowerUp = false
+        /// Left without response CRCs by an earlier session (the setting holds until power-off).
+        public var responseCRC = true
         public init() {}
     }
 
@@ -71,6 +73,7 @@ public final class MercuryReaderSimulator: Sendable {
         self.options = options
         var initial = State(baud: options.baud, inBootloader: options.startsInBootloader)
         if options.streamingAtPowerUp { initial.streaming = true }
+        initial.responseCRC = options.responseCRC
         state = Mutex(initial)
         let started = DedicatedThread(name: "sim-mercury") { [self] in serve() }
         thread.withLock { $0 = started }
@@ -106,6 +109,7 @@ public final class MercuryReaderSimulator: Sendable {
 
     public var counts: Counts { state.withLock { $0.counts } }
     public var isStreaming: Bool { state.withLock { $0.streaming } }
+    public var sendsResponseCRC: Bool { state.withLock { $0.responseCRC } }
 
     private func serve() {
         var input: [UInt8] = []
@@ -131,13 +135,19 @@ public final class MercuryReaderSimulator: Sendable {
         }
     }
 
-    /// `FF LEN OP DATA CRC`: a bad CRC is ignored, as a module does.
+    /// `FF LEN OP DATA CRC`: a bad CRC is ignored, as a module does, and so is a length no
+    /// frame has (over 0xF8): the lone `FF` a host sends to wake a module is followed by its
+    /// command's own `FF`, which must not be read as a length of 255.
     private static func cutCommand(_ input: inout [UInt8]) -> (opcode: UInt8, data: [UInt8])? {
         while true {
             guard let start = input.firstIndex(of: 0xFF) else { input.removeAll(); return nil }
             input.removeFirst(start)
-            guard input.count >= 5 else { return nil }
+            guard input.count >= 2 else { return nil }
             let length = Int(input[1])
+            guard length <= 0xF8 else {
+                input.removeFirst()
+                continue
+            }
             guard input.count >= 5 + length else { return nil }
             let crc = UInt16(input[3 + length]) << 8 | UInt16(input[4 + length])
             guard MercuryWire.crc(input[1..<(3 + length)]) == crc else {
