@@ -66,10 +66,30 @@ struct MercuryDriverTests {
         defer { reader.stop() }
         let harness = DriverHarness(Self.driver(path) { $0.responseCRC = false })
         defer { harness.stop() }
-        #expect(await harness.wait { $0.states.last == .reading })
+        #expect(await harness.wait { $0.states.last == .reading }, "\(harness.changes)")
         reader.read(epc(7), antenna: 1, rssi: -55)
         #expect(await harness.wait { $0.tagReads.count == 1 })
         #expect(harness.tagReads.first?.tag == epc(7))
+        #expect(harness.counters.snapshot.crcErrors == 0)
+    }
+
+    /// A module keeps its CRC setting until power-off. One that an earlier session left without
+    /// response CRCs, and then failed or was killed, used to be lost for good: every reply failed
+    /// its CRC at every baud. It is found again and set back as configured.
+    @Test(arguments: [true, false])
+    func aReaderLeftWithoutCRCsByAnEarlierSessionIsFoundAgain(responseCRC: Bool) async throws {
+        let path = temporaryDirectory() + "/rfid"
+        var options = MercuryReaderSimulator.Options()
+        options.responseCRC = false
+        let reader = try MercuryReaderSimulator(link: path, options: options)
+        defer { reader.stop() }
+        let harness = DriverHarness(Self.driver(path) { $0.responseCRC = responseCRC })
+        defer { harness.stop() }
+        #expect(await harness.wait { $0.states.last == .reading }, "\(harness.changes)")
+        #expect(reader.sendsResponseCRC == responseCRC)
+        reader.read(epc(9), antenna: 1, rssi: -50)
+        #expect(await harness.wait { $0.tagReads.count == 1 })
+        #expect(harness.tagReads.first?.tag == epc(9))
         #expect(harness.counters.snapshot.crcErrors == 0)
     }
 

@@ -44,7 +44,7 @@ public struct MercuryReaderDriver: DeviceDriver {
         let (version, baud) = try reader.findBaud()
         try reader.ensureApplication()
         try reader.stopReading()
-        if !settings.responseCRC { try reader.turnOffResponseCRC() }
+        if !settings.responseCRC || reader.decoder.crcMode == .absent { try reader.setResponseCRC(settings.responseCRC) }
         guard version.supports(settings.tagProtocol) else {
             throw .rejected("\(version.model) does not support tag protocol \(settings.tagProtocol.name)")
         }
@@ -79,11 +79,14 @@ struct MercuryLinkSession {
     }
 
     /// Tries the configured baud twice (the second time with a leading `FF` to wake a sleeping
-    /// module), then the probe list; the first valid version reply fixes the baud.
+    /// module), once more for replies without a CRC, then the probe list; the first valid
+    /// version reply fixes the baud. A module keeps its CRC setting until power-off: one an
+    /// earlier session left without CRCs (then failed, or was killed) answers at the same baud.
     mutating func findBaud() throws(DeviceError) -> (MercuryVersion, Int) {
-        var attempts = [(settings.baud, false), (settings.baud, true)]
-        attempts += settings.probeBauds.filter { $0 != settings.baud }.map { ($0, false) }
-        for (baud, wake) in attempts {
+        var attempts = [(settings.baud, false, MercuryFrameDecoder.CRCMode.present), (settings.baud, true, .present),
+                        (settings.baud, false, .absent)]
+        attempts += settings.probeBauds.filter { $0 != settings.baud }.map { ($0, false, .present) }
+        for (baud, wake, crcMode) in attempts {
             if context.shouldStop { throw .silent("stopping") }
             do throws(LinkError) {
                 try link.setBaud(baud)
@@ -93,7 +96,7 @@ struct MercuryLinkSession {
                 if case .unsupportedBaud = error { continue }
                 throw .link(error)
             }
-            decoder = MercuryFrameDecoder()
+            decoder = MercuryFrameDecoder(crcMode: crcMode)
             do throws(DeviceError) {
                 let reply = try transact(.getVersion, timeout: .milliseconds(300))
                 if let version = MercuryVersion(reply.data) {
@@ -129,9 +132,12 @@ struct MercuryLinkSession {
         throw .noAnswer("reader did not confirm stopping its search")
     }
 
-    mutating func turnOffResponseCRC() throws(DeviceError) {
-        decoder.crcMode = .absent  // the reply to this command may already come without one
-        _ = try transact(.sendResponseCRC(false))
+    /// Sets whether the module ends its responses with a CRC; the decoder follows. The reply to
+    /// this command may come either way, and reading without a CRC takes both.
+    mutating func setResponseCRC(_ on: Bool) throws(DeviceError) {
+        decoder.crcMode = .absent
+        _ = try transact(.sendResponseCRC(on))
+        decoder.crcMode = on ? .present : .absent
     }
 
     /// Sends a command and waits for the reply with its opcode; stray tag frames are skipped.
