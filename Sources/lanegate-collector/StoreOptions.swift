@@ -58,8 +58,9 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// The PostgreSQL location, its password read from the file or the environment.
-    func postgresLocation() throws -> PostgresLocation? {
-        let settings = try resolved()
+    func postgresLocation() throws -> PostgresLocation? { try postgresLocation(resolved()) }
+
+    private func postgresLocation(_ settings: CollectorFile.Store) throws -> PostgresLocation? {
         guard let url = postgresURL(settings) else { return nil }
         var password: String?
         if let file = settings.passwordFile {
@@ -74,16 +75,17 @@ struct StoreOptions: ParsableArguments {
     /// database it has not been migrated to, or one a newer collector migrated.
     func open(logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry())
         async throws -> (store: any EventStore, service: (any Service)?) {
-        if let location = try postgresLocation() {
+        let resolved = try resolved()
+        if let location = try postgresLocation(resolved) {
             try await PostgresSchema.check(location, logger: logger)
             var settings = PostgresEventStore.Settings()
-            settings.retentionDays = try resolved().retentionDays
+            settings.retentionDays = resolved.retentionDays
             let store = PostgresEventStore(location: location, settings: settings, registry: registry, logger: logger)
             logger.info("store: \(location)")
             return (store, store)
         }
         let path: String
-        switch try resolved().url {
+        switch resolved.url {
         case .none: path = "/var/lib/lanegate-collector/events.db"
         case .some(let s) where s.hasPrefix("sqlite:"): path = String(s.dropFirst("sqlite:".count))
         case .some(let s): throw CollectorSetupError("--store \(s): use sqlite:PATH or postgres://USER@HOST/DATABASE")
