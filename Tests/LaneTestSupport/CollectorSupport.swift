@@ -121,18 +121,11 @@ public func encodedBatch(gateway: String, sequence: UInt64, count: Int = 5, prio
     return BatchEncoder(gatewayID: gateway, layout: layout).encode(batch)
 }
 
-/// Runs test work that holds its thread for long on a thread of its own: CPU-heavy work
-/// (encoding 65 535 events or simulating a port's day takes seconds in a debug build), or a
-/// program waited for (initdb, pg_ctl, openssl). On the cooperative pool, two such calls take
-/// both of a 2-core machine's threads, and every other test's tasks, in-process collectors
-/// and stores with them, stall until they end.
+/// Runs synchronous test work that holds its thread for long on a thread of its own (see
+/// ``onItsOwnThread(_:)``): CPU-heavy work (encoding 65 535 events or simulating a port's day
+/// takes seconds in a debug build), or a program waited for (initdb, pg_ctl, openssl).
 public func offThePool<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
-    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, E>, Never>) in
-        let thread = Thread { continuation.resume(returning: Result { () throws(E) -> T in try work() }) }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-    return try result.get()
+    try await onItsOwnThread { () throws(E) -> T in try work() }
 }
 
 /// How long a test request may take: a guard against a hang, not a speed target (a loaded

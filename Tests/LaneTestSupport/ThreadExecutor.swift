@@ -2,13 +2,14 @@ import Foundation
 
 /// Runs `body` with its synchronous stretches on a thread of its own, still inside the calling
 /// test's task: `#expect` and `#require` are attributed to that test, as they would not be from
-/// a bare thread. For tests that hold their thread for seconds of disk writes (tmpfs filled to
-/// the last byte): on the cooperative pool of a 2-core machine, two such tests take every thread
-/// the in-process collectors and stores of the other tests need.
-public func onItsOwnThread<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+/// a bare thread. For test work that holds its thread for seconds (tmpfs filled to the last
+/// byte, a program waited for, a port's day simulated): on the cooperative pool of a 2-core
+/// machine, two such pieces take every thread the in-process collectors and stores of the
+/// other tests need.
+public func onItsOwnThread<T: Sendable, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
     let executor = ThreadExecutor()
     defer { executor.stop() }
-    return try await withTaskExecutorPreference(executor) { try await body() }
+    return try await withTaskExecutorPreference(executor) { () async throws(E) -> T in try await body() }
 }
 
 /// A task executor of one thread, which runs the jobs given to it in order until stopped.
