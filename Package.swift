@@ -21,6 +21,9 @@ let package = Package(
         .library(name: "LaneAnalytics", targets: ["LaneAnalytics"]),
         .library(name: "LaneCollector", targets: ["LaneCollector"]),
         .library(name: "LanePostgres", targets: ["LanePostgres"]),
+        // For Tests/TSan, whose tests reach these modules from a package of their own.
+        .library(name: "LaneSQLite", targets: ["LaneSQLite"]),
+        .library(name: "LaneUplink", targets: ["LaneUplink"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
