@@ -12,8 +12,9 @@ seconds=${LANEGATE_RSS_SECONDS:-600}
 if [ -n "${LANEGATE_RSS_BIN:-}" ]; then
     bin=$LANEGATE_RSS_BIN
 else
-    swift build -c release --static-swift-stdlib >/dev/null
-    bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
+    # As packaged (packaging/build-deb.sh's flags, so either reuses the other's build).
+    swift build -c release --static-swift-stdlib -debug-info-format none >/dev/null
+    bin=$(swift build -c release --static-swift-stdlib -debug-info-format none --show-bin-path)
 fi
 work=$(mktemp -d)
 pids=()

@@ -15,8 +15,11 @@ version="${LANEGATE_VERSION:-0.1.0~git$stamp.$commit}"
 echo "build-deb: building release binaries (static Swift runtime)"
 mkdir -p "$out"
 # One build for both programs: the package's only executables, sharing nearly every module.
-swift build -c release --static-swift-stdlib > "$out/swift-build.log" 2>&1 || { tail -40 "$out/swift-build.log"; exit 1; }
-bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
+# No DWARF: the programs are stripped below, and without it the build takes 10 % less time and
+# CPU (1,071 s against 1,193 on the 2-core CI machine). Tests/HIL/build-guest.sh uses the same flags.
+build=(-c release --static-swift-stdlib -debug-info-format none)
+swift build "${build[@]}" > "$out/swift-build.log" 2>&1 || { tail -40 "$out/swift-build.log"; exit 1; }
+bin="$(swift build "${build[@]}" --show-bin-path)"
 
 stage="$out/lanegate_${version}_amd64"
 rm -rf "$stage" && mkdir -p "$stage/DEBIAN"

@@ -67,7 +67,8 @@ if [ ! -x "$udev/bin/udevadm" ]; then
     rm -rf "$udev" && dpkg-deb -x "$(fetch udev)" "$udev"
 fi
 
-build=(-c release --static-swift-stdlib --product lanegate)
+# The same flags as packaging/build-deb.sh, which then reuses this build.
+build=(-c release --static-swift-stdlib -debug-info-format none --product lanegate)
 guest="$cache/guest"
 gpiod_root=""
 if [ "${LANEGATE_HIL_GPIOD:-1}" = 2 ]; then
