@@ -24,6 +24,7 @@ let package = Package(
         // For Tests/TSan, whose tests reach these modules from a package of their own.
         .library(name: "LaneSQLite", targets: ["LaneSQLite"]),
         .library(name: "LaneUplink", targets: ["LaneUplink"]),
+        .library(name: "LaneTestSupport", targets: ["LaneTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
