@@ -49,15 +49,18 @@ public struct Collector: Sendable {
     public let settings: CollectorSettings
     /// Border delay for the ports of the port file (none without one).
     public let analytics: PortAnalytics
+    /// Sealed shipments between the ports of the port file.
+    public let transits: TransitTracker
     /// Wakes the dashboard's live streams when a port's gateway delivers.
     public let updates = PortUpdates()
     let logger: Logger
 
     public init(store: any EventStore, gateways: GatewayDirectory, readAccess: ReadAccess, ports: [PortLayout] = [],
-                metrics: CollectorMetrics = CollectorMetrics(), settings: CollectorSettings = CollectorSettings(),
+                transitRoutes: [TransitRoute] = [], metrics: CollectorMetrics = CollectorMetrics(), settings: CollectorSettings = CollectorSettings(),
                 logger: Logger = Logger(label: "lanegate.collector")) {
         self.store = store
         analytics = PortAnalytics(ports: ports, store: store)
+        transits = TransitTracker(ports: ports, routes: transitRoutes)
         gatewayDirectory = gateways
         self.readAccess = readAccess
         self.logger = logger
@@ -83,6 +86,7 @@ public struct Collector: Sendable {
             try await reading(request, context) { reader in try await gateways(reader) }
         }
         addBorderDelayRoutes(to: router)
+        addTransitRoutes(to: router)
         addDashboardRoutes(to: router)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

@@ -75,6 +75,7 @@ final class DayPartitions: Sendable {
             }
             for name in names { try await connection.query(PostgresQuery(unsafeSQL: "DROP TABLE \(name)"), logger: logger) }
             try await connection.query("DELETE FROM batch_keys WHERE day < \(day)", logger: logger)
+            try await connection.query("DELETE FROM seal_readings WHERE day < \(day)", logger: logger)
             return names
         }
         if !dropped.isEmpty {

@@ -187,6 +187,8 @@ final class GroupWriter: Sendable {
     private static func insert(_ new: [WriteRequest], _ connection: PostgresConnection, _ logger: Logger) async throws {
         var visits = VisitColumns()
         for r in new { for v in r.facts.visits { visits.append(v, day: r.day, gateway: r.key.gateway) } }
+        var seals = SealColumns()
+        for r in new { for v in r.facts.seals { seals.append(v, day: r.day, gateway: r.key.gateway) } }
         // Each device's latest state in the group; the table keeps the latest of all.
         var latest: [BatchDevice: StoredBatch.DeviceState] = [:]
         for r in new {
@@ -213,6 +215,10 @@ final class GroupWriter: Sendable {
                 SELECT * FROM unnest(\(visits.day)::integer[], \(visits.gateway)::text[], \(visits.readPoint)::text[], \(visits.tag)::text[],
                                      \(visits.first)::bigint[], \(visits.last)::bigint[], \(visits.reads)::integer[],
                                      \(visits.rssi)::smallint[], \(visits.open)::boolean[])),
+            seal_rows AS (
+                INSERT INTO seal_readings(day, gateway, read_point, seal, utc_ns, status, event_count)
+                SELECT * FROM unnest(\(seals.day)::integer[], \(seals.gateway)::text[], \(seals.readPoint)::text[], \(seals.seal)::text[],
+                                     \(seals.utc)::bigint[], \(seals.status)::smallint[], \(seals.eventCount)::integer[])),
             device_rows AS (
                 INSERT INTO devices(gateway, device, state, detail, utc_ns)
                 SELECT * FROM unnest(\(devices.map(\.key.gateway))::text[], \(devices.map(\.key.device))::text[],
@@ -258,6 +264,21 @@ private struct VisitColumns {
         reads.append(Int32(clamping: v.reads))
         rssi.append(Int16(clamping: v.rssi))
         open.append(v.open)
+    }
+}
+
+private struct SealColumns {
+    var day: [Int32] = [], gateway: [String] = [], readPoint: [String] = [], seal: [String] = []
+    var utc: [Int64] = [], status: [Int16] = [], eventCount: [Int32] = []
+
+    mutating func append(_ r: StoredBatch.SealRow, day d: Int32, gateway g: String) {
+        day.append(d)
+        gateway.append(g)
+        readPoint.append(text(r.readPoint))
+        seal.append(r.seal)
+        utc.append(r.utc)
+        status.append(Int16(r.status))
+        eventCount.append(Int32(r.eventCount))
     }
 }
 

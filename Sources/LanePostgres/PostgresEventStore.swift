@@ -135,6 +135,22 @@ public final class PostgresEventStore: EventStore, Service {
         }
     }
 
+    public func sealReadings(fromUTC: Int64, toUTC: Int64, seal: String?) async throws -> [SealReading] {
+        try await reading { [logger] connection in
+            let rows = try await connection.query("""
+                SELECT gateway, read_point, seal, utc_ns, status, event_count FROM seal_readings
+                WHERE utc_ns >= \(fromUTC) AND utc_ns < \(toUTC) AND (\(seal)::text IS NULL OR seal = \(seal))
+                """, logger: logger)
+            var out: [SealReading] = []
+            for try await (gateway, readPoint, seal, utc, status, count)
+                in rows.decode((String, String, String, Int64, Int16, Int32).self) {
+                out.append(SealReading(seal: seal, place: ReadPlace(gateway: gateway, readPoint: readPoint), utc: utc,
+                                       status: UInt8(truncatingIfNeeded: status), eventCount: UInt16(truncatingIfNeeded: count)))
+            }
+            return out
+        }
+    }
+
     public func lanesWithVehicles(gateways: [String], fromUTC: Int64, toUTC: Int64) async throws -> Set<GatewayLane> {
         try await reading { [logger] connection in
             let rows = try await connection.query("""

@@ -57,6 +57,18 @@ public enum PostgresSchema {
                 gateway text PRIMARY KEY, token_sha256 bytea UNIQUE, registered_at timestamptz NOT NULL DEFAULT now())
             """,
         ]),
+        // Few rows (a seal reading is one per truck and port), so one table, trimmed by retention
+        // with the day partitions. Batches stored before this migration have none.
+        ("seal readings: e-seals' sightings and status changes, for transits between ports", [
+            """
+            CREATE TABLE seal_readings(
+                day integer NOT NULL, gateway text NOT NULL, read_point text NOT NULL, seal text NOT NULL,
+                utc_ns bigint NOT NULL, status smallint NOT NULL, event_count integer NOT NULL)
+            """,
+            "CREATE INDEX seal_readings_by_time ON seal_readings(utc_ns)",
+            "CREATE INDEX seal_readings_by_seal ON seal_readings(seal, utc_ns)",
+            "CREATE INDEX seal_readings_by_day ON seal_readings(day)",
+        ]),
     ]
 
     /// The schema version this collector reads and writes.

@@ -88,7 +88,8 @@ struct Serve: AsyncParsableCommand {
                 }
                 tls = configuration
             }
-            let layouts = try ports.map { try PortLayoutFile.parse(try Self.read($0, "--ports"), file: $0, knownGateways: known) } ?? []
+            let portFile = try ports.map { try PortLayoutFile.read(try Self.read($0, "--ports"), file: $0, knownGateways: known) }
+            let layouts = portFile?.ports ?? []
             if case .tokens(let readers) = access {
                 let unknown = readers.grantedPorts.subtracting(layouts.map(\.id))
                 guard unknown.isEmpty else {
@@ -97,7 +98,8 @@ struct Serve: AsyncParsableCommand {
             }
             let directory = fixed.map { GatewayDirectory(fixed: $0) }
                 ?? GatewayDirectory(registryOf: opened.store, registered: registered, logger: logger)
-            collector = Collector(store: opened.store, gateways: directory, readAccess: access, ports: layouts, metrics: metrics,
+            collector = Collector(store: opened.store, gateways: directory, readAccess: access, ports: layouts,
+                                  transitRoutes: portFile?.transitRoutes ?? [], metrics: metrics,
                                   logger: logger)
         } catch {
             throw ValidationError("\(error)")

@@ -319,7 +319,7 @@ func jsonObject(_ text: String) -> [String: Any] {
         try raw.execute("DELETE FROM tag_visits; PRAGMA user_version = 0")
         let reopened = try SQLiteEventStore(path: path)
         #expect(try await reopened.tagVisits(gateways: ["gw-a"], fromUTC: everything.0, toUTC: everything.1).count == 3)
-        #expect(try raw.integer("PRAGMA user_version") == 1)
+        #expect(try raw.integer("PRAGMA user_version") == 2)
     }
 }
 

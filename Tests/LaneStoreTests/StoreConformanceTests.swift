@@ -128,6 +128,37 @@ struct StoreConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func indexesSealReadingsForTransits(_ kind: StoreKind) async throws {
+        try await withStore(kind) { (store: any EventStore) async throws in
+            let seal = SealID(manufacturer: 0x0E1F, tag: 0xFFFF_FFF0), other = SealID(manufacturer: 1, tag: 2)
+            _ = try await TestBatch(gateway: "gw-a", sequence: 1, events: [
+                .sealSeen(SealSighting(readPoint: 1, seal: seal, time: at(10), status: .sealed, eventCount: 65_535, eventTime: 0, rssi: -60)),
+                .sealChanged(SealChange(readPoint: 1, seal: seal, time: at(20), previous: .sealed, status: [.tampered, .opened],
+                                        eventCount: 0, eventTime: 0)),
+                .sealDeparted(SealDeparture(readPoint: 1, seal: seal, firstSeen: at(10), lastSeen: at(25), reportCount: 9,
+                                            status: [.tampered, .opened], evicted: false)),
+                arrival(1, at: 12),
+            ]).store(in: store)
+            _ = try await TestBatch(gateway: "gw-b", sequence: 1, events: [
+                .sealSeen(SealSighting(readPoint: 0, seal: other, time: at(30), status: .lowBattery, eventCount: 2, eventTime: 0, rssi: -60)),
+            ]).store(in: store)
+            let t0 = anchor.utcNanoseconds, s: Int64 = 1_000_000_000
+            let all = try await store.sealReadings(fromUTC: t0, toUTC: t0 + 100 * s, seal: nil).sorted { $0.utc < $1.utc }
+            #expect(all == [
+                SealReading(seal: "0e1f-fffffff0", place: ReadPlace(gateway: "gw-a", readPoint: "lane2/booth"), utc: t0 + 10 * s,
+                            status: 0, eventCount: 65_535),
+                SealReading(seal: "0e1f-fffffff0", place: ReadPlace(gateway: "gw-a", readPoint: "lane2/booth"), utc: t0 + 20 * s,
+                            status: 0xA0, eventCount: 0),
+                SealReading(seal: "0001-00000002", place: ReadPlace(gateway: "gw-b", readPoint: "lane1/booth"), utc: t0 + 30 * s,
+                            status: 0x40, eventCount: 2),
+            ], "departures add no reading; statuses and the counter's extremes come back whole")
+            #expect(try await store.sealReadings(fromUTC: t0, toUTC: t0 + 100 * s, seal: "0001-00000002").map(\.utc) == [t0 + 30 * s])
+            #expect(try await store.sealReadings(fromUTC: t0 + 11 * s, toUTC: t0 + 30 * s, seal: nil).map(\.utc) == [t0 + 20 * s],
+                    "[from, to)")
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func absurdValuesAreRefusedOrStoredWithoutHarm(_ kind: StoreKind) async throws {
         try await withStore(kind) { (store: any EventStore) async throws in
             // (Sequences beyond 2^63 - 1 never reach a store: the batch decoder refuses them.)

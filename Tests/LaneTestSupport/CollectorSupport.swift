@@ -43,12 +43,13 @@ public func withCollector<T: Sendable>(
     store: (any EventStore)? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
     settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
     gatewayTokens: GatewayTokens = tokens, gateways: GatewayDirectory? = nil, ports: [PortLayout] = [],
+    transitRoutes: [TransitRoute] = [],
     readAccess: ReadAccess = .tokens(readers), predatesBundles: Bool = false,
     _ body: @Sendable (_ baseURL: String, _ collector: Collector) async throws -> T
 ) async throws -> T {
     let store = try store ?? SQLiteEventStore(path: temporaryDirectory() + "/events.db")
     let collector = Collector(store: store, gateways: gateways ?? GatewayDirectory(fixed: gatewayTokens), readAccess: readAccess,
-                              ports: ports, settings: settings, logger: quietLogger)
+                              ports: ports, transitRoutes: transitRoutes, settings: settings, logger: quietLogger)
     let (bound, announce) = AsyncStream.makeStream(of: Int.self)
     let running: @Sendable (any Channel) async -> Void = { channel in announce.yield(channel.localAddress!.port!) }
     let app: any Service = predatesBundles

@@ -141,11 +141,11 @@ extension Collector {
         json(.notFound, "{\"error\":\(jsonQuoted("no port \"\(context.parameters.get("port") ?? "")\" in the port file; GET /v1/ports lists them"))}\n")
     }
 
-    private func badQuery(_ reason: String) -> Response { refuse(.badRequest, "query", reason) }
+    func badQuery(_ reason: String) -> Response { refuse(.badRequest, "query", reason) }
 
     struct QueryError: Error { var message: String }
 
-    private func instant(_ request: Request, _ key: String, default value: Int64) throws(QueryError) -> Int64 {
+    func instant(_ request: Request, _ key: String, default value: Int64) throws(QueryError) -> Int64 {
         guard let text = request.uri.queryParameters[Substring(key)] else { return value }
         guard let n = Int64(text), DecodingLimits.utcRange.contains(n) else {
             throw QueryError(message: "\(key) must be an integer (UTC nanoseconds)")
@@ -155,7 +155,7 @@ extension Collector {
 
     /// `from` and `to` (UTC nanoseconds; default the last 24 hours), `from` before `to`, at
     /// most `max` apart.
-    private func timeRange(_ request: Request, max: Int64) -> Result<(from: Int64, to: Int64), QueryError> {
+    func timeRange(_ request: Request, max: Int64) -> Result<(from: Int64, to: Int64), QueryError> {
         let now = ClockAnchor.now().utcNanoseconds
         do throws(QueryError) {
             let to = try instant(request, "to", default: now)

@@ -2,20 +2,34 @@ import LaneAnalytics
 import LaneTOML
 import TOMLKit
 
+/// What the port file defines.
+public struct PortFile: Sendable {
+    public var ports: [PortLayout]
+    /// The expected times of sealed shipments between ports.
+    public var transitRoutes: [TransitRoute]
+}
+
 /// The collector's port file: one `[[port]]` table per port and direction, each with the
-/// `[[port.point]]` read points of its route. Validated at start; every problem is reported
+/// `[[port.point]]` read points of its route, and `[[transit]]` tables giving the expected time
+/// of a sealed shipment between two of them. Validated at start; every problem is reported
 /// with its line, the way the gateway's configuration is.
 public enum PortLayoutFile {
-    /// Parses `text`; with `knownGateways`, a point naming any other gateway is an error.
+    /// The ports of `text`; with `knownGateways`, a point naming any other gateway is an error.
     public static func parse(_ text: String, file: String, knownGateways: Set<String>? = nil) throws -> [PortLayout] {
+        try read(text, file: file, knownGateways: knownGateways).ports
+    }
+
+    /// Parses `text`; with `knownGateways`, a point naming any other gateway is an error.
+    public static func read(_ text: String, file: String, knownGateways: Set<String>? = nil) throws -> PortFile {
         let root: TOMLTable
         do { root = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw ConfigError(file: file, line: error.source.begin.line, key: nil, message: "not valid TOML: \(error.description)")
         }
         var reader = PortReader(file: file, locator: TOMLKeyLocator(text: text), knownGateways: knownGateways)
         let ports = reader.read(root)
+        let routes = reader.readRoutes(root, ports: Set(ports.map(\.id)))
         guard reader.errors.isEmpty else { throw ConfigErrors(errors: reader.errors) }
-        return ports
+        return PortFile(ports: ports, transitRoutes: routes)
     }
 }
 
@@ -32,7 +46,7 @@ private struct PortReader: TOMLFieldReader {
     }
 
     mutating func read(_ root: TOMLTable) -> [PortLayout] {
-        checkKeys(root, path: "", allowed: ["port"])
+        checkKeys(root, path: "", allowed: ["port", "transit"])
         var ports: [PortLayout] = []
         var owner: [ReadPlace: String] = [:]
         for (i, table) in tables(root, "port", path: "port").enumerated() {
@@ -70,6 +84,29 @@ private struct PortReader: TOMLFieldReader {
         }
         if ports.isEmpty { fail("port", "the file defines no [[port]]") }
         return ports
+    }
+
+    /// `[[transit]]`: `from` and `to` (port ids) and `expected_minutes`, once per ordered pair.
+    mutating func readRoutes(_ root: TOMLTable, ports: Set<String>) -> [TransitRoute] {
+        var routes: [TransitRoute] = []
+        for (i, t) in tables(root, "transit", path: "transit").enumerated() {
+            let path = "transit[\(i)]"
+            checkKeys(t, path: path, allowed: ["from", "to", "expected_minutes"])
+            guard let from = string(t, "from", path: path + ".from"), let to = string(t, "to", path: path + ".to") else { continue }
+            for (key, port) in [("from", from), ("to", to)] where !ports.contains(port) {
+                fail("\(path).\(key)", "\"\(port)\" is not a port of this file")
+            }
+            if from == to { fail(path + ".to", "must differ from from: a transit goes between two ports") }
+            guard let minutes = integer(t, "expected_minutes", path: path + ".expected_minutes", in: 1...43_200) else {
+                if t["expected_minutes"] == nil { fail(path + ".expected_minutes", "missing (whole minutes, 1 to 43200)") }
+                continue
+            }
+            if routes.contains(where: { $0.from == from && $0.to == to }) {
+                fail(path, "the transit from \"\(from)\" to \"\(to)\" is defined twice")
+            }
+            routes.append(TransitRoute(from: from, to: to, expected: Int64(minutes) * 60_000_000_000))
+        }
+        return routes
     }
 
     mutating func readPoint(_ t: TOMLTable, path: String) -> PortPoint? {

@@ -118,6 +118,9 @@ public protocol EventStore: Sendable {
     /// The lanes whose loops at `gateways` reported a vehicle in [fromUTC, toUTC): a lane is the
     /// part of a loop's name before its "/" (`lane3/loop-a` is in lane `lane3`).
     func lanesWithVehicles(gateways: [String], fromUTC: Int64, toUTC: Int64) async throws -> Set<GatewayLane>
+    /// Seal readings (`seal_seen`, `seal_changed`) at any gateway in [fromUTC, toUTC), of one
+    /// seal (`MMMM-TTTTTTTT`) or of all: what transits between ports are followed by.
+    func sealReadings(fromUTC: Int64, toUTC: Int64, seal: String?) async throws -> [SealReading]
     /// Total events stored, for metrics and tests.
     func eventCount(gateway: String?) async throws -> Int
     /// Nil when the store can take batches now; otherwise why not (what `/healthz` says).

@@ -40,11 +40,16 @@ public final class SQLiteEventStore: EventStore {
                 gateway TEXT NOT NULL, read_point TEXT NOT NULL, tag TEXT NOT NULL, first_utc_ns INTEGER NOT NULL,
                 last_utc_ns INTEGER NOT NULL, reads INTEGER NOT NULL, rssi INTEGER NOT NULL, open INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS tag_visits_by_gateway_time ON tag_visits(gateway, first_utc_ns);
+            CREATE TABLE IF NOT EXISTS seal_readings(
+                gateway TEXT NOT NULL, read_point TEXT NOT NULL, seal TEXT NOT NULL, utc_ns INTEGER NOT NULL,
+                status INTEGER NOT NULL, event_count INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS seal_readings_by_time ON seal_readings(utc_ns);
+            CREATE INDEX IF NOT EXISTS seal_readings_by_seal ON seal_readings(seal, utc_ns);
             CREATE TABLE IF NOT EXISTS gateway_credentials(
                 gateway TEXT PRIMARY KEY, token_sha256 BLOB UNIQUE, registered_utc_ns INTEGER NOT NULL) WITHOUT ROWID;
             """)
         let statements = try Statements(connection)
-        try statements.indexVisitsOfOlderBatches()
+        try statements.indexOlderBatches()
         writer = GroupCommitWriter(statements)
         // The reading connection also registers gateways: it waits for the writer's lock, too.
         let reading = try SQLiteConnection(path: path)
@@ -66,6 +71,10 @@ public final class SQLiteEventStore: EventStore {
 
     public func tagVisits(gateways: [String], fromUTC: Int64, toUTC: Int64) async throws -> [TagVisit] {
         try await reading { s throws(SQLiteError) in try s.tagVisits(gateways: gateways, from: fromUTC, to: toUTC) }
+    }
+
+    public func sealReadings(fromUTC: Int64, toUTC: Int64, seal: String?) async throws -> [SealReading] {
+        try await reading { s throws(SQLiteError) in try s.sealReadings(from: fromUTC, to: toUTC, seal: seal) }
     }
 
     public func lanesWithVehicles(gateways: [String], fromUTC: Int64, toUTC: Int64) async throws -> Set<GatewayLane> {
@@ -139,6 +148,7 @@ private final class Statements {
     let upsertGateway: SQLiteStatement
     let upsertDevice: SQLiteStatement
     let insertVisit: SQLiteStatement
+    let insertSeal: SQLiteStatement
 
     init(_ connection: SQLiteConnection) throws(SQLiteError) {
         self.connection = connection
@@ -164,26 +174,42 @@ private final class Statements {
             INSERT INTO tag_visits(gateway, read_point, tag, first_utc_ns, last_utc_ns, reads, rssi, open)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        insertSeal = try connection.prepare("""
+            INSERT INTO seal_readings(gateway, read_point, seal, utc_ns, status, event_count) VALUES (?, ?, ?, ?, ?, ?)
+            """)
     }
 
     /// The border-delay analytics read tag visits by gateway and time, many thousands a query:
     /// each stored batch's visits are indexed in `tag_visits` as it is stored, so that a day
     /// is read as rows instead of decoding every batch. Batches stored before the index
-    /// existed (user_version 0) are indexed once, here.
-    func indexVisitsOfOlderBatches() throws(SQLiteError) {
-        guard try connection.integer("PRAGMA user_version") == 0 else { return }
+    /// existed (user_version 0) are indexed once, here; so are the seal readings of batches
+    /// stored before `seal_readings` existed (user_version 1).
+    func indexOlderBatches() throws(SQLiteError) {
+        let version = try connection.integer("PRAGMA user_version") ?? 0
+        guard version < 2 else { return }
         try connection.transaction { () throws(SQLiteError) in
-            let all = try connection.prepare("SELECT body FROM batches")
+            let all = try connection.prepare("SELECT gateway, body FROM batches")
             while try all.step() {
-                guard let batch = try? BatchDecoder.decode(all.bytes(0)) else { continue }
-                try indexVisits(of: batch)
+                guard let batch = try? BatchDecoder.decode(all.bytes(1)) else { continue }
+                let facts = StoredBatch(batch)
+                if version < 1 { try indexVisits(facts.visits, gateway: all.text(0)) }
+                try indexSeals(facts.seals, gateway: all.text(0))
             }
-            try connection.execute("PRAGMA user_version = 1")
+            try connection.execute("PRAGMA user_version = 2")
         }
     }
 
-    func indexVisits(of batch: DecodedBatch) throws(SQLiteError) {
-        try indexVisits(StoredBatch(batch).visits, gateway: batch.gatewayID)
+    func indexSeals(_ seals: [StoredBatch.SealRow], gateway: String) throws(SQLiteError) {
+        for r in seals {
+            insertSeal.reset()
+            try insertSeal.bind(1, gateway)
+            try insertSeal.bind(2, r.readPoint)
+            try insertSeal.bind(3, r.seal)
+            try insertSeal.bind(4, r.utc)
+            try insertSeal.bind(5, Int64(r.status))
+            try insertSeal.bind(6, Int64(r.eventCount))
+            try insertSeal.step()
+        }
     }
 
     func indexVisits(_ visits: [StoredBatch.VisitRow], gateway: String) throws(SQLiteError) {
@@ -242,6 +268,7 @@ private final class Statements {
             try insertBatch.bind(8, body)
             try insertBatch.step()
             try indexVisits(facts.visits, gateway: batch.gatewayID)
+            try indexSeals(facts.seals, gateway: batch.gatewayID)
             for d in facts.devices {
                 upsertDevice.reset()
                 try upsertDevice.bind(1, batch.gatewayID)
@@ -308,6 +335,23 @@ private final class Statements {
                                     reads: UInt32(clamping: select.int64(4)), peakRSSI: Int8(clamping: select.int64(5)),
                                     open: select.int64(6) != 0))
             }
+        }
+        return out
+    }
+
+    func sealReadings(from: Int64, to: Int64, seal: String?) throws(SQLiteError) -> [SealReading] {
+        let select = try connection.prepare("""
+            SELECT gateway, read_point, seal, utc_ns, status, event_count FROM seal_readings
+            WHERE utc_ns >= ?1 AND utc_ns < ?2 AND (?3 IS NULL OR seal = ?3)
+            """)
+        try select.bind(1, from)
+        try select.bind(2, to)
+        if let seal { try select.bind(3, seal) } else { try select.bindNull(3) }
+        var out: [SealReading] = []
+        while try select.step() {
+            out.append(SealReading(seal: select.text(2), place: ReadPlace(gateway: select.text(0), readPoint: select.text(1)),
+                                   utc: select.int64(3), status: UInt8(truncatingIfNeeded: select.int64(4)),
+                                   eventCount: UInt16(truncatingIfNeeded: select.int64(5))))
         }
         return out
     }

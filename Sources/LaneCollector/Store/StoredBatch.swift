@@ -3,7 +3,7 @@ import LaneCore
 import LaneWire
 
 /// What every store keeps beside a batch's body, read from the decoded batch: its time span,
-/// its tag visits, its gaps and its devices' last states. One reading for SQLite and PostgreSQL.
+/// its tag visits, its seal readings, its gaps and its devices' last states. One reading for SQLite and PostgreSQL.
 public struct StoredBatch: Sendable {
     public struct VisitRow: Sendable {
         public var readPoint: String
@@ -13,6 +13,15 @@ public struct StoredBatch: Sendable {
         public var reads: Int64
         public var rssi: Int64
         public var open: Bool
+    }
+
+    /// A seal's first report at a read point, or a change of its status there.
+    public struct SealRow: Sendable {
+        public var readPoint: String
+        public var seal: String
+        public var utc: Int64
+        public var status: UInt8
+        public var eventCount: UInt16
     }
 
     public struct DeviceState: Sendable {
@@ -28,6 +37,8 @@ public struct StoredBatch: Sendable {
     public let lastUTC: Int64
     /// One row per tag arrival (an open visit) and departure (a closed one).
     public let visits: [VisitRow]
+    /// One row per `seal_seen` and `seal_changed`: what transits are followed by.
+    public let seals: [SealRow]
     /// Gap events, and the events they say were lost.
     public let gaps: Int
     public let lost: UInt64
@@ -39,7 +50,7 @@ public struct StoredBatch: Sendable {
         let times = batch.events.map { batch.anchor.utcNanoseconds(at: $0.time) }
         firstUTC = times.min() ?? 0
         lastUTC = times.max() ?? 0
-        var visits: [VisitRow] = [], devices: [DeviceState] = []
+        var visits: [VisitRow] = [], seals: [SealRow] = [], devices: [DeviceState] = []
         var gaps = 0, lost: UInt64 = 0
         for (event, utc) in zip(batch.events, times) {
             switch event {
@@ -51,6 +62,12 @@ public struct StoredBatch: Sendable {
             case .tagArrived(let e):
                 visits.append(VisitRow(readPoint: batch.readPointName(e.readPoint), tag: e.tag.hex, firstUTC: utc,
                                        lastUTC: utc, reads: 1, rssi: Int64(e.peakRSSI), open: true))
+            case .sealSeen(let e):
+                seals.append(SealRow(readPoint: batch.readPointName(e.readPoint), seal: e.seal.description, utc: utc,
+                                     status: e.status.rawValue, eventCount: e.eventCount))
+            case .sealChanged(let e):
+                seals.append(SealRow(readPoint: batch.readPointName(e.readPoint), seal: e.seal.description, utc: utc,
+                                     status: e.status.rawValue, eventCount: e.eventCount))
             case .gap(let g):
                 gaps += 1
                 lost &+= g.lost
@@ -60,6 +77,7 @@ public struct StoredBatch: Sendable {
             }
         }
         self.visits = visits
+        self.seals = seals
         self.devices = devices
         self.gaps = gaps
         self.lost = lost
