@@ -152,7 +152,7 @@ let package = Package(
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),
         .testTarget(name: "LaneAnalyticsTests", dependencies: ["LaneAnalytics", "LaneSimulators", "LaneTestSupport"]),
-        .testTarget(name: "LaneDevicesTests", dependencies: ["LaneDevices", "LaneSimulators", "LaneCore"]),
+        .testTarget(name: "LaneDevicesTests", dependencies: ["LaneDevices", "LaneSimulators", "LaneCore", "LaneTestSupport"]),
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
         .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite", "LaneTestSupport"]),
         // What the test targets share: a collector on loopback, HTTP helpers, a test PKI, the
@@ -182,7 +182,7 @@ let package = Package(
             "LaneCollector", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneCore", "LaneTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneTOML", "LaneSimulators", "LaneSpool", "LaneWire", "LaneDevices",
-                                                     .product(name: "Logging", package: "swift-log")],
+                                                     "LaneTestSupport", .product(name: "Logging", package: "swift-log")],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Foundation
 import LaneCore
+import LaneTestSupport
 @testable import LaneDevices
 import Testing
 
@@ -14,12 +15,6 @@ func hex(_ text: String) -> [UInt8] {
         i = j
     }
     return out
-}
-
-func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "lanegate-devices-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
 }
 
 /// One driver under supervision, with its ring drained into `detections` as they come.

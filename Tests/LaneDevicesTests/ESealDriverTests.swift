@@ -2,6 +2,7 @@ import Foundation
 import LaneCore
 @testable import LaneDevices
 import LaneSimulators
+import LaneTestSupport
 import Testing
 
 @Suite("E-seal receiver driver over a pty", .serialized)

@@ -2,6 +2,7 @@ import Foundation
 import LaneCore
 @testable import LaneDevices
 import LaneSimulators
+import LaneTestSupport
 import Testing
 
 /// The production Mercury driver against the reader simulator over a real pty.

@@ -3,6 +3,7 @@ import LaneCore
 @testable import LaneGateway
 import Testing
 import LaneTOML
+import LaneTestSupport
 
 func fixture(_ name: String) -> String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)").path
@@ -115,8 +116,7 @@ struct ConfigTests {
     /// A missing token or CA file was reported without its path, and `config check` called
     /// the file valid.
     @Test func filesTheCollectorTableNamesMustBeReadable() throws {
-        let dir = NSTemporaryDirectory() + "lanegate-config-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = temporaryDirectory("lanegate-config")
         try "\n  \n".write(toFile: dir + "/empty-token", atomically: true, encoding: .utf8)
         let booth = try String(contentsOfFile: fixture("booth.toml"), encoding: .utf8)
         let collector = "\n[collector]\nurl = \"https://collector.example:8443/v1/batches\"\n"

@@ -4,6 +4,7 @@ import LaneDevices
 import LaneGateway
 import LaneSimulators
 import Testing
+import LaneTestSupport
 
 /// The whole device side, live: a booth scenario plays through the device simulators (two
 /// Mercury readers and an e-seal receiver on ptys, a loop card in process), the production
@@ -19,8 +20,7 @@ struct LiveDevicesTests {
         let output = traffic.generate()
         var layout = traffic.layout
         layout.loops[0].maxActuationsPerMinute = 20  // 25 calls in 5 s is chatter
-        let directory = NSTemporaryDirectory() + "lanegate-live-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = temporaryDirectory("lanegate-live")
 
         let readers = try (1...2).map { try MercuryReaderSimulator(link: "\(directory)/rfid-lane\($0)") }
         let receiver = try ESealReceiverSimulator(link: "\(directory)/eseal")

@@ -5,6 +5,7 @@ import LaneSimulators
 import LaneSpool
 import LaneWire
 import Testing
+import LaneTestSupport
 
 @Suite("Replay against ground truth")
 struct ReplayTests {
@@ -74,7 +75,7 @@ struct ReplaySpoolTests {
     @Test func spoolDropsReachTheWireAsGapEvents() throws {
         let traffic = BoothTraffic(seed: 11, lanes: 2, vehicles: 30)
         let config = GatewayConfig(gatewayID: "synth-gw", layout: traffic.layout, batchPolicy: BatchPolicy(window: .seconds(5)))
-        let path = NSTemporaryDirectory() + "lanegate-replay-spool-\(UUID().uuidString).db"
+        let path = temporaryDirectory("lanegate-replay") + "/spool.db"
         let spool = Spool(path: path, gatewayID: "synth-gw", settings: SpoolSettings(maxBytes: 4_000, minFreeDiskBytes: 0), nowUTC: 0)
         let replay = LaneGateway.Replay(config: config, pseudonymizer: nil, spool: spool) { _, _ in }
         for d in traffic.generate().detections { replay.feed(d) }

@@ -29,12 +29,6 @@ public let quietLogger: Logger = {
     return logger
 }()
 
-public func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "lanegate-collector-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
 /// A collector on loopback, on a port the kernel picked (or `port`), running while `body` runs,
 /// then shut down gracefully: cancelling a server with accepted connections still queued traps
 /// in NIO (apple/swift-nio#2813), so cancellation is only the fallback after 15 s. A server that
