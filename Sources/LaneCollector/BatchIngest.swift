@@ -97,6 +97,7 @@ extension Collector {
         switch outcome {
         case .stored(let events):
             updates.stored(gateway: batch.gatewayID)
+            await raiseAlarms(for: batch)
             metrics.batchesStored.increment()
             metrics.eventsStored.increment(by: Int64(events))
             return .acknowledged(gateway: batch.gatewayID, sequence: batch.sequence, status: "stored", events: events)
@@ -107,6 +108,22 @@ extension Collector {
             return refused(.conflict, "conflict", "sequence \(batch.sequence) of \(batch.gatewayID) is already stored with different content",
                            sequence: batch.sequence)
         }
+    }
+
+    /// Before the acknowledgement, so that a responder hears of a tamper within the request's
+    /// time; only batches that can hold one (priority events: faults, seal changes) are looked at.
+    private func raiseAlarms(for batch: DecodedBatch) async {
+        var seals = Set<String>(), faults = false
+        for event in batch.events {
+            switch event {
+            case .sealSeen(let e): seals.insert(e.seal.description)
+            case .sealChanged(let e): seals.insert(e.seal.description)
+            case .detectorFault: faults = true
+            default: break
+            }
+        }
+        guard faults || !seals.isEmpty else { return }
+        await alarms.stored(batch, seals: seals)
     }
 
     private func refused(_ status: HTTPResponse.Status, _ label: String, _ reason: String, sequence: UInt64? = nil) -> BatchAnswer {

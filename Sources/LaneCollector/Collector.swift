@@ -34,6 +34,8 @@ public struct CollectorSettings: Sendable {
     /// Live streams (the dashboard's server-sent events) open at once at most: each holds a
     /// connection and costs an estimate per update.
     public var maxLiveStreams = 256
+    /// A gateway that sends nothing for longer than this raises a `gateway_silent` alarm.
+    public var gatewaySilentAfter: Duration = .seconds(600)
 
     public init() {}
 }
@@ -51,6 +53,8 @@ public struct Collector: Sendable {
     public let analytics: PortAnalytics
     /// Sealed shipments between the ports of the port file.
     public let transits: TransitTracker
+    /// Alarms for responders: raised as batches arrive and by ``AlarmWatch``'s sweeps.
+    public let alarms: AlarmDesk
     /// Wakes the dashboard's live streams when a port's gateway delivers.
     public let updates = PortUpdates()
     let logger: Logger
@@ -61,6 +65,10 @@ public struct Collector: Sendable {
         self.store = store
         analytics = PortAnalytics(ports: ports, store: store)
         transits = TransitTracker(ports: ports, routes: transitRoutes)
+        let silence = settings.gatewaySilentAfter.components
+        alarms = AlarmDesk(store: store, rules: AlarmRules(ports: ports, tracker: transits,
+                                                           silentAfter: silence.seconds * 1_000_000_000 + silence.attoseconds / 1_000_000_000),
+                           registry: metrics.registry, logger: logger)
         gatewayDirectory = gateways
         self.readAccess = readAccess
         self.logger = logger
@@ -87,6 +95,7 @@ public struct Collector: Sendable {
         }
         addBorderDelayRoutes(to: router)
         addTransitRoutes(to: router)
+        addAlarmRoutes(to: router)
         addDashboardRoutes(to: router)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

@@ -69,6 +69,14 @@ public enum PostgresSchema {
             "CREATE INDEX seal_readings_by_seal ON seal_readings(seal, utc_ns)",
             "CREATE INDEX seal_readings_by_day ON seal_readings(day)",
         ]),
+        ("alarms: incidents raised for responders, and who acknowledged them", [
+            """
+            CREATE TABLE alarms(
+                id text PRIMARY KEY, kind text NOT NULL, gateway text NOT NULL, ports text NOT NULL, utc_ns bigint NOT NULL,
+                raised_utc_ns bigint NOT NULL, detail text NOT NULL, acknowledged_by text, acknowledged_utc_ns bigint)
+            """,
+            "CREATE INDEX alarms_by_raised ON alarms(raised_utc_ns)",
+        ]),
     ]
 
     /// The schema version this collector reads and writes.

@@ -42,6 +42,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Open connections at most; beyond it the longest-idle one is closed.") var maxConnections = 4096
     @Option(help: "The port file (TOML, [[port]] tables): the routes whose wait and crossing times /v1/ports/… answers.")
     var ports: String?
+    @Option(help: "Minutes without a batch after which a gateway raises a gateway_silent alarm.")
+    var gatewaySilentMinutes = 10
 
     func validate() throws {
         guard readTokens != nil || publicRead else {
@@ -53,6 +55,7 @@ struct Serve: AsyncParsableCommand {
         }
         guard clientCa == nil || tlsCertificate != nil else { throw ValidationError("--client-ca needs --tls-certificate and --tls-key") }
         guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be 1 to 1000000") }
+        guard (1...10_080).contains(gatewaySilentMinutes) else { throw ValidationError("--gateway-silent-minutes must be 1 to 10080 (a week)") }
         try store.validate()
     }
 
@@ -62,6 +65,8 @@ struct Serve: AsyncParsableCommand {
         let opened: (store: any EventStore, service: (any Service)?)
         var tls: TLSConfiguration?
         let metrics = CollectorMetrics()
+        var settings = CollectorSettings()
+        settings.gatewaySilentAfter = .seconds(gatewaySilentMinutes * 60)
         do {
             let fixed = try tokens.map { try GatewayTokens(text: try Self.read($0, "--tokens"), file: $0) }
             opened = try await store.open(logger: logger, registry: metrics.registry)
@@ -100,7 +105,7 @@ struct Serve: AsyncParsableCommand {
                 ?? GatewayDirectory(registryOf: opened.store, registered: registered, logger: logger)
             collector = Collector(store: opened.store, gateways: directory, readAccess: access, ports: layouts,
                                   transitRoutes: portFile?.transitRoutes ?? [], metrics: metrics,
-                                  logger: logger)
+                                  settings: settings, logger: logger)
         } catch {
             throw ValidationError("\(error)")
         }
@@ -111,7 +116,7 @@ struct Serve: AsyncParsableCommand {
             onServerRunning: { [host, port] channel in print("lanegate-collector: listening on \(host):\(channel.localAddress?.port ?? port)") },
             logger: logger)
         // The store's service (PostgreSQL's pool and writer) comes first, so that it stops last.
-        let services: [any Service] = (opened.service.map { [$0] } ?? []) + [app]
+        let services: [any Service] = (opened.service.map { [$0] } ?? []) + [app, AlarmWatch(desk: collector.alarms)]
         try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
     }
 

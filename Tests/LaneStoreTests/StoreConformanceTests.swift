@@ -159,6 +159,30 @@ struct StoreConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func recordsEachAlarmOnceAndKeepsItsFirstAcknowledgement(_ kind: StoreKind) async throws {
+        try await withStore(kind) { (store: any EventStore) async throws in
+            func alarm(_ key: String, raised: Int64) -> Alarm {
+                Alarm(id: Alarm.id(key), kind: .detectorFault, gateway: "gw-a", ports: ["bota-nb", "bota-sb"], utc: raised - 5,
+                      raisedUTC: raised, detail: "loop lane1/loop-a of gw-a: max_presence")
+            }
+            let (a, b, c) = (alarm("a", raised: 100), alarm("b", raised: 200), alarm("c", raised: 300))
+            #expect(try await store.raise([a, b]) == [a, b])
+            // Raised again (a second collector, a sweep): only the new one is new.
+            #expect(try await store.raise([b, c, a]) == [c])
+            #expect(try await store.raise([]) == [])
+            #expect(try await store.alarms(raisedFrom: 100, to: 300, limit: 10) == [a, b], "[from, to), in raise order")
+            #expect(try await store.alarms(raisedFrom: 0, to: .max, limit: 2) == [a, b])
+            #expect(try await store.alarm(id: c.id) == c)
+            #expect(try await store.alarm(id: "no-such-alarm") == nil)
+
+            let acked = try #require(try await store.acknowledge(alarm: b.id, by: "cbp-el-paso", atUTC: 500))
+            #expect(acked.acknowledgedBy == "cbp-el-paso" && acked.acknowledgedUTC == 500 && acked.ports == ["bota-nb", "bota-sb"])
+            #expect(try await store.acknowledge(alarm: b.id, by: "operations", atUTC: 600) == acked)
+            #expect(try await store.acknowledge(alarm: "no-such-alarm", by: "operations", atUTC: 600) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func absurdValuesAreRefusedOrStoredWithoutHarm(_ kind: StoreKind) async throws {
         try await withStore(kind) { (store: any EventStore) async throws in
             // (Sequences beyond 2^63 - 1 never reach a store: the batch decoder refuses them.)

@@ -133,6 +133,16 @@ public protocol EventStore: Sendable {
     func register(_ credential: GatewayCredential) async throws
     /// Removes a gateway's registration (its stored batches stay); false when it had none.
     func unregister(gateway: String) async throws -> Bool
+
+    /// Records the alarms not recorded before (by id), and returns those: the ones to announce.
+    func raise(_ alarms: [Alarm]) async throws -> [Alarm]
+    /// Alarms raised in [fromUTC, toUTC), in the order they were raised, at most `limit`.
+    func alarms(raisedFrom fromUTC: Int64, to toUTC: Int64, limit: Int) async throws -> [Alarm]
+    /// One alarm by id.
+    func alarm(id: String) async throws -> Alarm?
+    /// Marks an alarm acknowledged by `reader`, unless it already is (the first one stays);
+    /// returns it as it now stands, nil when there is no such alarm.
+    func acknowledge(alarm id: String, by reader: String, atUTC: Int64) async throws -> Alarm?
 }
 
 extension EventStore {

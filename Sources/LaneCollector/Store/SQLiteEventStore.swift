@@ -45,6 +45,10 @@ public final class SQLiteEventStore: EventStore {
                 status INTEGER NOT NULL, event_count INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS seal_readings_by_time ON seal_readings(utc_ns);
             CREATE INDEX IF NOT EXISTS seal_readings_by_seal ON seal_readings(seal, utc_ns);
+            CREATE TABLE IF NOT EXISTS alarms(
+                id TEXT PRIMARY KEY, kind TEXT NOT NULL, gateway TEXT NOT NULL, ports TEXT NOT NULL, utc_ns INTEGER NOT NULL,
+                raised_utc_ns INTEGER NOT NULL, detail TEXT NOT NULL, acknowledged_by TEXT, acknowledged_utc_ns INTEGER) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS alarms_by_raised ON alarms(raised_utc_ns);
             CREATE TABLE IF NOT EXISTS gateway_credentials(
                 gateway TEXT PRIMARY KEY, token_sha256 BLOB UNIQUE, registered_utc_ns INTEGER NOT NULL) WITHOUT ROWID;
             """)
@@ -133,7 +137,7 @@ public final class SQLiteEventStore: EventStore {
 
     /// A read on the reading connection, on NIO's thread pool: SQLite blocks, and the
     /// cooperative pool's few threads must not.
-    private func reading<T: Sendable>(_ read: @escaping @Sendable (Statements) throws(SQLiteError) -> T) async throws -> T {
+    func reading<T: Sendable>(_ read: @escaping @Sendable (Statements) throws(SQLiteError) -> T) async throws -> T {
         try await NIOThreadPool.singleton.runIfActive { [self] in
             try reader.withLock { s throws(SQLiteError) in try read(s) }
         }
@@ -141,7 +145,7 @@ public final class SQLiteEventStore: EventStore {
 }
 
 /// The connection and its prepared statements, used under the store's lock.
-private final class Statements {
+final class Statements {
     let connection: SQLiteConnection
     let findBatch: SQLiteStatement
     let insertBatch: SQLiteStatement
