@@ -134,8 +134,11 @@ private struct EventReader {
             let posted = ContinuousClock.now
             #expect(try await post(url, arrived, token: "token-of-the-elpaso-exit").0 == 200)
             let alarm = try #require(try await agency.nextAlarm())
+            // Raised within the batch's own request, not by a sweep (none runs here) nor found by a
+            // stream's poll of another collector's alarms. Alone this takes 11-14 ms (README); with
+            // every test at once on two cores it has taken 4 s, so the bound here is a guard.
             let delay = ContinuousClock.now - posted
-            #expect(delay < .seconds(2), "the alarm took \(delay)")
+            #expect(delay < .seconds(20), "the alarm took \(delay)")
             #expect(alarm["kind"] as? String == "seal_tampered" && alarm["ports"] as? [String] == ["nogales-nb", "elpaso-nb"])
             #expect((alarm["detail"] as? String)?.contains("1 seal event(s)") == true)
             let id = try #require(alarm["id"] as? String)

@@ -146,11 +146,12 @@ struct SpoolStopTests {
 func fillDisk(_ directory: String, spool path: String) throws {
     let connection = try SQLiteConnection(path: path, create: false)
     try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    let filler = directory + "/filler"
-    _ = FileManager.default.createFile(atPath: filler, contents: nil)
-    let handle = try #require(FileHandle(forWritingAtPath: filler))
-    defer { try? handle.close() }
-    let chunk = Data(count: 4096)
-    while (try? handle.write(contentsOf: chunk)) != nil {}
-    try? handle.synchronize()
+    // Close-on-exec: a process another test starts meanwhile (PostgreSQL, the daemon) must not
+    // inherit the filler, or deleting it would free nothing while that process runs.
+    let fd = open(directory + "/filler", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    try #require(fd >= 0)
+    defer { close(fd) }
+    let chunk = [UInt8](repeating: 0, count: 4096)
+    while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+    fsync(fd)
 }
