@@ -88,6 +88,12 @@ public struct TransitTracker: Sendable {
         portOfGateway = byGateway.compactMapValues { $0 }
     }
 
+    /// How far around a range seal readings must be read for its transits to be whole: twice
+    /// the longest route (a shipment's origin, or its late arrival), at least a day, at most 31.
+    public var lookback: Int64 {
+        min(max(2 * (routes.map(\.expected).max() ?? 0), 86_400_000_000_000), 31 * 86_400_000_000_000)
+    }
+
     /// The port a reading was made at: its read point's port, or else its gateway's only port.
     public func port(of place: ReadPlace) -> String? { portOfPlace[place] ?? portOfGateway[place.gateway] }
 

@@ -8,15 +8,7 @@ import LaneWire
 import NIOCore
 import Testing
 
-private let nogales = PortLayout(id: "nogales-nb", name: "Nogales", direction: "northbound", points: [
-    PortPoint(place: ReadPlace(gateway: "nogales-booths", readPoint: "lane1/seal"), stage: .booth, laneType: "commercial"),
-])
-private let elPaso = PortLayout(id: "elpaso-nb", name: "El Paso", direction: "northbound", points: [
-    PortPoint(place: ReadPlace(gateway: "elpaso-exit", readPoint: "exit/seal"), stage: .exit),
-])
-private let hour: Int64 = 3_600_000_000_000
-private let route = TransitRoute(from: "nogales-nb", to: "elpaso-nb", expected: 8 * hour)
-private let rules = AlarmRules(ports: [nogales, elPaso], tracker: TransitTracker(ports: [nogales, elPaso], routes: [route]),
+private let rules = AlarmRules(ports: [nogales, elPaso], tracker: TransitTracker(ports: [nogales, elPaso], routes: [nogalesToElPaso]),
                                silentAfter: 600_000_000_000)
 
 private func reading(_ gateway: String, _ point: String, at hours: Double, status: UInt8 = 0, events: UInt16 = 1) -> SealReading {
@@ -63,21 +55,6 @@ private func reading(_ gateway: String, _ point: String, at hours: Double, statu
     }
 }
 
-/// A batch from `gateway`'s e-seal receiver and loops, its clock anchored at `start`.
-private func laneBatch(_ gateway: String, _ readPoint: String, sequence: UInt64, start: Int64, _ events: [LaneEvent]) -> [UInt8] {
-    let layout = LaneLayout(devices: [.init(name: "eseal", kind: .eseal), .init(name: "loops", kind: .loops)],
-                            readPoints: [.init(name: readPoint, lane: "lane1", antennas: [.init(device: DeviceIndex(0), port: 1)])],
-                            loops: [.init(name: "lane1/loop-a", lane: "lane1", device: DeviceIndex(1), line: 0)])
-    let clock = ClockAnchor(monotonic: .zero, utcNanoseconds: start, sync: .synchronized, maxErrorMicros: 800, estimatedErrorMicros: 100)
-    return BatchEncoder(gatewayID: gateway, layout: layout)
-        .encode(EventBatch(sequence: sequence, events: events, counters: nil, anchor: clock, priority: true))
-}
-
-private func seen(at seconds: Int64, status: SealStatus = .sealed, events: UInt16) -> LaneEvent {
-    .sealSeen(SealSighting(readPoint: 0, seal: SealID(manufacturer: 0x0E1F, tag: 1), time: MonotonicInstant(nanoseconds: seconds * 1_000_000_000),
-                           status: status, eventCount: events, eventTime: 0, rssi: -60))
-}
-
 /// Reads server-sent events off a response body.
 private struct EventReader {
     var body: HTTPClientResponse.Body.AsyncIterator
@@ -106,9 +83,6 @@ private struct EventReader {
         (Reader(name: "operations", scope: .admin), "token-of-the-operations-team"),
     ])
     let gateways = GatewayTokens(pairs: [("nogales-booths", "token-of-the-nogales-booths"), ("elpaso-exit", "token-of-the-elpaso-exit")])
-    let pharr = PortLayout(id: "pharr-nb", name: "Pharr", direction: "northbound", points: [
-        PortPoint(place: ReadPlace(gateway: "pharr-exit", readPoint: "exit/seal"), stage: .exit),
-    ])
 
     private func stream(_ url: String, token: String, lastEventID: String? = nil) async throws -> EventReader {
         var request = HTTPClientRequest(url: url + "/v1/alarms/stream")
@@ -121,16 +95,16 @@ private struct EventReader {
 
     @Test func aSealTamperedBetweenPortsReachesTheAgencysStreamWithinTwoSecondsOfItsBatch() async throws {
         let start = ClockAnchor.now().utcNanoseconds - 6 * hour
-        try await withCollector(gatewayTokens: gateways, ports: [nogales, elPaso, pharr], transitRoutes: [route],
+        try await withCollector(gatewayTokens: gateways, ports: [nogales, elPaso, pharr], transitRoutes: [nogalesToElPaso],
                                 readAccess: .tokens(readers)) { url, _ in
             // Sealed and counted at Nogales; the stream opens before the shipment reaches El Paso.
-            let sealed = laneBatch("nogales-booths", "lane1/seal", sequence: 1, start: start, [seen(at: 60, events: 3)])
+            let sealed = sealBatch("nogales-booths", "lane1/seal", sequence: 1, start: start, [seen(1, at: 60, events: 3)])
             #expect(try await post(url, sealed, token: "token-of-the-nogales-booths").0 == 200)
             var agency = try await stream(url, token: "token-of-the-el-paso-agency")
             try await Task.sleep(for: .milliseconds(200))
 
             // At El Paso, sealed again but with its counter moved: opened on the road.
-            let arrived = laneBatch("elpaso-exit", "exit/seal", sequence: 1, start: start, [seen(at: 5 * 3600, events: 4)])
+            let arrived = sealBatch("elpaso-exit", "exit/seal", sequence: 1, start: start, [seen(1, at: 5 * 3600, events: 4)])
             let posted = ContinuousClock.now
             #expect(try await post(url, arrived, token: "token-of-the-elpaso-exit").0 == 200)
             let alarm = try #require(try await agency.nextAlarm())
@@ -145,7 +119,7 @@ private struct EventReader {
 
             // The same batch again is a duplicate: no second alarm. A detector fault at El Paso is one.
             #expect(try await post(url, arrived, token: "token-of-the-elpaso-exit").1.contains("duplicate"))
-            let fault = laneBatch("elpaso-exit", "exit/seal", sequence: 2, start: start, [
+            let fault = sealBatch("elpaso-exit", "exit/seal", sequence: 2, start: start, [
                 .detectorFault(DetectorFault(loop: 0, kind: .maxPresence, raised: true, time: MonotonicInstant(nanoseconds: 5 * hour + 1))),
                 .detectorFault(DetectorFault(loop: 0, kind: .maxPresence, raised: false, time: MonotonicInstant(nanoseconds: 5 * hour + 2))),
             ])
@@ -196,7 +170,7 @@ private struct EventReader {
         try await withCollector(gatewayTokens: gateways, ports: [nogales, elPaso], readAccess: .tokens(readers)) { url, collector in
             let admin = "token-of-the-operations-team"
             let now = ClockAnchor.now().utcNanoseconds
-            #expect(try await post(url, laneBatch("nogales-booths", "lane1/seal", sequence: 1, start: now, []), token: "token-of-the-nogales-booths").0 == 200)
+            #expect(try await post(url, sealBatch("nogales-booths", "lane1/seal", sequence: 1, start: now, []), token: "token-of-the-nogales-booths").0 == 200)
             // An hour on, the gateway has been silent for longer than 10 minutes: one alarm, however often the sweep looks.
             await collector.alarms.sweep(now: now + hour)
             await collector.alarms.sweep(now: now + hour + 1)

@@ -7,31 +7,34 @@ import LaneTestSupport
 import LaneWire
 import Testing
 
-/// Two ports on a sealed shipment's road, and a third that has nothing to do with it.
-private let nogales = PortLayout(id: "nogales-nb", name: "Nogales", direction: "northbound", points: [
+/// Two ports on a sealed shipment's road, a day's drive apart, and a third that has nothing to
+/// do with it: the places of this file's and AlarmTests' batches.
+let nogales = PortLayout(id: "nogales-nb", name: "Nogales", direction: "northbound", points: [
     PortPoint(place: ReadPlace(gateway: "nogales-booths", readPoint: "lane1/seal"), stage: .booth, laneType: "commercial"),
 ])
-private let elPaso = PortLayout(id: "elpaso-nb", name: "El Paso", direction: "northbound", points: [
+let elPaso = PortLayout(id: "elpaso-nb", name: "El Paso", direction: "northbound", points: [
     PortPoint(place: ReadPlace(gateway: "elpaso-exit", readPoint: "exit/seal"), stage: .exit),
 ])
-private let pharr = PortLayout(id: "pharr-nb", name: "Pharr", direction: "northbound", points: [
+let pharr = PortLayout(id: "pharr-nb", name: "Pharr", direction: "northbound", points: [
     PortPoint(place: ReadPlace(gateway: "pharr-exit", readPoint: "exit/seal"), stage: .exit),
 ])
-private let hour: Int64 = 3_600_000_000_000
+let hour: Int64 = 3_600_000_000_000
+let nogalesToElPaso = TransitRoute(from: "nogales-nb", to: "elpaso-nb", expected: 8 * hour)
 
-/// A batch from `gateway`'s e-seal receiver at `readPoint`, its clock anchored at `start`.
-private func sealBatch(_ gateway: String, _ readPoint: String, sequence: UInt64, start: Int64, _ events: [LaneEvent]) -> [UInt8] {
-    let layout = LaneLayout(devices: [.init(name: "eseal", kind: .eseal)],
-                            readPoints: [.init(name: readPoint, lane: "lane1", antennas: [.init(device: DeviceIndex(0), port: 1)])])
+/// A batch from `gateway`'s e-seal receiver at `readPoint` and its loop, its clock anchored at `start`.
+func sealBatch(_ gateway: String, _ readPoint: String, sequence: UInt64, start: Int64, _ events: [LaneEvent]) -> [UInt8] {
+    let layout = LaneLayout(devices: [.init(name: "eseal", kind: .eseal), .init(name: "loops", kind: .loops)],
+                            readPoints: [.init(name: readPoint, lane: "lane1", antennas: [.init(device: DeviceIndex(0), port: 1)])],
+                            loops: [.init(name: "lane1/loop-a", lane: "lane1", device: DeviceIndex(1), line: 0)])
     let clock = ClockAnchor(monotonic: .zero, utcNanoseconds: start, sync: .synchronized, maxErrorMicros: 800, estimatedErrorMicros: 100)
     return BatchEncoder(gatewayID: gateway, layout: layout)
-        .encode(EventBatch(sequence: sequence, events: events, counters: nil, anchor: clock, priority: false))
+        .encode(EventBatch(sequence: sequence, events: events, counters: nil, anchor: clock, priority: events.contains(where: \.isPriority)))
 }
 
-private func seen(_ seal: UInt32, hours: Double, status: SealStatus = .sealed, events: UInt16) -> LaneEvent {
-    .sealSeen(SealSighting(readPoint: 0, seal: SealID(manufacturer: 0x0E1F, tag: seal),
-                           time: MonotonicInstant(nanoseconds: Int64(hours * Double(hour))), status: status, eventCount: events,
-                           eventTime: 0, rssi: -60))
+/// Seal `0e1f-<seal>`'s first report at a batch's read point, `seconds` after its clock anchor.
+func seen(_ seal: UInt32, at seconds: Int64, status: SealStatus = .sealed, events: UInt16) -> LaneEvent {
+    .sealSeen(SealSighting(readPoint: 0, seal: SealID(manufacturer: 0x0E1F, tag: seal), time: MonotonicInstant(nanoseconds: seconds * 1_000_000_000),
+                           status: status, eventCount: events, eventTime: 0, rssi: -60))
 }
 
 @Suite struct TransitTests {
@@ -46,15 +49,14 @@ private func seen(_ seal: UInt32, hours: Double, status: SealStatus = .sealed, e
             (Reader(name: "wait-site", scope: .public), "token-of-a-public-website"),
             (Reader(name: "operations", scope: .admin), "token-of-the-operations-team"),
         ])
-        let route = TransitRoute(from: "nogales-nb", to: "elpaso-nb", expected: 8 * hour)
-        try await withCollector(gatewayTokens: gateways, ports: [nogales, elPaso, pharr], transitRoutes: [route],
+        try await withCollector(gatewayTokens: gateways, ports: [nogales, elPaso, pharr], transitRoutes: [nogalesToElPaso],
                                 readAccess: .tokens(readers)) { url, _ in
             // Seal 1 opened on the road (its counter moved, no approved opening); seal 2 left
             // Nogales 10 hours ago and has not arrived; seal 3 made the trip untouched.
             let nogalesBatch = sealBatch("nogales-booths", "lane1/seal", sequence: 1, start: start,
-                                         [seen(2, hours: 2, events: 1), seen(1, hours: 6, events: 3), seen(3, hours: 7, events: 1)])
+                                         [seen(2, at: 2 * 3600, events: 1), seen(1, at: 6 * 3600, events: 3), seen(3, at: 7 * 3600, events: 1)])
             let elPasoBatch = sealBatch("elpaso-exit", "exit/seal", sequence: 1, start: start,
-                                        [seen(3, hours: 10, events: 1), seen(1, hours: 11, status: .opened, events: 4)])
+                                        [seen(3, at: 10 * 3600, events: 1), seen(1, at: 11 * 3600, status: .opened, events: 4)])
             #expect(try await post(url, nogalesBatch, token: "token-of-the-nogales-booths").0 == 200)
             #expect(try await post(url, elPasoBatch, token: "token-of-the-elpaso-exit").0 == 200)
 
@@ -96,7 +98,7 @@ private func seen(_ seal: UInt32, hours: Double, status: SealStatus = .sealed, e
     @Test func sealReadingsOfBatchesStoredBeforeTheirIndexExistedAreIndexedOnOpen() async throws {
         let path = temporaryDirectory() + "/events.db"
         let body = sealBatch("gw-a", "lane1/seal", sequence: 1, start: anchor.utcNanoseconds,
-                             [seen(1, hours: 0, events: 1), seen(2, hours: 1, events: 1)])
+                             [seen(1, at: 0, events: 1), seen(2, at: 3600, events: 1)])
         let everything = (Int64.min / 2, Int64.max / 2)
         do {
             let store = try SQLiteEventStore(path: path)

@@ -56,7 +56,7 @@ public final class AlarmDesk: Sendable {
         var alarms = rules.faultAlarms(batch, raisedUTC: now)
         for seal in seals.sorted() {
             do {
-                let readings = try await store.sealReadings(fromUTC: now.subtractingClamped(rules.sealHorizon), toUTC: now.addingClamped(1),
+                let readings = try await store.sealReadings(fromUTC: now.subtractingClamped(rules.tracker.lookback), toUTC: now.addingClamped(1),
                                                             seal: seal)
                 alarms += rules.sealAlarms(readings, now: now, raisedUTC: now)
             } catch {
@@ -75,7 +75,7 @@ public final class AlarmDesk: Sendable {
             if now - startedUTC > rules.silentAfter {
                 alarms += rules.silentGateways(try await store.gateways(), now: now, raisedUTC: now)
             }
-            let readings = try await store.sealReadings(fromUTC: now.subtractingClamped(rules.sealHorizon), toUTC: now.addingClamped(1),
+            let readings = try await store.sealReadings(fromUTC: now.subtractingClamped(rules.tracker.lookback), toUTC: now.addingClamped(1),
                                                         seal: nil)
             alarms += rules.sealAlarms(readings, now: now, raisedUTC: now)
         } catch {

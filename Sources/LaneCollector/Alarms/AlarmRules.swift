@@ -16,11 +16,6 @@ public struct AlarmRules: Sendable {
         self.silentAfter = silentAfter
     }
 
-    /// How far back seal readings are looked at: long enough to see a shipment's origin.
-    public var sealHorizon: Int64 {
-        min(max(2 * (tracker.routes.map(\.expected).max() ?? 0), 86_400_000_000_000), 31 * 86_400_000_000_000)
-    }
-
     func ports(ofGateway gateway: String) -> [String] { ports.filter { $0.gateways.contains(gateway) }.map(\.id) }
 
     /// Detector faults the batch reports raised.

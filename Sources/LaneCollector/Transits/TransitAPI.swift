@@ -34,7 +34,7 @@ extension Collector {
 
         // Readings from a horizon before `from` (where a seal's earlier port is) to one after
         // `to` (where the shipments that left in range arrive); under way is judged at the end.
-        let horizon = min(max(2 * (transits.routes.map(\.expected).max() ?? 0), 86_400_000_000_000), 31 * 86_400_000_000_000)
+        let horizon = transits.lookback
         let end = min(range.to.addingClamped(horizon), ClockAnchor.now().utcNanoseconds)
         let readings = try await store.sealReadings(fromUTC: range.from.subtractingClamped(horizon), toUTC: max(end, range.to), seal: seal)
         let (all, unplaced) = transits.transits(readings, now: max(end, range.to))
