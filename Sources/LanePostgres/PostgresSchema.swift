@@ -77,6 +77,14 @@ public enum PostgresSchema {
             """,
             "CREATE INDEX alarms_by_raised ON alarms(raised_utc_ns)",
         ]),
+        ("alarm deliveries: each alarm's queue to each webhook, and its dead letters", [
+            """
+            CREATE TABLE alarm_deliveries(
+                alarm_id text NOT NULL REFERENCES alarms(id), webhook text NOT NULL, state text NOT NULL, attempts integer NOT NULL,
+                next_attempt_utc_ns bigint NOT NULL, last_error text, delivered_utc_ns bigint, PRIMARY KEY(alarm_id, webhook))
+            """,
+            "CREATE INDEX alarm_deliveries_due ON alarm_deliveries(webhook, state, next_attempt_utc_ns)",
+        ]),
     ]
 
     /// The schema version this collector reads and writes.

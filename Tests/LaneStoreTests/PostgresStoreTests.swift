@@ -105,7 +105,7 @@ struct PostgresStoreTests {
         try await withPostgresStore(location) { (store: PostgresEventStore) async throws in
             #expect(try await TestBatch(gateway: "gw-old", sequence: 1, events: mixed(4)).store(in: store) == .stored(events: 4))
         }
-        _ = try await server.psql(database, "DROP TABLE gateway_credentials, seal_readings, alarms; DELETE FROM lanegate_schema WHERE version > 1")
+        _ = try await server.psql(database, "DROP TABLE gateway_credentials, seal_readings, alarm_deliveries, alarms; DELETE FROM lanegate_schema WHERE version > 1")
         await #expect { try await PostgresSchema.check(location, logger: quietLogger) } throws: { error in
             "\(error)".contains("schema version 1, this collector needs \(PostgresSchema.currentVersion)")
         }

@@ -183,6 +183,52 @@ struct StoreConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func queuesEachNewAlarmForItsWebhooksAndLendsEachDeliveryToOneSenderAtATime(_ kind: StoreKind) async throws {
+        try await withStore(kind) { (store: any EventStore) async throws in
+            func alarm(_ key: String, raised: Int64) -> Alarm {
+                Alarm(id: Alarm.id(key), kind: .sealTampered, gateway: "gw-a", ports: ["bota-nb"], utc: raised - 5, raisedUTC: raised,
+                      detail: "seal 0e1f-00000001 tampered")
+            }
+            let (a, b) = (alarm("a", raised: 100), alarm("b", raised: 200))
+            #expect(try await store.raise([a, b], webhooks: [a.id: ["c5", "ops"], b.id: ["ops"]]) == [a, b])
+            // Raised again with other webhooks named: not new, so nothing more is queued.
+            #expect(try await store.raise([a], webhooks: [a.id: ["late"]]) == [])
+            #expect(try await store.claimDeliveries(webhook: "late", dueAt: 1_000, leaseUntil: 2_000, limit: 10) == [])
+            #expect(try await store.claimDeliveries(webhook: "ops", dueAt: 150, leaseUntil: 2_000, limit: 10).map(\.alarm) == [a],
+                    "due from the time it was raised")
+
+            // Claimed: counted, and held until the lease ends; then due again (its sender died).
+            let held = try await store.claimDeliveries(webhook: "ops", dueAt: 1_000, leaseUntil: 2_000, limit: 10)
+            #expect(held.map(\.alarm.id) == [b.id] && held.map(\.attempts) == [1] && held.map(\.nextAttemptUTC) == [2_000])
+            #expect(try await store.claimDeliveries(webhook: "ops", dueAt: 1_999, leaseUntil: 3_000, limit: 10) == [])
+            let again = try await store.claimDeliveries(webhook: "ops", dueAt: 2_000, leaseUntil: 3_000, limit: 10)
+            #expect(again.map(\.alarm.id).sorted() == [a.id, b.id].sorted() && again.map(\.attempts).sorted() == [2, 2])
+
+            try await store.settle(AlarmDelivery.Key(alarm: a.id, webhook: "ops"), .delivered(atUTC: 2_100))
+            try await store.settle(AlarmDelivery.Key(alarm: b.id, webhook: "ops"), .failed(error: "HTTP 503", retryAtUTC: 5_000))
+            #expect(try await store.claimDeliveries(webhook: "ops", dueAt: 4_999, leaseUntil: 9_000, limit: 10) == [])
+            let retried = try #require(try await store.claimDeliveries(webhook: "ops", dueAt: 5_000, leaseUntil: 9_000, limit: 10).first)
+            #expect(retried.attempts == 3 && retried.lastError == "HTTP 503" && retried.alarm == b)
+            try await store.settle(retried.key, .dead(error: "HTTP 500"))
+            // A late answer for a delivery already settled changes nothing.
+            try await store.settle(AlarmDelivery.Key(alarm: a.id, webhook: "ops"), .dead(error: "late"))
+
+            let delivered = try await store.deliveries(.delivered, limit: 10)
+            #expect(delivered.count == 1 && delivered.first?.deliveredUTC == 2_100 && delivered.first?.webhook == "ops")
+            let dead = try await store.deliveries(.dead, limit: 10)
+            #expect(dead.map(\.key) == [retried.key] && dead.first?.lastError == "HTTP 500" && dead.first?.attempts == 3)
+            #expect(try await store.deliveries(.pending, limit: 10).map(\.key) == [AlarmDelivery.Key(alarm: a.id, webhook: "c5")])
+
+            // An operator sends the dead letters again: due now, attempts counted afresh.
+            #expect(try await store.retryDeadDeliveries(webhook: "c5", now: 10_000) == 0)
+            #expect(try await store.retryDeadDeliveries(webhook: "ops", now: 10_000) == 1)
+            let revived = try await store.claimDeliveries(webhook: "ops", dueAt: 10_000, leaseUntil: 11_000, limit: 10)
+            #expect(revived.map(\.key) == [retried.key] && revived.map(\.attempts) == [1])
+            #expect(try await store.deliveries(.dead, limit: 10).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func absurdValuesAreRefusedOrStoredWithoutHarm(_ kind: StoreKind) async throws {
         try await withStore(kind) { (store: any EventStore) async throws in
             // (Sequences beyond 2^63 - 1 never reach a store: the batch decoder refuses them.)

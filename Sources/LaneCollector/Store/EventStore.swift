@@ -135,7 +135,9 @@ public protocol EventStore: Sendable {
     func unregister(gateway: String) async throws -> Bool
 
     /// Records the alarms not recorded before (by id), and returns those: the ones to announce.
-    func raise(_ alarms: [Alarm]) async throws -> [Alarm]
+    /// For each new one, in the same transaction, a pending delivery to each webhook that
+    /// `webhooks` names for its id: an alarm is never stored without its deliveries.
+    func raise(_ alarms: [Alarm], webhooks: [String: [String]]) async throws -> [Alarm]
     /// Alarms raised in [fromUTC, toUTC), in the order they were raised, at most `limit`.
     func alarms(raisedFrom fromUTC: Int64, to toUTC: Int64, limit: Int) async throws -> [Alarm]
     /// One alarm by id.
@@ -143,10 +145,24 @@ public protocol EventStore: Sendable {
     /// Marks an alarm acknowledged by `reader`, unless it already is (the first one stays);
     /// returns it as it now stands, nil when there is no such alarm.
     func acknowledge(alarm id: String, by reader: String, atUTC: Int64) async throws -> Alarm?
+
+    /// Takes up to `limit` of a webhook's pending deliveries due at `now`: each one's attempt is counted and it
+    /// is held until `leaseUntil`. A sender that dies with it leaves it due again then (at least
+    /// once), while other senders on the store skip it meanwhile.
+    func claimDeliveries(webhook: String, dueAt now: Int64, leaseUntil: Int64, limit: Int) async throws -> [AlarmDelivery]
+    /// Settles a claimed delivery: `.delivered`, or a failure to try again at a time, or dead.
+    func settle(_ delivery: AlarmDelivery.Key, _ outcome: AlarmDelivery.Outcome) async throws
+    /// Deliveries in `state`, oldest alarm first, at most `limit`: the dead letters, the queue.
+    func deliveries(_ state: AlarmDelivery.State, limit: Int) async throws -> [AlarmDelivery]
+    /// Puts a webhook's dead deliveries back in the queue, due at `now`; returns how many.
+    func retryDeadDeliveries(webhook: String, now: Int64) async throws -> Int
 }
 
 extension EventStore {
     public func unavailability() async -> String? { nil }
+
+    /// Records alarms that no webhook is to hear of.
+    public func raise(_ alarms: [Alarm]) async throws -> [Alarm] { try await raise(alarms, webhooks: [:]) }
 }
 
 /// A registration the store refuses.

@@ -49,6 +49,11 @@ public final class SQLiteEventStore: EventStore {
                 id TEXT PRIMARY KEY, kind TEXT NOT NULL, gateway TEXT NOT NULL, ports TEXT NOT NULL, utc_ns INTEGER NOT NULL,
                 raised_utc_ns INTEGER NOT NULL, detail TEXT NOT NULL, acknowledged_by TEXT, acknowledged_utc_ns INTEGER) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS alarms_by_raised ON alarms(raised_utc_ns);
+            CREATE TABLE IF NOT EXISTS alarm_deliveries(
+                alarm_id TEXT NOT NULL, webhook TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+                next_attempt_utc_ns INTEGER NOT NULL, last_error TEXT, delivered_utc_ns INTEGER,
+                PRIMARY KEY(alarm_id, webhook)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS alarm_deliveries_due ON alarm_deliveries(webhook, state, next_attempt_utc_ns);
             CREATE TABLE IF NOT EXISTS gateway_credentials(
                 gateway TEXT PRIMARY KEY, token_sha256 BLOB UNIQUE, registered_utc_ns INTEGER NOT NULL) WITHOUT ROWID;
             """)
