@@ -36,6 +36,9 @@ public struct CollectorSettings: Sendable {
     public var maxLiveStreams = 256
     /// A gateway that sends nothing for longer than this raises a `gateway_silent` alarm.
     public var gatewaySilentAfter: Duration = .seconds(600)
+    /// Where alarms are POSTed, and how often they are tried.
+    public var webhooks: [Webhook] = []
+    public var webhookTiming = WebhookTiming()
 
     public init() {}
 }
@@ -55,6 +58,8 @@ public struct Collector: Sendable {
     public let transits: TransitTracker
     /// Alarms for responders: raised as batches arrive and by ``AlarmWatch``'s sweeps.
     public let alarms: AlarmDesk
+    /// Sends alarms to the configured webhooks: a service to run beside the server.
+    public let webhooks: WebhookSender
     /// Wakes the dashboard's live streams when a port's gateway delivers.
     public let updates = PortUpdates()
     let logger: Logger
@@ -68,7 +73,9 @@ public struct Collector: Sendable {
         let silence = settings.gatewaySilentAfter.components
         alarms = AlarmDesk(store: store, rules: AlarmRules(ports: ports, tracker: transits,
                                                            silentAfter: silence.seconds * 1_000_000_000 + silence.attoseconds / 1_000_000_000),
-                           registry: metrics.registry, logger: logger)
+                           webhooks: settings.webhooks, registry: metrics.registry, logger: logger)
+        webhooks = WebhookSender(store: store, desk: alarms, webhooks: settings.webhooks, timing: settings.webhookTiming,
+                                 registry: metrics.registry, logger: logger)
         gatewayDirectory = gateways
         self.readAccess = readAccess
         self.logger = logger
@@ -96,6 +103,7 @@ public struct Collector: Sendable {
         addBorderDelayRoutes(to: router)
         addTransitRoutes(to: router)
         addAlarmRoutes(to: router)
+        addWebhookRoutes(to: router)
         addDashboardRoutes(to: router)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

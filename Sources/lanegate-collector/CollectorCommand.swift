@@ -101,6 +101,7 @@ struct Serve: AsyncParsableCommand {
                     throw CollectorSetupError("--read-tokens grants ports the port file does not define: \(unknown.sorted().joined(separator: ", "))")
                 }
             }
+            settings.webhooks = try webhooks(ports: Set(layouts.map(\.id)))
             let directory = fixed.map { GatewayDirectory(fixed: $0) }
                 ?? GatewayDirectory(registryOf: opened.store, registered: registered, logger: logger)
             collector = Collector(store: opened.store, gateways: directory, readAccess: access, ports: layouts,
@@ -116,8 +117,27 @@ struct Serve: AsyncParsableCommand {
             onServerRunning: { [host, port] channel in print("lanegate-collector: listening on \(host):\(channel.localAddress?.port ?? port)") },
             logger: logger)
         // The store's service (PostgreSQL's pool and writer) comes first, so that it stops last.
-        let services: [any Service] = (opened.service.map { [$0] } ?? []) + [app, AlarmWatch(desk: collector.alarms)]
+        let services: [any Service] = (opened.service.map { [$0] } ?? []) + [app, AlarmWatch(desk: collector.alarms), collector.webhooks]
         try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+    }
+
+    /// The settings file's webhooks, each with its secret read from its file.
+    private func webhooks(ports: Set<String>) throws -> [Webhook] {
+        try (store.settingsFile()?.webhooks ?? []).map { entry in
+            // The secret is the file's first line: an editor's final newline is not part of it.
+            let text = try Self.read(entry.secretFile, "webhook \(entry.name): secret_file")
+            let line = text.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""
+            let secret = line.hasSuffix("\r") ? line.dropLast() : line
+            guard secret.utf8.count >= 16 else {
+                throw CollectorSetupError("webhook \(entry.name): the secret in \(entry.secretFile) needs at least 16 characters")
+            }
+            let unknown = Set(entry.ports ?? []).subtracting(ports)
+            guard unknown.isEmpty else {
+                throw CollectorSetupError("webhook \(entry.name): ports the port file does not define: \(unknown.sorted().joined(separator: ", "))")
+            }
+            if let ca = entry.caFile { _ = try Self.pem(ca, "webhook \(entry.name): ca_file") { try NIOSSLCertificate.fromPEMFile($0) } }
+            return entry.webhook(secret: Array(secret.utf8))
+        }
     }
 
     /// A file's text, or an error that names the option, the path and the system's reason.

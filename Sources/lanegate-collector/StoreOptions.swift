@@ -38,19 +38,21 @@ struct StoreOptions: ParsableArguments {
     /// belong to the file's store, not to this one.
     func resolved() throws -> CollectorFile.Store {
         var settings = CollectorFile.Store()
-        if let config {
-            let file: CollectorFile
-            do { file = try CollectorFile.parse(try Serve.read(config, "--config"), file: config) } catch let errors as ConfigErrors {
-                throw CollectorSetupError(errors.description)
-            } catch let error as ConfigError {
-                throw CollectorSetupError(error.description)
-            }
-            if store == nil, database == nil { settings = file.store }
-        }
+        if let file = try settingsFile(), store == nil, database == nil { settings = file.store }
         if let store { settings.url = store } else if let database { settings.url = "sqlite:" + database }
         if let storePasswordFile { settings.passwordFile = storePasswordFile }
         if let retentionDays { settings.retentionDays = retentionDays }
         return settings
+    }
+
+    /// The settings file, parsed; nil without `--config`.
+    func settingsFile() throws -> CollectorFile? {
+        guard let config else { return nil }
+        do { return try CollectorFile.parse(try Serve.read(config, "--config"), file: config) } catch let errors as ConfigErrors {
+            throw CollectorSetupError(errors.description)
+        } catch let error as ConfigError {
+            throw CollectorSetupError(error.description)
+        }
     }
 
     private func postgresURL(_ settings: CollectorFile.Store) -> String? {

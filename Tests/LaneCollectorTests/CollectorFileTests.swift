@@ -45,4 +45,65 @@ import Testing
         #expect { try CollectorFile.parse("[store\nurl = 1", file: "c.toml") } throws: { "\($0)".contains("c.toml:1: not valid TOML") }
         #expect { try CollectorFile.parse("store = \"sqlite:/x\"", file: "c.toml") } throws: { "\($0)".contains("store: must be a table") }
     }
+
+    @Test func webhookTablesNameTheirReceiversScopesAndSecretFiles() throws {
+        let file = try CollectorFile.parse("""
+            [[webhook]]
+            name = "sonora-c5"
+            url = "https://c5.sonora.example/lanegate/alarms"
+            secret_file = "/etc/lanegate-collector/webhook-sonora-c5.secret"
+            ports = ["nogales-nb"]
+            kinds = ["seal_tampered", "transit_overdue"]
+            ca_file = "/etc/ssl/sonora-ca.pem"
+            max_attempts = 5
+
+            [[webhook]]
+            name = "operations"
+            url = "http://127.0.0.1:9000/alarms"
+            secret_file = "/etc/lanegate-collector/webhook-operations.secret"
+            allow_plain_http = true
+            """, file: "collector.toml")
+        #expect(file.webhooks == [
+            CollectorFile.WebhookEntry(name: "sonora-c5", url: "https://c5.sonora.example/lanegate/alarms",
+                                       secretFile: "/etc/lanegate-collector/webhook-sonora-c5.secret", ports: ["nogales-nb"],
+                                       kinds: [.sealTampered, .transitOverdue], caFile: "/etc/ssl/sonora-ca.pem", maxAttempts: 5),
+            CollectorFile.WebhookEntry(name: "operations", url: "http://127.0.0.1:9000/alarms",
+                                       secretFile: "/etc/lanegate-collector/webhook-operations.secret", ports: nil, kinds: nil,
+                                       caFile: nil, maxAttempts: 12),
+        ])
+        let operations = file.webhooks[1].webhook(secret: Array("0123456789abcdef".utf8))
+        #expect(operations.scope == .admin && operations.kinds == nil)
+        #expect(file.webhooks[0].webhook(secret: []).scope == .ports(["nogales-nb"]))
+    }
+
+    @Test func aWebhookMistakeIsNamedWithItsLineAndNoSecretIsShown() {
+        let bad = """
+            [[webhook]]
+            name = "plain"
+            url = "http://c5.example/alarms"
+            secret_file = "/s"
+            [[webhook]]
+            name = "plain"
+            url = "https://c5.example/alarms"
+            secret = "hunter2-not-for-files"
+            kinds = ["fire"]
+            max_attempts = 0
+            [[webhook]]
+            name = "no spaces"
+            url = "https://c5.example/alarms"
+            secret_file = "/s"
+            """
+        #expect { try CollectorFile.parse(bad, file: "collector.toml") } throws: { error in
+            let text = "\(error)"
+            return text.contains("collector.toml:3: webhook[0].url: must be an https:// URL (plain http needs allow_plain_http = true)")
+                && text.contains("collector.toml:6: webhook[1].name: another webhook is named \"plain\"")
+                && text.contains("collector.toml:8: webhook[1].secret: a secret does not go in this file")
+                && text.contains("collector.toml:9: webhook[1].kinds: \"fire\" is no alarm kind")
+                && text.contains("collector.toml:10: webhook[1].max_attempts: must be a whole number from 1 to 1000")
+                && text.contains("collector.toml:5: webhook[1].secret_file: missing")
+                && text.contains("collector.toml:12: webhook[2].name: letters, digits")
+                && !text.contains("unknown key")
+                && !text.contains("hunter2")
+        }
+    }
 }

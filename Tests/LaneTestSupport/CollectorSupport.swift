@@ -51,7 +51,7 @@ public func withCollector<T: Sendable>(
                       configuration: .init(address: .hostname("127.0.0.1", port: port)), onServerRunning: running, logger: quietLogger)
         : try collector.application(address: .hostname("127.0.0.1", port: port), tls: tls, limits: limits,
                                     onServerRunning: running, logger: quietLogger)
-    let server = ServiceGroup(configuration: .init(services: [app], logger: quietLogger))
+    let server = ServiceGroup(configuration: .init(services: [app, collector.webhooks], logger: quietLogger))
     let ended = ServerEnd()
     let serving = Task {
         defer { announce.finish() }

@@ -13,15 +13,18 @@ import Synchronization
 public final class AlarmDesk: Sendable {
     let store: any EventStore
     public let rules: AlarmRules
+    /// The webhooks each new alarm is queued for, by their scopes.
+    let webhooks: [Webhook]
     let logger: Logger
     private let raised: Counter
     private let failures: Counter
     private let startedUTC = ClockAnchor.now().utcNanoseconds
     private let listeners = Mutex<(next: Int, all: [Int: AsyncStream<Void>.Continuation])>((0, [:]))
 
-    init(store: any EventStore, rules: AlarmRules, registry: PrometheusCollectorRegistry, logger: Logger) {
+    init(store: any EventStore, rules: AlarmRules, webhooks: [Webhook], registry: PrometheusCollectorRegistry, logger: Logger) {
         self.store = store
         self.rules = rules
+        self.webhooks = webhooks
         self.logger = logger
         raised = registry.makeCounter(descriptor: MetricNameDescriptor(
             namespace: "lanegate", subsystem: "collector", metricName: "alarms_raised", unitName: "total",
@@ -33,15 +36,18 @@ public final class AlarmDesk: Sendable {
 
     public var streams: Int { listeners.withLock { $0.all.count } }
 
-    /// Records `alarms`; the new ones are logged and announced. Returns the new ones.
+    /// Records `alarms`, each new one with its webhook deliveries; the new ones are logged and
+    /// announced (to the streams and the webhook senders). Returns the new ones.
     @discardableResult
     public func raise(_ alarms: [Alarm]) async -> [Alarm] {
         guard !alarms.isEmpty else { return [] }
         do {
-            let new = try await store.raise(alarms)
+            var hearers: [String: [String]] = [:]
+            for a in alarms { hearers[a.id] = webhooks.filter { $0.hears(a) }.map(\.name) }
+            let new = try await store.raise(alarms, webhooks: hearers)
             for a in new { logger.warning("alarm \(a.kind.rawValue): \(a.detail)", metadata: ["alarm": "\(a.id)"]) }
             raised.increment(by: Int64(new.count))
-            if !new.isEmpty { listeners.withLock { for wake in $0.all.values { wake.yield() } } }
+            if !new.isEmpty { wakeAll() }
             return new
         } catch {
             failed("recording \(alarms.count) alarm(s)", error)
@@ -84,7 +90,7 @@ public final class AlarmDesk: Sendable {
         await raise(alarms)
     }
 
-    /// Wake-ups for an alarm stream: one now, one whenever alarms are raised here.
+    /// Wake-ups for an alarm stream or a webhook sender: one now, one whenever alarms are raised here.
     func subscribe() -> (id: Int, wakes: AsyncStream<Void>) {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         continuation.yield()
@@ -95,6 +101,9 @@ public final class AlarmDesk: Sendable {
         }
         return (id, stream)
     }
+
+    /// Wakes every stream and sender: there is something new in the store.
+    func wakeAll() { listeners.withLock { for wake in $0.all.values { wake.yield() } } }
 
     /// Wakes one stream: its time to look at the store again.
     func poke(_ id: Int) { _ = listeners.withLock { $0.all[id] }?.yield() }
