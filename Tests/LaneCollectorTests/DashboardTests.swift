@@ -1,4 +1,5 @@
 import Foundation
+import LaneCollector
 import LaneCore
 import LaneSimulators
 import LaneTestSupport
@@ -31,6 +32,49 @@ import Testing
         }
     }
 }
+
+extension DashboardTests {
+    /// A seal opened between Nogales and El Paso, and another still on the road: the page lists
+    /// both, the first flagged, and the open alarm it raised, as the API gives them.
+    @Test func theDashboardShowsSealedShipmentsAndOpenAlarms() async throws {
+        let start = ClockAnchor.now().utcNanoseconds - 6 * hour
+        let gateways = GatewayTokens(pairs: [("nogales-booths", "token-of-the-nogales-booths"), ("elpaso-exit", "token-of-the-elpaso-exit")])
+        try await withCollector(gatewayTokens: gateways, ports: [nogales, elPaso], transitRoutes: [nogalesToElPaso]) { url, _ in
+            let sealed = sealBatch("nogales-booths", "lane1/seal", sequence: 1, start: start,
+                                   [seen(1, at: 60, events: 3), seen(2, at: 4 * 3600, events: 0)])
+            #expect(try await post(url, sealed, token: "token-of-the-nogales-booths").0 == 200)
+            let arrived = sealBatch("elpaso-exit", "exit/seal", sequence: 1, start: start, [seen(1, at: 5 * 3600, events: 4)])
+            #expect(try await post(url, arrived, token: "token-of-the-elpaso-exit").0 == 200)
+            let (_, alarms) = try await get(url + "/v1/alarms?state=open")
+            let alarmIDs = (jsonObject(alarms)["alarms"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(alarmIDs.count == 1)
+
+            let shown = try await offThePool { () -> Result<(rows: [[String]], alarms: [String])?, any Error> in
+                Result {
+                    let browser = try HeadlessChromium()
+                    let page = try browser.open("\(url)/#token=\(readToken)")
+                    guard try browser.waitUntil("document.querySelectorAll('#transits tbody tr').length === 2", session: page) else { return nil }
+                    let rows = try browser.evaluate(
+                        "JSON.stringify([...document.querySelectorAll('#transits tbody tr')].map(r => [r.dataset.seal, r.dataset.state, r.dataset.tampered, r.querySelector('.flags').textContent]))",
+                        session: page) as? String ?? "[]"
+                    let ids = try browser.evaluate("JSON.stringify([...document.querySelectorAll('#alarms li')].map(l => l.dataset.id))",
+                                                   session: page) as? String ?? "[]"
+                    let directory = repositoryRoot.appendingPathComponent(".build/test-artifacts").path
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    try browser.screenshot(session: page, width: 1280, height: 900)
+                        .write(to: URL(fileURLWithPath: directory + "/dashboard-shipments.png"))
+                    return (jsonArray(rows) as? [[String]] ?? [], jsonArray(ids) as? [String] ?? [])
+                }
+            }.get()
+            let (rows, listed) = try #require(shown, "the page never listed the two shipments")
+            #expect(rows.contains(["0e1f-00000001", "arrived", "true", "tampered"]), "\(rows)")
+            #expect(rows.contains(["0e1f-00000002", "under_way", "false", "intact"]), "\(rows)")
+            #expect(listed == alarmIDs)
+        }
+    }
+}
+
+private func jsonArray(_ text: String) -> Any { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) ?? [] }
 
 /// What the page shows once live, read through the DevTools protocol.
 struct DashboardReading {

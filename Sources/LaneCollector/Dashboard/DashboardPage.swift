@@ -22,8 +22,18 @@ enum DashboardPage {
           <p>The collector needs a read token to show its figures.</p>
         </form>
         <main id="ports"></main>
+        <section id="shipments" hidden>
+          <h2>Open alarms</h2>
+          <ul id="alarms"></ul>
+          <h2>Sealed shipments, last 24 hours</h2>
+          <table id="transits">
+            <thead><tr><th>seal</th><th>from</th><th>to</th><th>left</th><th>arrived</th><th>time (expected), min</th><th>seal</th></tr></thead>
+            <tbody></tbody>
+          </table>
+        </section>
         <footer>Wait: end of queue to the primary booth. Crossing: end of queue to the port's exit.
-        Median of the trips completed in the last 15 minutes; ▲ marks a queue growing faster than trips show.</footer>
+        Median of the trips completed in the last 15 minutes; ▲ marks a queue growing faster than trips show.
+        Sealed shipments and alarms show for agency and admin tokens, and are looked at again every 30 seconds.</footer>
         </body>
         </html>
 

@@ -1,6 +1,7 @@
 /// The dashboard's script: lists the ports, follows each one's live stream (server-sent events
 /// read through fetch, so the read token travels in a header and never in a URL), and draws
-/// today's medians and 95th percentiles per 15 minutes against volume, by hand, in SVG.
+/// today's medians and 95th percentiles per 15 minutes against volume, by hand, in SVG; and,
+/// for a reader who may see them, the open alarms and the sealed shipments between ports.
 enum DashboardScript {
     static let js = #"""
         "use strict";
@@ -115,6 +116,27 @@ enum DashboardScript {
           }
         }
 
+        const clock = (utcNs) => (utcNs === null || utcNs === undefined ? "–" : new Date(utcNs / 1e6).toLocaleString());
+
+        // False when the reader may not see them (a public token): the section stays hidden.
+        async function shipments() {
+          let transits, alarms;
+          try { [transits, alarms] = await Promise.all([api("/v1/transits"), api("/v1/alarms?state=open")]); } catch (e) { return false; }
+          document.getElementById("alarms").replaceChildren(...alarms.alarms.map((a) =>
+            el("li", { "data-kind": a.kind, "data-id": a.id }, el("strong", {}, a.kind.replace("_", " ")), ` ${a.detail} · ${clock(a.utc_ns)}`)));
+          if (!alarms.alarms.length) document.getElementById("alarms").append(el("li", { class: "none" }, "none"));
+          document.querySelector("#transits tbody").replaceChildren(...transits.transits.map((t) => {
+            const flags = [t.tampered ? "tampered" : t.opened ? "opened" : "intact", t.overdue ? "overdue" : ""].filter(Boolean).join(", ");
+            return el("tr", { "data-seal": t.seal, "data-state": t.state, "data-tampered": String(t.tampered), "data-overdue": String(t.overdue) },
+              el("td", {}, t.seal), el("td", {}, t.origin.port), el("td", {}, t.destination ? t.destination.port : "under way"),
+              el("td", {}, clock(t.origin.last_utc_ns)), el("td", {}, t.destination ? clock(t.destination.first_utc_ns) : "–"),
+              el("td", {}, `${minutes(t.elapsed_s)} (${minutes(t.expected_s)})`), el("td", { class: "flags" }, flags));
+          }));
+          document.getElementById("shipments").hidden = false;
+          document.getElementById("shipments").dataset.updated = String(Date.now());
+          return true;
+        }
+
         async function main() {
           let ports;
           try { ports = await api("/v1/ports"); } catch (e) { if (document.getElementById("login").hidden) status("offline", String(e.message)); return; }
@@ -132,6 +154,7 @@ enum DashboardScript {
             main.append(section);
             follow(section, port);
           }
+          if (await shipments()) setInterval(shipments, 30e3);
         }
         main();
 

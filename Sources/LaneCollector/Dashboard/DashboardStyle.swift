@@ -30,6 +30,14 @@ enum DashboardStyle {
         td[data-state=ok] { color: var(--ok); }
         td[data-state=behind], td[data-state=unknown] { color: var(--warn); }
         td[data-state=silent] { color: var(--bad); }
+        section#shipments { margin: 0 12px; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px; }
+        section#shipments h2 { margin: 0 0 8px; font-size: 18px; }
+        ul#alarms { margin: 0 0 16px; padding-left: 20px; }
+        ul#alarms li[data-kind=seal_tampered], ul#alarms li[data-kind=transit_overdue] { color: var(--bad); }
+        ul#alarms li.none { color: var(--muted); list-style: none; }
+        table#transits { width: 100%; border-collapse: collapse; font-size: 14px; }
+        table#transits td, table#transits th { text-align: left; padding: 4px; border-top: 1px solid var(--line); }
+        tr[data-tampered=true] .flags, tr[data-overdue=true] .flags { color: var(--bad); font-weight: 700; }
         form#login { margin: 16px; padding: 12px; background: var(--card); border: 1px solid var(--line); border-radius: 8px; }
         footer { padding: 12px 16px; font-size: 12px; color: var(--muted); }
 
