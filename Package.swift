@@ -69,8 +69,9 @@ let package = Package(
         .target(name: "LaneAnalytics"),
         // A thin layer over Debian's libsqlite3, shared by the spool and the collector's store.
         .target(name: "LaneSQLite", dependencies: ["CSQLite"]),
-        // Transports (tty, TCP, libusb, libgpiod), protocol codecs and drivers, device supervision.
-        .target(name: "LaneDevices", dependencies: ["LaneCore", "CLaneSystem", "CLibUSB", "CGPIOLines"]),
+        // Transports (tty, TCP, libusb, libgpiod), protocol codecs and drivers, device supervision;
+        // the plate cameras' push formats.
+        .target(name: "LaneDevices", dependencies: ["LaneCore", "CLaneSystem", "CLibUSB", "CGPIOLines", .product(name: "Crypto", package: "swift-crypto")]),
         // The durable queue between batcher and uplink.
         .target(name: "LaneSpool", dependencies: ["LaneCore", "LaneWire", "LaneSQLite"]),
         // Delivering spooled batches to the collector over HTTP(S).
@@ -154,7 +155,7 @@ let package = Package(
 
         .testTarget(name: "LaneCoreTests", dependencies: ["LaneCore"]),
         .testTarget(name: "LaneAnalyticsTests", dependencies: ["LaneAnalytics", "LaneSimulators", "LaneTestSupport"]),
-        .testTarget(name: "LaneDevicesTests", dependencies: ["LaneDevices", "LaneSimulators", "LaneCore", "LaneTestSupport"]),
+        .testTarget(name: "LaneDevicesTests", dependencies: ["LaneDevices", "LaneSimulators", "LaneCore", "LaneTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
         .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite", "LaneTestSupport"]),
         // What the test targets share: a collector on loopback, HTTP helpers, a test PKI, the

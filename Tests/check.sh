@@ -102,7 +102,7 @@ for unit in systemd/*.service; do
     awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || { echo "check: $unit exposure $score is above 2.0"; exit 1; }
 done
 
-step "fuzz the batch decoder, the device codecs, trace lines and the simulated LLRP reader (bounded runs)"
+step "fuzz the batch decoder, the device codecs, trace lines, the simulated LLRP reader and plate cameras' pushes (bounded runs)"
 limit 1500 bash Tests/Fuzz/run.sh -runs=200000
 rm -rf Tests/Fuzz/.build
 

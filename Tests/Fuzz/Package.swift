@@ -29,6 +29,12 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
         ),
         .executableTarget(
+            name: "FuzzPlateCodecs",
+            dependencies: ["FuzzDriver", .product(name: "LaneDevices", package: projectFolder), .product(name: "LaneCore", package: projectFolder)],
+            swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        ),
+        .executableTarget(
             name: "FuzzTraceLine",
             dependencies: ["FuzzDriver", .product(name: "LaneCore", package: projectFolder)],
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"])],

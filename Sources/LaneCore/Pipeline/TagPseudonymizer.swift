@@ -20,4 +20,11 @@ public struct TagPseudonymizer: @unchecked Sendable {
         let mac = HMAC<SHA256>.authenticationCode(for: tag.bytes, using: key)
         return mac.withUnsafeBytes { TagID(bytes: $0.prefix(Self.pseudonymLength))! }
     }
+
+    /// A plate's pseudonym under the same site key, made from its matching key (so an O read as
+    /// a 0 gives the same one), in a domain of its own: no plate's pseudonym is a tag's.
+    public func pseudonym(forPlate plate: PlateText) -> [UInt8] {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("plate\u{0}\(plate.matchingKey)".utf8), using: key)
+        return Array(mac.prefix(Self.pseudonymLength))
+    }
 }
