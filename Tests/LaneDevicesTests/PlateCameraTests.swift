@@ -91,6 +91,12 @@ struct PlateCameraTests {
         #expect(CameraTime.utcNanoseconds("2026-11-30 10:15:42.5-0700") == 1_796_058_942_500_000_000)
         #expect(CameraTime.utcNanoseconds("2026-12-01T02:15:42.000000001+09:00") == 1_796_058_942_000_000_001)
         #expect(CameraTime.utcNanoseconds("1969-12-31T23:59:59Z") == -1_000_000_000)
+        // The ends of what Int64 nanoseconds hold; past them, none (the fuzzer's find: a year 1013).
+        #expect(CameraTime.utcNanoseconds("2262-04-11T23:47:16.854775807Z") == .max)
+        #expect(CameraTime.utcNanoseconds("1677-09-21T00:12:44Z") == -9_223_372_036_000_000_000)
+        for outside in ["2262-04-11T23:47:16.854775808Z", "1013-11-30T17:15:42.318240Z", "9999-12-31T23:59:59-12:00", "0000-01-01T00:00:00Z"] {
+            #expect(CameraTime.utcNanoseconds(outside) == nil, "\(outside)")
+        }
         for bad in ["", "2026-11-30T17:15:42", "2026-13-30T17:15:42Z", "2026-11-30T25:15:42Z", "2026-11-30T17:15:42.Z",
                     "2026-11-30T17:15:42+7", "２０２６-11-30T17:15:42Z", "2026-11-30T17:15:42Z trailing"] {
             #expect(CameraTime.utcNanoseconds(bad) == nil, "\(bad)")

@@ -63,7 +63,8 @@ public struct PictureDigest: Sendable, Hashable {
 }
 
 /// ISO 8601 times as cameras write them: `2026-11-30T17:05:09Z`, `…+08:00`, `…-0600`, a space
-/// for the `T`, and up to nine digits of fraction. Nil for anything else.
+/// for the `T`, and up to nine digits of fraction. Nil for anything else, and for a time outside
+/// what UTC nanoseconds hold (1677 to 2262).
 enum CameraTime {
     static func utcNanoseconds(_ text: String) -> Int64? {
         let b = Array(text.utf8)
@@ -114,6 +115,11 @@ enum CameraTime {
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         let days = era * 146_097 + doe - 719_468
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60
-        return seconds * 1_000_000_000 + fraction
+        // Nanoseconds since 1970 hold about 292 years either way: a camera's year 1013 or 9999
+        // is no time at all, not a crash.
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return nil }
+        let (utc, carry) = whole.addingReportingOverflow(fraction)
+        return carry ? nil : utc
     }
 }
