@@ -29,6 +29,10 @@ private final class Receiver: Sendable {
 
     var received: [Post] { posts.withLock { $0 } }
 
+    /// The alarms received, each once: an attempt that timed out at the sender after the
+    /// receiver had it (a loaded machine) is sent again, with the same id.
+    var alarmIDs: Set<String> { Set(received.compactMap { $0.headers[HTTPField.Name("Lanegate-Alarm-Id")!] }) }
+
     fileprivate func record(_ post: Post) -> Int { posts.withLock { $0.append(post); return $0.count } }
 }
 
@@ -113,7 +117,7 @@ private var quick: WebhookTiming {
             ]
             let start = ClockAnchor.now().utcNanoseconds - 6 * hour
             try await withCollector(settings: settings, gatewayTokens: gateways, ports: [nogales, elPaso, pharr],
-                                    transitRoutes: [nogalesToElPaso], readAccess: .tokens(readers)) { url, _ in
+                                    transitRoutes: [nogalesToElPaso], readAccess: .tokens(readers)) { url, collector in
                 let sealed = sealBatch("nogales-booths", "lane1/seal", sequence: 1, start: start, [seen(1, at: 60, events: 3)])
                 #expect(try await post(url, sealed, token: "token-of-the-nogales-booths").0 == 200)
                 // At El Paso five hours on, its counter moved: opened on the road.
@@ -154,10 +158,11 @@ private var quick: WebhookTiming {
                     .detectorFault(DetectorFault(loop: 0, kind: .maxPresence, raised: true, time: MonotonicInstant(nanoseconds: 5 * hour + 1))),
                 ])
                 #expect(try await post(url, fault, token: "token-of-the-elpaso-exit").0 == 200)
-                #expect(await eventually(30) { operations.received.count == 2 })
+                #expect(await eventually(30) { operations.alarmIDs.count == 2 })
                 try await Task.sleep(for: .milliseconds(500))
-                #expect(c5.received.count == 1 && operations.received.count == 2)
+                #expect(c5.alarmIDs == [id] && operations.alarmIDs.count == 2 && operations.alarmIDs.contains(id))
                 #expect(pharrHook.received.isEmpty, "Pharr's webhook covers no port of these alarms")
+                #expect(collector.alarms.streams == 0, "the three senders are no client's alarm stream")
                 let (_, done) = try await get(url + "/v1/webhooks/deliveries?state=delivered", token: admin)
                 let delivered = try #require(jsonObject(done)["deliveries"] as? [[String: Any]])
                 #expect(delivered.compactMap { $0["webhook"] as? String }.sorted() == ["operations", "operations", "sonora-c5"])
@@ -183,9 +188,9 @@ private var quick: WebhookTiming {
                                        token: "token-of-the-nogales-booths").0 == 200)
 
                 // 503, 503, then 200: three attempts of the one alarm, spaced by the backoff.
-                #expect(await eventually(30) { flaky.received.count == 3 })
+                #expect(await eventually(30) { flaky.received.count >= 3 })
                 let attempts = flaky.received.compactMap { $0.headers[HTTPField.Name("Lanegate-Delivery-Attempt")!] }
-                #expect(attempts == ["1", "2", "3"])
+                #expect(attempts.prefix(3) == ["1", "2", "3"], "one more only if the 200 came after the sender's timeout: \(attempts)")
                 #expect(Set(flaky.received.compactMap { $0.headers[HTTPField.Name("Lanegate-Alarm-Id")!] }).count == 1)
                 let gaps = zip(flaky.received.dropFirst(), flaky.received).map { $0.at - $1.at }
                 #expect(gaps.allSatisfy { $0 >= .milliseconds(100) }, "retried after its backoff: \(gaps)")
@@ -209,7 +214,7 @@ private var quick: WebhookTiming {
                 #expect(try await send(url + "/v1/webhooks/down/retry", token: "token-of-the-el-paso-agency").0 == 403)
                 let (status, body) = try await send(url + "/v1/webhooks/down/retry", token: admin)
                 #expect(status == 200 && jsonObject(body)["requeued"] as? Int == 1)
-                #expect(await eventually(30) { down.received.count == 3 })
+                #expect(await eventually(30) { down.received.count >= 3 })
                 #expect(try await eventually(30) { try await dead().isEmpty })
                 let (_, pending) = try await get(url + "/v1/webhooks/deliveries?state=pending", token: admin)
                 #expect((jsonObject(pending)["deliveries"] as? [[String: Any]])?.isEmpty == true)

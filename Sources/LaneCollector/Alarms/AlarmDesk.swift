@@ -19,7 +19,8 @@ public final class AlarmDesk: Sendable {
     private let raised: Counter
     private let failures: Counter
     private let startedUTC = ClockAnchor.now().utcNanoseconds
-    private let listeners = Mutex<(next: Int, all: [Int: AsyncStream<Void>.Continuation])>((0, [:]))
+    /// Everyone woken by new alarms; of them, the webhook senders, which are no client's stream.
+    private let listeners = Mutex<(next: Int, all: [Int: AsyncStream<Void>.Continuation], senders: Set<Int>)>((0, [:], []))
 
     init(store: any EventStore, rules: AlarmRules, webhooks: [Webhook], registry: PrometheusCollectorRegistry, logger: Logger) {
         self.store = store
@@ -34,7 +35,8 @@ public final class AlarmDesk: Sendable {
             helpText: "Alarm checks the store could not answer (the next sweep tries again)"))
     }
 
-    public var streams: Int { listeners.withLock { $0.all.count } }
+    /// Alarm streams open to clients (what `maxLiveStreams` bounds).
+    public var streams: Int { listeners.withLock { $0.all.count - $0.senders.count } }
 
     /// Records `alarms`, each new one with its webhook deliveries; the new ones are logged and
     /// announced (to the streams and the webhook senders). Returns the new ones.
@@ -91,12 +93,13 @@ public final class AlarmDesk: Sendable {
     }
 
     /// Wake-ups for an alarm stream or a webhook sender: one now, one whenever alarms are raised here.
-    func subscribe() -> (id: Int, wakes: AsyncStream<Void>) {
+    func subscribe(sender: Bool = false) -> (id: Int, wakes: AsyncStream<Void>) {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         continuation.yield()
         let id = listeners.withLock { l in
             l.next += 1
             l.all[l.next] = continuation
+            if sender { l.senders.insert(l.next) }
             return l.next
         }
         return (id, stream)
@@ -108,7 +111,12 @@ public final class AlarmDesk: Sendable {
     /// Wakes one stream: its time to look at the store again.
     func poke(_ id: Int) { _ = listeners.withLock { $0.all[id] }?.yield() }
 
-    func unsubscribe(_ id: Int) { listeners.withLock { $0.all.removeValue(forKey: id) }?.finish() }
+    func unsubscribe(_ id: Int) {
+        listeners.withLock { l in
+            l.senders.remove(id)
+            return l.all.removeValue(forKey: id)
+        }?.finish()
+    }
 
     private func failed(_ what: String, _ error: any Error) {
         failures.increment()

@@ -81,7 +81,7 @@ public final class WebhookSender: Service, Sendable {
             logger.error("webhook \(webhook.name): \(error); its alarms stay queued")
             return
         }
-        let (id, wakes) = desk.subscribe()
+        let (id, wakes) = desk.subscribe(sender: true)
         let ticker = Task { [desk, timing] in
             while (try? await Task.sleep(for: timing.poll)) != nil { desk.poke(id) }
         }
