@@ -70,9 +70,7 @@ public struct Collector: Sendable {
         self.store = store
         analytics = PortAnalytics(ports: ports, store: store)
         transits = TransitTracker(ports: ports, routes: transitRoutes)
-        let silence = settings.gatewaySilentAfter.components
-        alarms = AlarmDesk(store: store, rules: AlarmRules(ports: ports, tracker: transits,
-                                                           silentAfter: silence.seconds * 1_000_000_000 + silence.attoseconds / 1_000_000_000),
+        alarms = AlarmDesk(store: store, rules: AlarmRules(ports: ports, tracker: transits, silentAfter: settings.gatewaySilentAfter.nanoseconds),
                            webhooks: settings.webhooks, registry: metrics.registry, logger: logger)
         webhooks = WebhookSender(store: store, desk: alarms, webhooks: settings.webhooks, timing: settings.webhookTiming,
                                  registry: metrics.registry, logger: logger)

@@ -45,7 +45,7 @@ public struct Alarm: Sendable, Hashable {
     /// The id of the incident `key` names (what happened, where, when): the first 16 bytes of
     /// its SHA-256 in hex, fixed in length and safe in a URL.
     public static func id(_ key: String) -> String {
-        SHA256.hash(data: Array(key.utf8)).prefix(16).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        SHA256.hash(data: Array(key.utf8)).prefix(16).lowercaseHex
     }
 
     public var json: String {

@@ -1,4 +1,5 @@
 import Crypto
+import LaneCore
 
 /// A responder's endpoint that alarms are POSTed to, as the collector's settings file names it
 /// (`[[webhook]]`). It hears the alarms its scope covers, like a read token of that scope.
@@ -45,7 +46,7 @@ public enum WebhookSignature {
     public static let header = "Lanegate-Signature"
 
     public static func sign(_ body: [UInt8], secret: [UInt8], unixSeconds: Int64) -> String {
-        "t=\(unixSeconds),v1=\(hex(mac(body, secret: secret, unixSeconds: unixSeconds)))"
+        "t=\(unixSeconds),v1=\(mac(body, secret: secret, unixSeconds: unixSeconds).lowercaseHex)"
     }
 
     /// Whether `header` signs `body` with `secret`, at a time within `tolerance` seconds of `now`.
@@ -56,7 +57,7 @@ public enum WebhookSignature {
             if part.hasPrefix("v1=") { v1 = String(part.dropFirst(3)) }
         }
         guard let t, let v1, abs(now - t) <= tolerance else { return false }
-        let expected = hex(mac(body, secret: secret, unixSeconds: t))
+        let expected = mac(body, secret: secret, unixSeconds: t).lowercaseHex
         // Compared in full, whatever differs first: the time taken tells nothing.
         guard v1.utf8.count == expected.utf8.count else { return false }
         return zip(v1.utf8, expected.utf8).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
@@ -67,9 +68,5 @@ public enum WebhookSignature {
         hmac.update(data: Array("\(unixSeconds).".utf8))
         hmac.update(data: body)
         return Array(hmac.finalize())
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }

@@ -114,3 +114,17 @@ func hexNibble(_ c: UInt8) -> UInt8? {
     let letter = (c | 0x20) &- UInt8(ascii: "a")
     return letter < 6 ? letter + 10 : nil
 }
+
+extension Sequence<UInt8> {
+    /// Lower-case hexadecimal, two digits a byte: digests and ids as text.
+    public var lowercaseHex: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(underestimatedCount * 2)
+        for b in self {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -58,7 +58,7 @@ public struct PictureDigest: Sendable, Hashable {
     public init(name: String, picture: [UInt8]) {
         self.name = name
         bytes = picture.count
-        sha256 = SHA256.hash(data: picture).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        sha256 = SHA256.hash(data: picture).lowercaseHex
     }
 }
 
