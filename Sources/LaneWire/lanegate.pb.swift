@@ -97,6 +97,7 @@ public nonisolated enum Lanegate_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
 
   /// priority
   case gap // = 9
+  case plateRead // = 10
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -115,6 +116,7 @@ public nonisolated enum Lanegate_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
     case 7: self = .detectorFault
     case 8: self = .deviceStatus
     case 9: self = .gap
+    case 10: self = .plateRead
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -131,6 +133,7 @@ public nonisolated enum Lanegate_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
     case .detectorFault: return 7
     case .deviceStatus: return 8
     case .gap: return 9
+    case .plateRead: return 10
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -147,6 +150,7 @@ public nonisolated enum Lanegate_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
     .detectorFault,
     .deviceStatus,
     .gap,
+    .plateRead,
   ]
 
 }
@@ -250,6 +254,9 @@ public nonisolated enum Lanegate_V1_GapReason: SwiftProtobuf.Enum, Swift.CaseIte
   case spoolFull // = 2
   case expired // = 3
   case spoolCorrupt // = 4
+
+  /// The machine lost power (or its kernel crashed) while the gateway ran: events of the last
+  /// moments before it, up to the spool's stated window, may be missing. lost = 0: not known.
   case powerLoss // = 5
   case UNRECOGNIZED(Int)
 
@@ -461,6 +468,22 @@ public nonisolated struct Lanegate_V1_Batch: @unchecked Sendable {
   public var hasGaps: Bool {_storage._gaps != nil}
   /// Clears the value of `gaps`. Subsequent reads from it will return its default value.
   public mutating func clearGaps() {_uniqueStorage()._gaps = nil}
+
+  public var plateReads: Lanegate_V1_PlateReads {
+    get {_storage._plateReads ?? Lanegate_V1_PlateReads()}
+    set {_uniqueStorage()._plateReads = newValue}
+  }
+  /// Returns true if `plateReads` has been explicitly set.
+  public var hasPlateReads: Bool {_storage._plateReads != nil}
+  /// Clears the value of `plateReads`. Subsequent reads from it will return its default value.
+  public mutating func clearPlateReads() {_uniqueStorage()._plateReads = nil}
+
+  /// Plate keys: 16-byte pseudonyms, or the plate's text (ASCII, at most 12 bytes) where the site
+  /// keeps raw plates.
+  public var plates: [Data] {
+    get {_storage._plates}
+    set {_uniqueStorage()._plates = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -676,6 +699,43 @@ public nonisolated struct Lanegate_V1_DeviceStatuses: Sendable {
   public init() {}
 }
 
+/// A licence-plate camera reported a vehicle; the event time is when its push reached the gateway.
+public nonisolated struct Lanegate_V1_PlateReads: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var readPoint: [UInt32] = []
+
+  /// rows with a plate; the others saw a vehicle and read none
+  public var plateRows: [UInt32] = []
+
+  /// index into plates
+  public var plate: [UInt32] = []
+
+  /// rows whose plate is the text itself, not a pseudonym
+  public var rawRows: [UInt32] = []
+
+  public var confidenceRows: [UInt32] = []
+
+  /// per mille
+  public var confidence: [UInt32] = []
+
+  public var regionRows: [UInt32] = []
+
+  /// index into names
+  public var region: [UInt32] = []
+
+  public var pictureRows: [UInt32] = []
+
+  /// the picture stays at the booth
+  public var pictureSha256: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Data the gateway lost, and why.
 public nonisolated struct Lanegate_V1_Gaps: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -728,6 +788,8 @@ public nonisolated struct Lanegate_V1_Counters: Sendable {
 
   public var ringDrops: UInt64 = 0
 
+  public var plateReads: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -742,7 +804,7 @@ nonisolated extension Lanegate_V1_ClockSync: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Lanegate_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_TAG_ARRIVED\0\u{1}EVENT_KIND_TAG_DEPARTED\0\u{1}EVENT_KIND_SEAL_SEEN\0\u{1}EVENT_KIND_SEAL_CHANGED\0\u{1}EVENT_KIND_SEAL_DEPARTED\0\u{1}EVENT_KIND_VEHICLE\0\u{1}EVENT_KIND_DETECTOR_FAULT\0\u{1}EVENT_KIND_DEVICE_STATUS\0\u{1}EVENT_KIND_GAP\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_TAG_ARRIVED\0\u{1}EVENT_KIND_TAG_DEPARTED\0\u{1}EVENT_KIND_SEAL_SEEN\0\u{1}EVENT_KIND_SEAL_CHANGED\0\u{1}EVENT_KIND_SEAL_DEPARTED\0\u{1}EVENT_KIND_VEHICLE\0\u{1}EVENT_KIND_DETECTOR_FAULT\0\u{1}EVENT_KIND_DEVICE_STATUS\0\u{1}EVENT_KIND_GAP\0\u{1}EVENT_KIND_PLATE_READ\0")
 }
 
 nonisolated extension Lanegate_V1_FaultKind: SwiftProtobuf._ProtoNameProviding {
@@ -759,7 +821,7 @@ nonisolated extension Lanegate_V1_GapReason: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Batch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}gateway_id\0\u{1}sequence\0\u{1}anchor\0\u{3}time_unit_ns\0\u{3}base_time\0\u{1}names\0\u{1}tags\0\u{1}kinds\0\u{1}counters\0\u{1}priority\0\u{3}boot_id\0\u{1}dt\0\u{3}tag_arrivals\0\u{3}tag_departures\0\u{3}seal_sightings\0\u{3}seal_changes\0\u{3}seal_departures\0\u{1}vehicles\0\u{3}detector_faults\0\u{3}device_statuses\0\u{1}gaps\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}gateway_id\0\u{1}sequence\0\u{1}anchor\0\u{3}time_unit_ns\0\u{3}base_time\0\u{1}names\0\u{1}tags\0\u{1}kinds\0\u{1}counters\0\u{1}priority\0\u{3}boot_id\0\u{1}dt\0\u{3}tag_arrivals\0\u{3}tag_departures\0\u{3}seal_sightings\0\u{3}seal_changes\0\u{3}seal_departures\0\u{1}vehicles\0\u{3}detector_faults\0\u{3}device_statuses\0\u{1}gaps\0\u{3}plate_reads\0\u{1}plates\0")
 
   fileprivate class _StorageClass {
     var _gatewayID: String = String()
@@ -783,6 +845,8 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
     var _detectorFaults: Lanegate_V1_DetectorFaults? = nil
     var _deviceStatuses: Lanegate_V1_DeviceStatuses? = nil
     var _gaps: Lanegate_V1_Gaps? = nil
+    var _plateReads: Lanegate_V1_PlateReads? = nil
+    var _plates: [Data] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -814,6 +878,8 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
       _detectorFaults = source._detectorFaults
       _deviceStatuses = source._deviceStatuses
       _gaps = source._gaps
+      _plateReads = source._plateReads
+      _plates = source._plates
     }
   }
 
@@ -853,6 +919,8 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
         case 19: try { try decoder.decodeSingularMessageField(value: &_storage._detectorFaults) }()
         case 20: try { try decoder.decodeSingularMessageField(value: &_storage._deviceStatuses) }()
         case 21: try { try decoder.decodeSingularMessageField(value: &_storage._gaps) }()
+        case 22: try { try decoder.decodeSingularMessageField(value: &_storage._plateReads) }()
+        case 23: try { try decoder.decodeRepeatedBytesField(value: &_storage._plates) }()
         default: break
         }
       }
@@ -928,6 +996,12 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
       try { if let v = _storage._gaps {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
       } }()
+      try { if let v = _storage._plateReads {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      } }()
+      if !_storage._plates.isEmpty {
+        try visitor.visitRepeatedBytesField(value: _storage._plates, fieldNumber: 23)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -958,6 +1032,8 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._detectorFaults != rhs_storage._detectorFaults {return false}
         if _storage._deviceStatuses != rhs_storage._deviceStatuses {return false}
         if _storage._gaps != rhs_storage._gaps {return false}
+        if _storage._plateReads != rhs_storage._plateReads {return false}
+        if _storage._plates != rhs_storage._plates {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1432,6 +1508,81 @@ nonisolated extension Lanegate_V1_DeviceStatuses: SwiftProtobuf.Message, SwiftPr
   }
 }
 
+nonisolated extension Lanegate_V1_PlateReads: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PlateReads"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}read_point\0\u{3}plate_rows\0\u{1}plate\0\u{3}raw_rows\0\u{3}confidence_rows\0\u{1}confidence\0\u{3}region_rows\0\u{1}region\0\u{3}picture_rows\0\u{3}picture_sha256\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.readPoint) }()
+      case 2: try { try decoder.decodeRepeatedUInt32Field(value: &self.plateRows) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.plate) }()
+      case 4: try { try decoder.decodeRepeatedUInt32Field(value: &self.rawRows) }()
+      case 5: try { try decoder.decodeRepeatedUInt32Field(value: &self.confidenceRows) }()
+      case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.confidence) }()
+      case 7: try { try decoder.decodeRepeatedUInt32Field(value: &self.regionRows) }()
+      case 8: try { try decoder.decodeRepeatedUInt32Field(value: &self.region) }()
+      case 9: try { try decoder.decodeRepeatedUInt32Field(value: &self.pictureRows) }()
+      case 10: try { try decoder.decodeRepeatedBytesField(value: &self.pictureSha256) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.readPoint.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.readPoint, fieldNumber: 1)
+    }
+    if !self.plateRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.plateRows, fieldNumber: 2)
+    }
+    if !self.plate.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.plate, fieldNumber: 3)
+    }
+    if !self.rawRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.rawRows, fieldNumber: 4)
+    }
+    if !self.confidenceRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.confidenceRows, fieldNumber: 5)
+    }
+    if !self.confidence.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.confidence, fieldNumber: 6)
+    }
+    if !self.regionRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.regionRows, fieldNumber: 7)
+    }
+    if !self.region.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.region, fieldNumber: 8)
+    }
+    if !self.pictureRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.pictureRows, fieldNumber: 9)
+    }
+    if !self.pictureSha256.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.pictureSha256, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Lanegate_V1_PlateReads, rhs: Lanegate_V1_PlateReads) -> Bool {
+    if lhs.readPoint != rhs.readPoint {return false}
+    if lhs.plateRows != rhs.plateRows {return false}
+    if lhs.plate != rhs.plate {return false}
+    if lhs.rawRows != rhs.rawRows {return false}
+    if lhs.confidenceRows != rhs.confidenceRows {return false}
+    if lhs.confidence != rhs.confidence {return false}
+    if lhs.regionRows != rhs.regionRows {return false}
+    if lhs.region != rhs.region {return false}
+    if lhs.pictureRows != rhs.pictureRows {return false}
+    if lhs.pictureSha256 != rhs.pictureSha256 {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Lanegate_V1_Gaps: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Gaps"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{3}device_rows\0\u{1}device\0\u{1}lost\0")
@@ -1479,7 +1630,7 @@ nonisolated extension Lanegate_V1_Gaps: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Lanegate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Counters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}detections\0\u{3}tag_reads\0\u{3}seal_reports\0\u{3}loop_edges\0\u{1}unmapped\0\u{1}late\0\u{1}noise\0\u{3}evicted_tags\0\u{3}evicted_seals\0\u{3}bounced_edges\0\u{3}repeated_edges\0\u{3}ring_drops\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}detections\0\u{3}tag_reads\0\u{3}seal_reports\0\u{3}loop_edges\0\u{1}unmapped\0\u{1}late\0\u{1}noise\0\u{3}evicted_tags\0\u{3}evicted_seals\0\u{3}bounced_edges\0\u{3}repeated_edges\0\u{3}ring_drops\0\u{3}plate_reads\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1499,6 +1650,7 @@ nonisolated extension Lanegate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.bouncedEdges) }()
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.repeatedEdges) }()
       case 12: try { try decoder.decodeSingularUInt64Field(value: &self.ringDrops) }()
+      case 13: try { try decoder.decodeSingularUInt64Field(value: &self.plateReads) }()
       default: break
       }
     }
@@ -1541,6 +1693,9 @@ nonisolated extension Lanegate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
     if self.ringDrops != 0 {
       try visitor.visitSingularUInt64Field(value: self.ringDrops, fieldNumber: 12)
     }
+    if self.plateReads != 0 {
+      try visitor.visitSingularUInt64Field(value: self.plateReads, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1557,6 +1712,7 @@ nonisolated extension Lanegate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.bouncedEdges != rhs.bouncedEdges {return false}
     if lhs.repeatedEdges != rhs.repeatedEdges {return false}
     if lhs.ringDrops != rhs.ringDrops {return false}
+    if lhs.plateReads != rhs.plateReads {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

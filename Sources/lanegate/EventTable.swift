@@ -30,6 +30,15 @@ enum EventTable {
             (place, detail) = (naming.deviceName(e.device), "\(e.state.name) \(e.detail)")
         case .gap(let e):
             (place, detail) = (e.device.map { naming.deviceName($0) } ?? "-", "\(e.lost) lost: \(e.reason.name) !")
+        case .plateRead(let e):
+            var d: String
+            switch e.plate {
+            case .pseudonym(let bytes): d = bytes.lowercaseHex
+            case .raw(let text): d = text.shown
+            case nil: d = "(no plate read)"
+            }
+            if let c = e.confidence { d += " " + formatFixed(Double(c) / 10, decimals: 1) + "%" }
+            (place, detail) = (naming.readPointName(e.readPoint), d)
         }
         return padded(seconds, to: 14) + padded(event.typeName, to: 15) + padded(place, to: 21) + detail
     }

@@ -416,6 +416,7 @@ extension LaneEvent {
         case .detectorFault(let e): naming.loopName(e.loop)
         case .deviceStatus(let e): naming.deviceName(e.device)
         case .gap(let e): e.device.map { naming.deviceName($0) }
+        case .plateRead(let e): naming.readPointName(e.readPoint)
         }
     }
 

@@ -15,6 +15,7 @@ public enum LaneEvent: Sendable, Hashable {
     case detectorFault(DetectorFault)
     case deviceStatus(DeviceStatusChange)
     case gap(Gap)
+    case plateRead(PlateRead)
 
     /// The instant the event is about (not when the pipeline noticed it).
     public var time: MonotonicInstant {
@@ -28,6 +29,7 @@ public enum LaneEvent: Sendable, Hashable {
         case .detectorFault(let e): e.time
         case .deviceStatus(let e): e.time
         case .gap(let e): e.time
+        case .plateRead(let e): e.time
         }
     }
 
@@ -55,6 +57,7 @@ public enum LaneEvent: Sendable, Hashable {
         case .detectorFault: "detector_fault"
         case .deviceStatus: "device_status"
         case .gap: "gap"
+        case .plateRead: "plate_read"
         }
     }
 }
@@ -292,4 +295,38 @@ public struct Gap: Sendable, Hashable {
         self.device = device
         self.lost = lost
     }
+}
+
+/// A licence-plate camera reported a vehicle at its read point, stamped when the push reached
+/// the gateway. The plate is pseudonymised with the site key like tags, unless the site keeps
+/// raw plates; pictures stay at the booth, and at most one picture's SHA-256 goes with the read.
+public struct PlateRead: Sendable, Hashable {
+    public var readPoint: ReadPointIndex
+    public var time: MonotonicInstant
+    /// Nil when the camera saw a vehicle but read no plate: never a guess.
+    public var plate: PlateKey?
+    /// The camera's confidence, per mille.
+    public var confidence: UInt16?
+    /// Country, state or province, as the camera gave it.
+    public var region: String?
+    /// SHA-256 of the picture the read came with (32 bytes).
+    public var picture: [UInt8]?
+
+    public init(readPoint: ReadPointIndex, time: MonotonicInstant, plate: PlateKey?, confidence: UInt16? = nil,
+                region: String? = nil, picture: [UInt8]? = nil) {
+        self.readPoint = readPoint
+        self.time = time
+        self.plate = plate
+        self.confidence = confidence
+        self.region = region
+        self.picture = picture
+    }
+}
+
+/// A plate as it leaves the pipeline: its keyed pseudonym, or the plate itself where the site
+/// keeps raw plates.
+public enum PlateKey: Sendable, Hashable {
+    /// ``TagPseudonymizer/pseudonymLength`` bytes, the same for an O read as a 0.
+    case pseudonym([UInt8])
+    case raw(PlateText)
 }

@@ -64,6 +64,16 @@ extension LaneEvent {
             if let device = e.device { o.field("device", naming.deviceName(device)) }
             o.field("lost", Int64(clamping: e.lost))
             o.field("priority", true)
+        case .plateRead(let e):
+            o.field("read_point", naming.readPointName(e.readPoint))
+            switch e.plate {
+            case .pseudonym(let bytes): o.field("plate", bytes.lowercaseHex)
+            case .raw(let text): o.field("plate_text", text.shown)
+            case nil: o.field("plate_missed", true)
+            }
+            if let confidence = e.confidence { o.field("confidence", Double(confidence) / 1000, decimals: 3) }
+            if let region = e.region { o.field("region", region) }
+            if let picture = e.picture { o.field("picture_sha256", picture.lowercaseHex) }
         }
         return o.finish()
     }

@@ -25,12 +25,18 @@ public struct LaneLayout: Sendable, Hashable {
     public struct Device: Sendable, Hashable {
         public enum Kind: String, Sendable, Hashable, CaseIterable {
             case rfid, eseal, loops
+            /// A licence-plate camera that pushes its reads to the gateway.
+            case camera
         }
         public var name: String
         public var kind: Kind
-        public init(name: String, kind: Kind) {
+        /// A camera's plates leave the gateway as read, not pseudonymised (a site that checks
+        /// plates against a list at the collector).
+        public var keepsRawPlates: Bool
+        public init(name: String, kind: Kind, keepsRawPlates: Bool = false) {
             self.name = name
             self.kind = kind
+            self.keepsRawPlates = keepsRawPlates
         }
     }
 

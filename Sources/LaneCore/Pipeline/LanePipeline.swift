@@ -9,6 +9,7 @@ public final class LanePipeline {
     private let tags: TagVisitTracker
     private let seals: SealTracker
     private let loops: LoopTracker
+    private let pseudonymizer: TagPseudonymizer?
     /// `device << 8 | port` → read point, `noReadPoint` where none.
     private let readPointOfAntenna: [ReadPointIndex]
     /// `device` → (line → loop).
@@ -24,6 +25,7 @@ public final class LanePipeline {
                                pseudonymizer: pseudonymizer)
         seals = SealTracker(readPoints: layout.readPoints, capacity: max(1, layout.maxTrackedSeals))
         loops = LoopTracker(loops: layout.loops, speedTraps: layout.speedTraps)
+        self.pseudonymizer = pseudonymizer
 
         var antennaMap = [ReadPointIndex](repeating: Self.noReadPoint, count: layout.devices.count << 8)
         for (r, point) in layout.readPoints.enumerated() {
@@ -77,6 +79,21 @@ public final class LanePipeline {
             }
             loops.record(edge, loop: loop, time: time)
         }
+    }
+
+    /// A camera's plate read becomes a `plate_read` event on the read point its (camera, channel)
+    /// belongs to. The plate is pseudonymised with the site key unless the camera keeps raw plates.
+    public func process(_ sighting: PlateSighting, into events: inout [LaneEvent]) {
+        counts.plateReads &+= 1
+        if let current = now, sighting.time < current { counts.late &+= 1 } else { advance(to: sighting.time, into: &events) }
+        guard let point = readPoint(device: Int(sighting.device.rawValue), port: sighting.channel) else { return }
+        let keepRaw = Int(sighting.device.rawValue) < layout.devices.count && layout.devices[Int(sighting.device.rawValue)].keepsRawPlates
+        let plate: PlateKey? = sighting.plate.map { plate in
+            guard !keepRaw, let pseudonymizer else { return .raw(plate) }
+            return .pseudonym(pseudonymizer.pseudonym(forPlate: plate))
+        }
+        events.append(.plateRead(PlateRead(readPoint: point, time: sighting.time, plate: plate, confidence: sighting.confidence,
+                                           region: sighting.region, picture: sighting.picture)))
     }
 
     /// Moves "now" forward: departures, edge acceptance and faults due by then are emitted.

@@ -19,6 +19,8 @@ public struct PipelineCounters: Sendable, Hashable {
     public var repeatedEdges: UInt64 = 0
     /// Detections the drivers could not push because a ring was full.
     public var ringDrops: UInt64 = 0
+    /// Plate reads from cameras (with or without a plate).
+    public var plateReads: UInt64 = 0
 
     public init() {}
 
@@ -27,7 +29,8 @@ public struct PipelineCounters: Sendable, Hashable {
         [("detections", detections), ("tag_reads", tagReads), ("seal_reports", sealReports),
          ("loop_edges", loopEdges), ("unmapped", unmapped), ("late", late), ("noise", noise),
          ("evicted_tags", evictedTags), ("evicted_seals", evictedSeals), ("bounced_edges", bouncedEdges),
-         ("repeated_edges", repeatedEdges), ("ring_drops", ringDrops)]
+         ("repeated_edges", repeatedEdges), ("ring_drops", ringDrops),
+         ("plate_reads", plateReads)]
     }
 
     /// True when any counter of lost or ignored data differs: such a change travels at once.

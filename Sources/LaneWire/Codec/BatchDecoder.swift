@@ -143,21 +143,26 @@ private struct EventReader {
     let unit: Int64
     let tags: [TagID]
     /// The next row of each kind's table, indexed by the kind's raw value.
-    var next = [Int](repeating: 0, count: 10)
+    var next = [Int](repeating: 0, count: 11)
     var evictedTags: SparseColumn<Void>
     var evictedSeals: SparseColumn<Void>
     var speeds: SparseColumn<UInt32>
     var lengths: SparseColumn<Int32>
     var gapDevices: SparseColumn<UInt32>
+    var plates: SparseColumn<UInt32>
+    var rawPlates: SparseColumn<Void>
+    var confidences: SparseColumn<UInt32>
+    var regions: SparseColumn<UInt32>
+    var pictures: SparseColumn<Data>
 
     init(_ m: Lanegate_V1_Batch, tags: [TagID]) throws(BatchDecodingError) {
         self.m = m
         self.unit = Int64(m.timeUnitNs)
         self.tags = tags
-        var rows = [Int](repeating: 0, count: 10)
+        var rows = [Int](repeating: 0, count: 11)
         for kind in m.kinds {
             let k = kind.rawValue
-            guard (1...9).contains(k) else {
+            guard (1...10).contains(k) else {
                 throw BatchDecodingError("unknown event kind \(kind.rawValue) (a newer schema, or damage)")
             }
             rows[k] += 1
@@ -194,6 +199,14 @@ private struct EventReader {
         speeds = try SparseColumn("vehicles.speed", rows: v.speedRows, values: v.speedCmS, of: rows[6])
         lengths = try SparseColumn("vehicles.length", rows: v.lengthRows, values: v.lengthCm, of: rows[6])
         gapDevices = try SparseColumn("gaps.device", rows: g.deviceRows, values: g.device, of: rows[9])
+        let p = m.plateReads
+        try columns("plate_reads", .plateRead, [("read_point", p.readPoint.count)])
+        plates = try SparseColumn("plate_reads.plate", rows: p.plateRows, values: p.plate, of: rows[10])
+        rawPlates = try SparseColumn("plate_reads.raw_rows", rows: p.rawRows,
+                                     values: [Void](repeating: (), count: p.rawRows.count), of: rows[10])
+        confidences = try SparseColumn("plate_reads.confidence", rows: p.confidenceRows, values: p.confidence, of: rows[10])
+        regions = try SparseColumn("plate_reads.region", rows: p.regionRows, values: p.region, of: rows[10])
+        pictures = try SparseColumn("plate_reads.picture_sha256", rows: p.pictureRows, values: p.pictureSha256, of: rows[10])
     }
 
     /// The next event of `kind`, at `units` of time.
@@ -256,6 +269,21 @@ private struct EventReader {
             }
             let device = try gapDevices.value(at: r).map { (i: UInt32) throws(BatchDecodingError) in DeviceIndex(try name(i)) }
             return .gap(Gap(time: at, reason: reason, device: device, lost: e.lost[r]))
+        case .plateRead:
+            let raw = rawPlates.value(at: r) != nil
+            let plate = try plates.value(at: r).map { (i: UInt32) throws(BatchDecodingError) in try plateKey(i, raw: raw) }
+            guard plate != nil || !raw else { throw BatchDecodingError("plate_reads.raw_rows names a row without a plate") }
+            let confidence = try confidences.value(at: r).map { (c: UInt32) throws(BatchDecodingError) -> UInt16 in
+                guard c <= 1000 else { throw BatchDecodingError("plate confidence \(c) is over 1000 per mille") }
+                return UInt16(c)
+            }
+            let region = try regions.value(at: r).map { (i: UInt32) throws(BatchDecodingError) in m.names[Int(try name(i))] }
+            let picture = try pictures.value(at: r).map { (d: Data) throws(BatchDecodingError) -> [UInt8] in
+                guard d.count == 32 else { throw BatchDecodingError("picture_sha256 has \(d.count) bytes, not 32") }
+                return [UInt8](d)
+            }
+            return .plateRead(PlateRead(readPoint: try name(m.plateReads.readPoint[r]), time: at, plate: plate,
+                                        confidence: confidence, region: region, picture: picture))
         case .unspecified, .UNRECOGNIZED:
             // Refused by init; kept for the switch to be exhaustive.
             throw BatchDecodingError("unknown event kind \(kind.rawValue)")
@@ -289,6 +317,25 @@ private struct EventReader {
             throw BatchDecodingError("tag index \(index) outside the table of \(tags.count)")
         }
         return tags[Int(index)]
+    }
+
+    /// A pseudonym is 16 bytes; a raw plate is a plate's text as ``PlateText`` writes it.
+    private func plateKey(_ index: UInt32, raw: Bool) throws(BatchDecodingError) -> PlateKey {
+        guard Int(index) < m.plates.count else {
+            throw BatchDecodingError("plate index \(index) outside the table of \(m.plates.count)")
+        }
+        let data = m.plates[Int(index)]
+        if raw {
+            let text = String(decoding: data, as: UTF8.self)
+            guard let plate = PlateText(text), plate.shown == text else {
+                throw BatchDecodingError("plates[\(index)] is no plate text")
+            }
+            return .raw(plate)
+        }
+        guard data.count == TagPseudonymizer.pseudonymLength else {
+            throw BatchDecodingError("plates[\(index)] has \(data.count) bytes; a pseudonym has \(TagPseudonymizer.pseudonymLength)")
+        }
+        return .pseudonym([UInt8](data))
     }
 
     private func rssi(_ v: Int32) throws(BatchDecodingError) -> Int8 {
@@ -357,5 +404,6 @@ extension PipelineCounters {
         bouncedEdges = c.bouncedEdges
         repeatedEdges = c.repeatedEdges
         ringDrops = c.ringDrops
+        plateReads = c.plateReads
     }
 }

@@ -74,6 +74,7 @@ public struct BatchEncoder: Sendable {
         }
         out.names = tables.names
         out.tags = tables.tags
+        out.plates = tables.plates
         return out
     }
 
@@ -168,6 +169,27 @@ public struct BatchEncoder: Sendable {
             }
             out.gaps.lost.append(e.lost)
             return .gap
+        case .plateRead(let e):
+            let row = UInt32(out.plateReads.readPoint.count)
+            out.plateReads.readPoint.append(tables.name(layout.readPointName(e.readPoint)))
+            if let plate = e.plate {
+                out.plateReads.plateRows.append(row)
+                out.plateReads.plate.append(tables.plate(plate))
+                if case .raw = plate { out.plateReads.rawRows.append(row) }
+            }
+            if let confidence = e.confidence {
+                out.plateReads.confidenceRows.append(row)
+                out.plateReads.confidence.append(UInt32(confidence))
+            }
+            if let region = e.region {
+                out.plateReads.regionRows.append(row)
+                out.plateReads.region.append(tables.name(region))
+            }
+            if let picture = e.picture {
+                out.plateReads.pictureRows.append(row)
+                out.plateReads.pictureSha256.append(Data(picture))
+            }
+            return .plateRead
         }
     }
 
@@ -175,8 +197,10 @@ public struct BatchEncoder: Sendable {
     private struct Tables {
         var names: [String] = []
         var tags: [Data] = []
+        var plates: [Data] = []
         private var nameIndex: [String: UInt32] = [:]
         private var tagIndex: [TagID: UInt32] = [:]
+        private var plateIndex: [PlateKey: UInt32] = [:]
 
         mutating func name(_ s: String) -> UInt32 {
             if let i = nameIndex[s] { return i }
@@ -191,6 +215,17 @@ public struct BatchEncoder: Sendable {
             let i = UInt32(tags.count)
             tags.append(Data(t.bytes))
             tagIndex[t] = i
+            return i
+        }
+
+        mutating func plate(_ p: PlateKey) -> UInt32 {
+            if let i = plateIndex[p] { return i }
+            let i = UInt32(plates.count)
+            switch p {
+            case .pseudonym(let bytes): plates.append(Data(bytes))
+            case .raw(let text): plates.append(Data(text.shown.utf8))
+            }
+            plateIndex[p] = i
             return i
         }
     }
@@ -221,5 +256,6 @@ extension Lanegate_V1_Counters {
         bouncedEdges = c.bouncedEdges
         repeatedEdges = c.repeatedEdges
         ringDrops = c.ringDrops
+        plateReads = c.plateReads
     }
 }

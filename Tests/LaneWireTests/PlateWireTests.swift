@@ -1,0 +1,78 @@
+import Foundation
+import LaneCore
+import LaneWire
+import SwiftProtobuf
+import Testing
+
+/// `plate_read` on the wire: the plate as a 16-byte pseudonym (or its text where the site keeps
+/// raw plates) in the batch's plate table, every optional value sparse.
+@Suite("Plate reads on the wire")
+struct PlateWireTests {
+    static let pseudonym = (0..<16).map { UInt8($0 * 7) }
+    static let picture = (0..<32).map { UInt8(255 - $0) }
+    static let reads: [LaneEvent] = [
+        .plateRead(PlateRead(readPoint: 0, time: us(1_000_000), plate: .pseudonym(pseudonym), confidence: 912, region: "us-tx",
+                             picture: picture)),
+        .plateRead(PlateRead(readPoint: 1, time: us(1_500_000), plate: nil, confidence: 310)),
+        .plateRead(PlateRead(readPoint: 0, time: us(2_000_000), plate: .raw(PlateText("ABC 123")!))),
+        .plateRead(PlateRead(readPoint: 1, time: us(2_500_000), plate: .pseudonym(pseudonym), region: "us-tx")),
+    ]
+
+    static func batch(_ events: [LaneEvent]) -> EventBatch {
+        var batch = sampleBatch
+        batch.events = events
+        return batch
+    }
+
+    @Test func everyPartOfAReadSurvivesTheRoundTrip() throws {
+        var counters = PipelineCounters()
+        counters.plateReads = 4
+        var batch = Self.batch(Self.reads)
+        batch.counters = counters
+        let decoded = try BatchDecoder.decode(encoder.encode(batch))
+        // Indices differ (the batch's own name table); names, values and times must not.
+        #expect(decoded.events.map { $0.json(naming: decoded) } == Self.reads.map { $0.json(naming: layout) })
+        #expect(decoded.counters?.plateReads == 4)
+        let json = decoded.events.map { $0.json(naming: decoded) }
+        #expect(json[0].contains(#""plate":"\#(Self.pseudonym.lowercaseHex)""#) && json[0].contains(#""confidence":0.912"#))
+        #expect(json[0].contains(#""region":"us-tx""#) && json[0].contains(#""picture_sha256":"\#(Self.picture.lowercaseHex)""#))
+        #expect(json[1].contains(#""plate_missed":true"#) && !json[1].contains("region"))
+        #expect(json[2].contains(#""plate_text":"ABC123""#))
+    }
+
+    @Test func plateKeysAndRegionsAreWrittenOncePerBatch() {
+        let m = encoder.message(for: Self.batch(Self.reads))
+        #expect(m.plates.count == 2, "one pseudonym used twice, one raw plate")
+        #expect(m.plateReads.plateRows == [0, 2, 3] && m.plateReads.plate == [0, 1, 0])
+        #expect(m.plateReads.rawRows == [2])
+        #expect(m.plateReads.confidenceRows == [0, 1] && m.plateReads.confidence == [912, 310])
+        #expect(m.plateReads.regionRows == [0, 3] && m.plateReads.region[0] == m.plateReads.region[1])
+        #expect(m.plateReads.pictureRows == [0] && m.plateReads.pictureSha256 == [Data(Self.picture)])
+    }
+
+    func rejects(_ change: (inout Lanegate_V1_Batch) -> Void, mentioning text: String) throws {
+        var m = encoder.message(for: Self.batch(Self.reads))
+        change(&m)
+        let bytes = Zstd.compress(try m.serializedBytes())
+        do throws(BatchDecodingError) {
+            _ = try BatchDecoder.decode(bytes)
+            Issue.record("accepted a bad plate table; expected \(text)")
+        } catch {
+            #expect(error.description.contains(text), "\(error.description)")
+        }
+    }
+
+    /// A hostile or damaged batch cannot smuggle a raw plate in as a pseudonym, nor the other way.
+    @Test func badPlateTablesAreRefused() throws {
+        try rejects({ $0.plates[0] = Data(count: 15) }, mentioning: "plates[0] has 15 bytes; a pseudonym has 16")
+        try rejects({ $0.plates[1] = Data("abc 1".utf8) }, mentioning: "plates[1] is no plate text")
+        try rejects({ $0.plates[1] = Data("\u{0}\u{1}".utf8) }, mentioning: "plates[1] is no plate text")
+        try rejects({ $0.plateReads.plate[1] = 9 }, mentioning: "plate index 9 outside the table of 2")
+        try rejects({ $0.plateReads.rawRows = [1] }, mentioning: "raw_rows names a row without a plate")
+        try rejects({ $0.plateReads.confidence[0] = 1001 }, mentioning: "over 1000 per mille")
+        try rejects({ $0.plateReads.pictureSha256[0] = Data(count: 31) }, mentioning: "picture_sha256 has 31 bytes, not 32")
+        try rejects({ $0.plateReads.plateRows = [2, 0, 3] }, mentioning: "plate_reads.plate rows must ascend")
+        try rejects({ $0.plateReads.readPoint.removeLast() }, mentioning: "plate_reads.read_point has 3 entries for 4 events")
+        try rejects({ $0.plateReads.region[0] = 500 }, mentioning: "name index 500")
+    }
+}
