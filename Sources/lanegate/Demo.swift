@@ -73,6 +73,7 @@ struct Demo: AsyncParsableCommand {
             case .rfid: .mercury(mercury, .tty("\(directory)/\(device.name)"))
             case .eseal: .eseal(ESealReceiverSettings(), .tty("\(directory)/eseal"))
             case .loops: .simulatedLoops { loopCard.takeEdges().map { .init(line: $0.line, occupied: $0.occupied, time: $0.time) } }
+            case .camera: nil
             }
         }
 

@@ -36,6 +36,9 @@ extension ConfigReader {
                 }
             }
             return .gpioLoops(settings)
+        case .camera:
+            // Cameras push to the plate listener: see readCamera.
+            return nil
         }
     }
 

@@ -27,6 +27,9 @@ public struct GatewayConfig: Sendable {
     /// The text this configuration was parsed from ("" when built in code): what a reload
     /// compares the file against.
     public var sourceText = ""
+    /// The licence-plate cameras among the devices, and where they push; nil without cameras.
+    public var plateCameras: [PlateCameraSetup] = []
+    public var plateListener: PlateListener.Settings?
 
     public struct CollectorSettings: Sendable, Hashable {
         /// The first collector; the uplink fails over to `fallbackURLs` in turn.
@@ -85,7 +88,7 @@ struct ConfigReader: TOMLFieldReader {
 
     mutating func read(_ root: TOMLTable) -> GatewayConfig? {
         checkKeys(root, path: "", allowed: ["gateway", "pipeline", "privacy", "devices", "lanes",
-                                            "collector", "spool", "metrics", "monitor"])
+                                            "collector", "spool", "metrics", "monitor", "plate_listener"])
         let gateway = table(root, "gateway", path: "gateway", required: true)
         var gatewayID = ""
         if let gateway {
@@ -118,7 +121,10 @@ struct ConfigReader: TOMLFieldReader {
 
         let (spoolPath, spoolSettings) = readSpool(root)
         let collector = readCollector(root)
-        let (devices, setups) = readDevices(root)
+        let (devices, setups, cameras) = readDevices(root)
+        for camera in cameras where !devices[Int(camera.device.rawValue)].keepsRawPlates && keyFile == nil {
+            fail("devices[\(camera.device.rawValue)]", "camera \"\(devices[Int(camera.device.rawValue)].name)\" sends plates pseudonymised with the site key: set [privacy] hash_tag_ids and key_file, or raw_plates = true on the camera")
+        }
         let layout = readLanes(root, devices: devices, maxTags: maxTags, maxSeals: maxSeals)
         let finished = setups.enumerated().map { i, setup -> DeviceSetup? in
             // A GPIO loop device reads the lines the lanes' loops name.
@@ -131,6 +137,8 @@ struct ConfigReader: TOMLFieldReader {
         config.collector = collector
         config.metricsListen = readMetrics(root)
         config.monitorSocket = readMonitor(root)
+        config.plateCameras = cameras
+        config.plateListener = readPlateListener(root, cameras: cameras.count)
         return config
     }
 
@@ -206,9 +214,10 @@ struct ConfigReader: TOMLFieldReader {
         return (path, settings)
     }
 
-    mutating func readDevices(_ root: TOMLTable) -> ([LaneLayout.Device], [DeviceSetup?]) {
+    mutating func readDevices(_ root: TOMLTable) -> ([LaneLayout.Device], [DeviceSetup?], [PlateCameraSetup]) {
         var devices: [LaneLayout.Device] = []
         var setups: [DeviceSetup?] = []
+        var cameras: [PlateCameraSetup] = []
         for (i, entry) in tables(root, "devices", path: "devices").enumerated() {
             let path = "devices[\(i)]"
             guard let name = string(entry, "name", path: path + ".name") else { continue }
@@ -218,11 +227,18 @@ struct ConfigReader: TOMLFieldReader {
                 fail(path + ".kind", "must be one of \(LaneLayout.Device.Kind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \"\(kindText)\"")
                 continue
             }
-            devices.append(LaneLayout.Device(name: name, kind: kind))
-            setups.append(readSetup(entry, kind: kind, path: path))
+            guard kind == .camera else {
+                devices.append(LaneLayout.Device(name: name, kind: kind))
+                setups.append(readSetup(entry, kind: kind, path: path))
+                continue
+            }
+            let (camera, keepsRaw) = readCamera(entry, device: DeviceIndex(UInt16(clamping: devices.count)), path: path)
+            devices.append(LaneLayout.Device(name: name, kind: kind, keepsRawPlates: keepsRaw))
+            setups.append(nil)
+            if let camera { cameras.append(camera) }
         }
         if devices.count > Int(UInt16.max) { fail("devices", "at most \(UInt16.max) devices") }
-        return (devices, setups)
+        return (devices, setups, cameras)
     }
 
     mutating func readLanes(_ root: TOMLTable, devices: [LaneLayout.Device], maxTags: Int, maxSeals: Int) -> LaneLayout {
@@ -253,7 +269,7 @@ struct ConfigReader: TOMLFieldReader {
                     let refPath = "\(path).antennas[\(a)]"
                     checkKeys(ref, path: refPath, allowed: ["device", "ports"])
                     guard let deviceName = string(ref, "device", path: refPath + ".device"),
-                          let index = device(deviceName, path: refPath + ".device", kinds: [.rfid, .eseal]) else { continue }
+                          let index = device(deviceName, path: refPath + ".device", kinds: [.rfid, .eseal, .camera]) else { continue }
                     for port in integers(ref, "ports", path: refPath + ".ports", in: 0...255) {
                         antennas.append(LaneLayout.Antenna(device: index, port: UInt8(port)))
                     }

@@ -18,9 +18,9 @@ public final class LiveGateway: Sendable {
 
     /// Starts the thread at once. The rings' consumer ends are claimed here.
     public init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, rings: [SPSCRing<Detection>],
-                board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, logger: Logger) {
+                board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, plates: PlateInbox? = nil, logger: Logger) {
         let work = Work(config: config, pseudonymizer: pseudonymizer, rings: rings, board: board, spool: spool,
-                        activity: activity, logger: logger)
+                        activity: activity, plates: plates, logger: logger)
         let started = DedicatedThread(name: "pipeline") { [stopSignal, progress] in
             work.run(stop: stopSignal, progress: progress)
         }
@@ -53,9 +53,9 @@ public final class LiveGateway: Sendable {
         var events: [LaneEvent] = []
 
         init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, rings: [SPSCRing<Detection>],
-             board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, logger: Logger) {
+             board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, plates: PlateInbox?, logger: Logger) {
             live = LivePipeline(pipeline: LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer), rings: rings, board: board,
-                                activity: activity)
+                                activity: activity, plates: plates)
             batches = BatchAssembler(config: config, spool: spool, bootID: KernelBoot.id)
             layout = config.layout
             self.logger = logger

@@ -21,10 +21,14 @@ public final class LivePipeline {
     private var loops: LoopWatch
     private var waiting: [Detection] = []
     private var ready: [Detection] = []
+    /// Plate reads wait out the same hold-back, and go through in time order with the detections.
+    private let plates: PlateInbox?
+    private var platesWaiting: [PlateSighting] = []
 
     public init(pipeline: LanePipeline, rings: [SPSCRing<Detection>], board: DeviceStatusBoard,
-                holdBack: Nanoseconds = LivePipeline.defaultHoldBack, activity: LaneActivity? = nil) {
+                holdBack: Nanoseconds = LivePipeline.defaultHoldBack, activity: LaneActivity? = nil, plates: PlateInbox? = nil) {
         self.pipeline = pipeline
+        self.plates = plates
         self.consumers = rings.map { ConsumerBox(RingConsumer($0)) }
         self.board = board
         self.holdBack = holdBack
@@ -65,6 +69,13 @@ public final class LivePipeline {
             let drops = box.consumer.takeDrops()
             if drops > 0 { pipeline.recordRingDrops(device: DeviceIndex(UInt16(index)), count: drops, into: &events) }
         }
+        if let plates {
+            let before = platesWaiting.count
+            for (device, drops) in plates.take(into: &platesWaiting).sorted(by: { $0.key < $1.key }) {
+                pipeline.recordRingDrops(device: device, count: drops, into: &events)
+            }
+            taken += platesWaiting.count - before
+        }
         for change in board.takeChanges() { events.append(.deviceStatus(change)) }
         process(upTo: horizon, advancing: advancing, into: &events)
         if events.count > made { keep(events[made...]) }
@@ -76,12 +87,26 @@ public final class LivePipeline {
     }
 
     private func process(upTo horizon: MonotonicInstant, advancing: Bool, into events: inout [LaneEvent]) {
-        if !waiting.isEmpty {
+        if !waiting.isEmpty || !platesWaiting.isEmpty {
             waiting.sort { $0.time < $1.time }
             let due = waiting.partitioningIndex { $0.time > horizon }
             ready.append(contentsOf: waiting[..<due])
             waiting.removeSubrange(..<due)
-            for detection in ready { pipeline.process(detection, into: &events) }
+            platesWaiting.sort { $0.time < $1.time }
+            let platesDue = platesWaiting.partitioningIndex { $0.time > horizon }
+            var p = 0
+            for detection in ready {
+                while p < platesDue, platesWaiting[p].time <= detection.time {
+                    pipeline.process(platesWaiting[p], into: &events)
+                    p += 1
+                }
+                pipeline.process(detection, into: &events)
+            }
+            while p < platesDue {
+                pipeline.process(platesWaiting[p], into: &events)
+                p += 1
+            }
+            platesWaiting.removeSubrange(..<platesDue)
             ready.removeAll(keepingCapacity: true)
         }
         if advancing && horizon > .zero { pipeline.advance(to: horizon, into: &events) }

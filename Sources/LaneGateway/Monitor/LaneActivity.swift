@@ -69,6 +69,15 @@ public final class LaneActivity: Sendable {
                 lastVehicle: record.lastVehicle.map {
                     .init(loop: layout.loops[Int($0.loop)].name, agoSeconds: age($0.offTime), speed: $0.speed, length: $0.length)
                 },
+                lastPlate: record.lastPlate.map { read in
+                    let plate: String? = switch read.plate {
+                    case .pseudonym(let bytes): bytes.lowercaseHex
+                    case .raw(let text): text.shown
+                    case nil: nil
+                    }
+                    return .init(readPoint: layout.readPoints[Int(read.readPoint)].name, plate: plate,
+                                 confidence: read.confidence.map { Double($0) / 1000 }, agoSeconds: age(read.time))
+                },
                 visits: record.visits.reversed().map { visit in
                     .init(readPoint: layout.readPoints[Int(visit.readPoint)].name, tag: visit.tag.hex, present: visit.present,
                           reads: visit.reads, peakRSSI: Int(visit.peakRSSI),
@@ -120,6 +129,8 @@ public final class LaneActivity: Sendable {
         case .gap(let e):
             state.lost &+= e.lost
             state.lastGap = e
+        case .plateRead(let e):
+            state.lanes[laneOfReadPoint[Int(e.readPoint)]].lastPlate = e
         case .deviceStatus:
             break
         }
@@ -174,6 +185,7 @@ public final class LaneActivity: Sendable {
         var seals: [SealRecord] = []
         var vehicles = 0
         var lastVehicle: VehiclePassage?
+        var lastPlate: PlateRead?
 
         /// Puts `record` last (newest), in place of the one `replaces` finds, and keeps the
         /// newest ``LaneActivity/recentPerLane``.

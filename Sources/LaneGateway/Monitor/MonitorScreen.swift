@@ -122,6 +122,13 @@ public struct MonitorScreen {
             if let speed = v.speed { row.add(" \(decimal(speed * 3.6)) km/h", .plain) }
             if let length = v.length { row.add(" \(decimal(length)) m", .plain) }
         }
+        if let p = lane.lastPlate {
+            let plate = p.plate.map { $0.count > 12 ? "…" + $0.suffix(11) : $0 } ?? "no plate"
+            row.add("  plate ", .plain)
+            row.add(plate, p.plate == nil ? .bad : .good)
+            if let c = p.confidence { row.add(" \(Int((c * 100).rounded()))%", .plain) }
+            row.add(" \(age(p.agoSeconds)) ago", .dim)
+        }
         return row
     }
 

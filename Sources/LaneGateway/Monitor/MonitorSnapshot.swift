@@ -44,6 +44,7 @@ public struct MonitorSnapshot: Codable, Sendable, Equatable {
         public var loops: [Loop]
         public var vehicles: Int
         public var lastVehicle: Vehicle?
+        public var lastPlate: Plate?
         /// Newest first.
         public var visits: [Visit]
         /// Newest first.
@@ -64,6 +65,15 @@ public struct MonitorSnapshot: Codable, Sendable, Equatable {
         public var agoSeconds: Double
         public var speed: Double?
         public var length: Double?
+    }
+
+    public struct Plate: Codable, Sendable, Equatable {
+        public var readPoint: String
+        /// The pseudonym in hex, or the plate where the site keeps raw plates; nil: no plate read.
+        public var plate: String?
+        /// 0 to 1.
+        public var confidence: Double?
+        public var agoSeconds: Double
     }
 
     public struct Visit: Codable, Sendable, Equatable {

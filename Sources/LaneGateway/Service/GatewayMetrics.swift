@@ -15,7 +15,8 @@ public final class GatewayMetrics: Sendable {
 
     /// Reads every source once and updates the registry.
     func refresh(layout: LaneLayout, devices: [DeviceCounters?], rings: [SPSCRing<Detection>], board: DeviceStatusBoard,
-                 progress: LiveGateway.Progress, spool: SpoolStatus, uplink: UplinkCounters, clock: ClockAnchor) {
+                 progress: LiveGateway.Progress, spool: SpoolStatus, uplink: UplinkCounters, clock: ClockAnchor,
+                 plates: PlateListener? = nil) {
         let entries = board.entries
         for (i, device) in layout.devices.enumerated() {
             let labels = [("device", device.name)]
@@ -34,6 +35,15 @@ public final class GatewayMetrics: Sendable {
                                   ("bad_record", counters.badRecords), ("device_reported", counters.deviceErrors)] {
                 total("device_errors", "Input thrown away or refused, by kind", labels + [("kind", kind)], value)
             }
+        }
+        if let plates {
+            for (camera, outcomes) in plates.counters.snapshot {
+                for (outcome, value) in outcomes {
+                    total("plate_pushes", "Camera pushes to the plate listener by outcome (camera \"\" is an unknown name)",
+                          [("camera", camera), ("outcome", outcome.rawValue)], value)
+                }
+            }
+            gauge("plate_inbox_reads", "Plate reads waiting for the pipeline", []).set(Int64(plates.inbox.count))
         }
         total("pipeline_events", "Lane events made", [], progress.events.load(ordering: .relaxed))
         total("pipeline_turns", "Passes of the pipeline thread's loop", [], progress.turns.load(ordering: .relaxed))

@@ -47,21 +47,39 @@ public struct GatewayService: Service {
         let board = DeviceStatusBoard(devices: config.layout.devices.count)
         let supervisor = DeviceSupervisor(board: board)
         let rings = config.layout.devices.map { _ in SPSCRing<Detection>(capacity: 4096) }
-        for device in config.layout.devices.indices where config.deviceSetups[device] == nil {
+        for device in config.layout.devices.indices where config.deviceSetups[device] == nil && config.layout.devices[device].kind != .camera {
             logger.warning("\(config.layout.devices[device].name): no tty, usb, host or gpio_chip configured; not read")
         }
-        let counters = supervisor.start(config: config, rings: rings)
+        // Cameras are read before anything starts: a missing token stops the start with its reason.
+        let cameras = try config.plateCameras.map { try $0.camera(name: config.layout.devices[Int($0.device.rawValue)].name) }
+        var counters = supervisor.start(config: config, rings: rings)
+        let plates = PlateInbox()
+        var listener: PlateListener?
+        if let settings = config.plateListener, !cameras.isEmpty {
+            var cameraCounters: [DeviceIndex: DeviceCounters] = [:]
+            for camera in cameras {
+                let made = DeviceCounters()
+                counters[Int(camera.device.rawValue)] = made
+                cameraCounters[camera.device] = made
+            }
+            listener = PlateListener(settings: settings, cameras: cameras, inbox: plates, board: board, deviceCounters: cameraCounters)
+        }
         let activity = LaneActivity(layout: config.layout)
         let gateway = LiveGateway(config: config, pseudonymizer: pseudonymizer, rings: rings, board: board,
-                                  spool: spool.spool, activity: activity, logger: logger)
-        let parts = RunningParts(layout: config.layout, configuredDevices: config.deviceSetups.compactMap { $0 }.count,
+                                  spool: spool.spool, activity: activity, plates: listener == nil ? nil : plates, logger: logger)
+        let parts = RunningParts(layout: config.layout, configuredDevices: config.deviceSetups.compactMap { $0 }.count + cameras.count,
                                  board: board, counters: counters, rings: rings, progress: gateway.progress,
-                                 spool: spool, uplink: uplink)
+                                 spool: spool, uplink: uplink, plates: listener)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: UplinkService(uplink: uplink, finalDelivery: finalDelivery)),
             .init(service: PipelineService(supervisor: supervisor, gateway: gateway)),
         ]
+        if let listener {
+            // After the pipeline in the group, so it stops first: no read is taken that the
+            // pipeline will not drain. A port that cannot be bound stops the gateway with the reason.
+            services.append(.init(service: PlateListenerService(listener: listener, logger: logger)))
+        }
         if let path = config.monitorSocket {
             let sources = MonitorSources(gateway: config.gatewayID, source: "daemon", activity: activity, board: board,
                                          counters: counters, spool: spool, uplink: uplink)
@@ -91,6 +109,7 @@ struct RunningParts: Sendable {
     let progress: LiveGateway.Progress
     let spool: AsyncSpool
     let uplink: Uplink
+    var plates: PlateListener? = nil
 
     /// One line for `systemctl status`: devices up, spool depth, link, and what a restart would apply.
     func summary(pendingRestart: [String] = []) async -> String {

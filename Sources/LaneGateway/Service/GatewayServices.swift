@@ -2,6 +2,7 @@ import LaneDevices
 import LaneUplink
 import ServiceLifecycle
 import LaneSpool
+import Logging
 
 /// The devices and the pipeline thread, started before the group runs. At shutdown: the
 /// devices stop, their rings drain, and the open batch is committed.
@@ -35,6 +36,16 @@ struct UplinkService: Service {
             }
             group.cancelAll()
         }
+    }
+}
+
+/// The booth listener for licence-plate cameras, until shutdown.
+struct PlateListenerService: Service {
+    let listener: PlateListener
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await listener.run(logger: logger) }
     }
 }
 

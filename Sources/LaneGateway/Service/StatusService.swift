@@ -60,7 +60,7 @@ struct StatusService: Service {
             notifier.status(await parts.summary(pendingRestart: pendingRestart.tables))
             metrics.refresh(layout: parts.layout, devices: parts.counters, rings: parts.rings, board: parts.board,
                             progress: parts.progress, spool: await parts.spool.status(), uplink: parts.uplink.statistics,
-                            clock: ClockAnchor.now())
+                            clock: ClockAnchor.now(), plates: parts.plates)
         }
     }
 
