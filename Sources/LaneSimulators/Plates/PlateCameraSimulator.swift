@@ -39,6 +39,13 @@ public struct PlateCameraSimulator: Sendable {
         public var kind: Kind
 
         public enum Kind: String, Sendable { case exact, missed, confusable, other }
+
+        public init(truth: String, reported: String, confidence: Double, kind: Kind) {
+            self.truth = truth
+            self.reported = reported
+            self.confidence = confidence
+            self.kind = kind
+        }
     }
 
     public var format: Format

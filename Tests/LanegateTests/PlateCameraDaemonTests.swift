@@ -1,0 +1,156 @@
+import AsyncHTTPClient
+import Foundation
+import LaneCore
+import LaneSimulators
+import NIOCore
+import Testing
+import LaneTestSupport
+
+/// `lanegate run` with two licence-plate cameras pushing to its booth listener, one in each
+/// format family, and a hostile peer on the same LAN. Every good read reaches the collector as
+/// a `plate_read` with the plate pseudonymised; every bad push gets its 4xx and its count, and
+/// the daemon keeps running.
+@Suite("Plate cameras through the daemon", .serialized)
+struct PlateCameraDaemonTests {
+    static let hikToken = "hik-token-0123456789abcdef"
+    static let streamToken = "stream-token-0123456789abcdef"
+
+    func push(_ url: String, _ body: [UInt8], contentType: String, token: String?, inQuery: Bool = false) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url + (inQuery && token != nil ? "?token=\(token!)" : ""))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: contentType)
+        if let token, !inQuery { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: requestDeadline)
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    @Test func readsArrivePseudonymisedAndBadPushesAreRefusedAndCounted() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: lanegateTool), "build first: swift build --build-tests")
+        let dir = temporaryDirectory()
+        try tokenA.write(toFile: dir + "/token", atomically: true, encoding: .utf8)
+        try "a site key of at least sixteen bytes\n".write(toFile: dir + "/site.key", atomically: true, encoding: .utf8)
+        try Self.hikToken.write(toFile: dir + "/hik.token", atomically: true, encoding: .utf8)
+        try (Self.streamToken + "\n").write(toFile: dir + "/stream.token", atomically: true, encoding: .utf8)
+        let metricsPort = 30_000 + Int.random(in: 0..<10_000)
+        let platePort = 40_000 + Int.random(in: 0..<10_000)
+        let listener = "http://127.0.0.1:\(platePort)/v1/plates"
+
+        try await withCollector { url, _ in
+            try """
+            [gateway]
+            id = "gw-a"
+            [collector]
+            url = "\(url)/v1/batches"
+            token_file = "\(dir)/token"
+            allow_plain_http = true
+            [spool]
+            path = "\(dir)/spool.db"
+            min_free_disk = "0"
+            [pipeline]
+            batch_window = "1s"
+            [privacy]
+            hash_tag_ids = true
+            key_file = "\(dir)/site.key"
+            [metrics]
+            listen = "127.0.0.1:\(metricsPort)"
+            [plate_listener]
+            listen = "127.0.0.1:\(platePort)"
+            max_body = "256KiB"
+            [[devices]]
+            name = "cam-1"
+            kind = "camera"
+            format = "hikvision-isapi"
+            token_file = "\(dir)/hik.token"
+            [[devices]]
+            name = "cam-2"
+            kind = "camera"
+            format = "json-webhook"
+            token_file = "\(dir)/stream.token"
+            [[lanes]]
+            name = "lane1"
+              [[lanes.read_points]]
+              name = "plate"
+              antennas = [{ device = "cam-1", ports = [1] }]
+            [[lanes]]
+            name = "lane2"
+              [[lanes.read_points]]
+              name = "plate"
+              antennas = [{ device = "cam-2", ports = [1] }]
+            """.write(toFile: dir + "/lanegate.toml", atomically: true, encoding: .utf8)
+            let (daemon, log) = try DaemonTests.launchDaemon(config: dir + "/lanegate.toml", environment: [:])
+            defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+            let listening = await eventually(20) {
+                (try? await push(listener + "/cam-1", [], contentType: "text/plain", token: nil))?.0 == 401 || !daemon.isRunning
+            }
+            try #require(listening && daemon.isRunning, "the listener came up: \(log.text.suffix(800))")
+
+            // Good pushes: Hikvision multipart with pictures, Stream and Rekor JSON, and a vehicle
+            // whose plate the camera could not read.
+            let utc: Int64 = 1_796_058_942_000_000_000
+            let hik = PlateCameraSimulator(format: .hikvisionISAPI, camera: "cam-1")
+            let stream = PlateCameraSimulator(format: .plateRecognizerStream, camera: "cam-2")
+            let rekor = PlateCameraSimulator(format: .rekorScout, camera: "cam-2")
+            let shot = PlateCameraSimulator.Shot(truth: "ABO1234", reported: "ABO1234", confidence: 0.91, kind: .exact)
+            let confused = PlateCameraSimulator.Shot(truth: "ABO1234", reported: "AB01234", confidence: 0.88, kind: .confusable)
+            let missed = PlateCameraSimulator.Shot(truth: "XYZ9876", reported: "", confidence: 0.2, kind: .missed)
+            var (type, body) = hik.push(shot, utc: utc, sequence: 1)
+            #expect(try await push(listener + "/cam-1", body, contentType: type, token: Self.hikToken).0 == 200)
+            (type, body) = hik.push(missed, utc: utc, sequence: 2)
+            #expect(try await push(listener + "/cam-1", body, contentType: type, token: Self.hikToken, inQuery: true).0 == 200,
+                    "a camera that can only be given a URL puts its token in the query")
+            (type, body) = stream.push(confused, utc: utc, sequence: 3)
+            #expect(try await push(listener + "/cam-2", body, contentType: type, token: Self.streamToken).0 == 200)
+            (type, body) = rekor.push(shot, utc: utc, sequence: 4)
+            #expect(try await push(listener + "/cam-2", body, contentType: type, token: Self.streamToken).0 == 200)
+
+            // Bad pushes: each its status, none stops anything.
+            (type, body) = hik.push(shot, utc: utc, sequence: 5)
+            #expect(try await push(listener + "/cam-1", body, contentType: type, token: Self.streamToken).0 == 401, "another camera's token")
+            #expect(try await push(listener + "/cam-1", body, contentType: type, token: nil).0 == 401)
+            #expect(try await push(listener + "/cam-9", body, contentType: type, token: Self.hikToken).0 == 404)
+            #expect(try await push(listener + "/cam-1", [UInt8](repeating: 0x41, count: 300 << 10), contentType: type,
+                                   token: Self.hikToken).0 == 413)
+            #expect(try await push(listener + "/cam-2", Array("{\"data\": [1,".utf8), contentType: "application/json",
+                                   token: Self.streamToken).0 == 400)
+            #expect(try await push(listener + "/cam-2", Array("hello".utf8), contentType: "text/plain",
+                                   token: Self.streamToken).0 == 415)
+            #expect(try await push(listener + "/cam-1", Array("<EventNotificationAlert><eventType>ANPR".utf8),
+                                   contentType: "application/xml", token: Self.hikToken).0 == 400)
+
+            var stored = ""
+            let arrived = await eventually(20) {
+                stored = (try? await get(url + "/v1/events?gateway=gw-a&limit=1000"))?.1 ?? ""
+                return stored.components(separatedBy: "\"plate_read\"").count - 1 == 4 && stored.contains("push refused, malformed")
+            }
+            #expect(arrived, "four reads and cam-1's error reached the collector: \(stored.prefix(1500))")
+            #expect(daemon.isRunning)
+            let page = try JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any]
+            let reads = (page?["events"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "plate_read" }
+            let plates = reads.compactMap { $0["plate"] as? String }
+            #expect(plates.count == 3 && Set(plates).count == 1, "one plate three times, an O read as 0 included: \(plates)")
+            #expect(plates.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
+            #expect(reads.contains { $0["plate_missed"] as? Bool == true && $0["read_point"] as? String == "lane1/plate" })
+            #expect(!stored.contains("ABO1234") && !stored.contains("AB01234"), "no raw plate leaves the booth")
+            #expect(reads.filter { ($0["picture_sha256"] as? String)?.count == 64 }.count == 2, "Hikvision's pictures, as digests")
+            #expect(reads.filter { $0["read_point"] as? String == "lane2/plate" }.count == 2)
+
+            var metrics = ""
+            let counted = await eventually(10) {
+                metrics = (try? await get("http://127.0.0.1:\(metricsPort)/metrics"))?.1 ?? ""
+                return metrics.contains(#"lanegate_plate_pushes_total{camera="cam-1",outcome="accepted"} 2"#)
+                    && metrics.contains(#"lanegate_plate_pushes_total{camera="cam-1",outcome="malformed"} 1"#)
+            }
+            #expect(counted, "\(metrics.split(separator: "\n").filter { $0.contains("plate") })")
+            // Three: the two above and the probe that waited for the listener.
+            for expected in [#"{camera="cam-1",outcome="unauthorized"} 3"#, #"{camera="",outcome="unknown_camera"} 1"#,
+                             #"{camera="cam-1",outcome="too_large"} 1"#, #"{camera="cam-2",outcome="malformed"} 1"#,
+                             #"{camera="cam-2",outcome="unsupported"} 1"#, #"{camera="cam-2",outcome="accepted"} 2"#,
+                             #"lanegate_device_detections_total{device="cam-2"} 2"#] {
+                #expect(metrics.contains(expected), "metrics has \(expected)")
+            }
+            kill(daemon.processIdentifier, SIGTERM)
+            #expect(await daemon.ended(within: .seconds(20)) && daemon.terminationStatus == 0)
+        }
+    }
+}
