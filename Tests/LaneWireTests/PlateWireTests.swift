@@ -40,6 +40,21 @@ struct PlateWireTests {
         #expect(json[2].contains(#""plate_text":"ABC123""#))
     }
 
+    /// The plate tables are part of the contract like the rest; the golden frame also seeds the
+    /// batch decoder's fuzzer. (Regenerate with LANEGATE_UPDATE_GOLDEN=1 only on purpose.)
+    @Test func goldenBytes() throws {
+        let batch = Self.batch(Self.reads)
+        let bytes: [UInt8] = try encoder.message(for: batch).serializedBytes()
+        let pbPath = goldenPath("batch-plates-v1.pb"), zstPath = goldenPath("batch-plates-v1.pb.zst")
+        if ProcessInfo.processInfo.environment["LANEGATE_UPDATE_GOLDEN"] == "1" {
+            try Data(bytes).write(to: URL(fileURLWithPath: pbPath))
+            try Data(encoder.encode(batch)).write(to: URL(fileURLWithPath: zstPath))
+        }
+        #expect(bytes == (try [UInt8](Data(contentsOf: URL(fileURLWithPath: pbPath)))))
+        let decoded = try BatchDecoder.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: zstPath))))
+        #expect(decoded.events.map { $0.json(naming: decoded) } == Self.reads.map { $0.json(naming: layout) })
+    }
+
     @Test func plateKeysAndRegionsAreWrittenOncePerBatch() {
         let m = encoder.message(for: Self.batch(Self.reads))
         #expect(m.plates.count == 2, "one pseudonym used twice, one raw plate")
