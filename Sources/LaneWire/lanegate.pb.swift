@@ -98,6 +98,7 @@ public nonisolated enum Lanegate_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
   /// priority
   case gap // = 9
   case plateRead // = 10
+  case passage // = 11
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -117,6 +118,7 @@ public nonisolated enum Lanegate_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
     case 8: self = .deviceStatus
     case 9: self = .gap
     case 10: self = .plateRead
+    case 11: self = .passage
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -134,6 +136,7 @@ public nonisolated enum Lanegate_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
     case .deviceStatus: return 8
     case .gap: return 9
     case .plateRead: return 10
+    case .passage: return 11
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -151,6 +154,7 @@ public nonisolated enum Lanegate_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIte
     .deviceStatus,
     .gap,
     .plateRead,
+    .passage,
   ]
 
 }
@@ -485,6 +489,15 @@ public nonisolated struct Lanegate_V1_Batch: @unchecked Sendable {
     set {_uniqueStorage()._plates = newValue}
   }
 
+  public var passages: Lanegate_V1_Passages {
+    get {_storage._passages ?? Lanegate_V1_Passages()}
+    set {_uniqueStorage()._passages = newValue}
+  }
+  /// Returns true if `passages` has been explicitly set.
+  public var hasPassages: Bool {_storage._passages != nil}
+  /// Clears the value of `passages`. Subsequent reads from it will return its default value.
+  public mutating func clearPassages() {_uniqueStorage()._passages = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -736,6 +749,54 @@ public nonisolated struct Lanegate_V1_PlateReads: Sendable {
   public init() {}
 }
 
+/// One vehicle through a lane: a call on the lane's passage loop joined with the tags, seals and
+/// plate its passage read points saw within the lane's window. The event time is the off edge.
+/// A part nothing saw is empty: rows without tags, seals or plate.
+public nonisolated struct Lanegate_V1_Passages: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// index into names
+  public var loop: [UInt32] = []
+
+  /// off - on, time units
+  public var occupancy: [UInt64] = []
+
+  /// tags of each row...
+  public var tagCount: [UInt32] = []
+
+  /// ...their indices into tags, row after row
+  public var tag: [UInt32] = []
+
+  /// likewise seals
+  public var sealCount: [UInt32] = []
+
+  public var sealManufacturer: [UInt32] = []
+
+  public var seal: [UInt32] = []
+
+  public var plateRows: [UInt32] = []
+
+  /// index into plates
+  public var plate: [UInt32] = []
+
+  /// rows whose plate is the text itself
+  public var rawRows: [UInt32] = []
+
+  public var plateConfidenceRows: [UInt32] = []
+
+  /// per mille
+  public var plateConfidence: [UInt32] = []
+
+  /// the camera saw the vehicle and read no plate
+  public var plateMissedRows: [UInt32] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Data the gateway lost, and why.
 public nonisolated struct Lanegate_V1_Gaps: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -804,7 +865,7 @@ nonisolated extension Lanegate_V1_ClockSync: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Lanegate_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_TAG_ARRIVED\0\u{1}EVENT_KIND_TAG_DEPARTED\0\u{1}EVENT_KIND_SEAL_SEEN\0\u{1}EVENT_KIND_SEAL_CHANGED\0\u{1}EVENT_KIND_SEAL_DEPARTED\0\u{1}EVENT_KIND_VEHICLE\0\u{1}EVENT_KIND_DETECTOR_FAULT\0\u{1}EVENT_KIND_DEVICE_STATUS\0\u{1}EVENT_KIND_GAP\0\u{1}EVENT_KIND_PLATE_READ\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_TAG_ARRIVED\0\u{1}EVENT_KIND_TAG_DEPARTED\0\u{1}EVENT_KIND_SEAL_SEEN\0\u{1}EVENT_KIND_SEAL_CHANGED\0\u{1}EVENT_KIND_SEAL_DEPARTED\0\u{1}EVENT_KIND_VEHICLE\0\u{1}EVENT_KIND_DETECTOR_FAULT\0\u{1}EVENT_KIND_DEVICE_STATUS\0\u{1}EVENT_KIND_GAP\0\u{1}EVENT_KIND_PLATE_READ\0\u{1}EVENT_KIND_PASSAGE\0")
 }
 
 nonisolated extension Lanegate_V1_FaultKind: SwiftProtobuf._ProtoNameProviding {
@@ -821,7 +882,7 @@ nonisolated extension Lanegate_V1_GapReason: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Batch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}gateway_id\0\u{1}sequence\0\u{1}anchor\0\u{3}time_unit_ns\0\u{3}base_time\0\u{1}names\0\u{1}tags\0\u{1}kinds\0\u{1}counters\0\u{1}priority\0\u{3}boot_id\0\u{1}dt\0\u{3}tag_arrivals\0\u{3}tag_departures\0\u{3}seal_sightings\0\u{3}seal_changes\0\u{3}seal_departures\0\u{1}vehicles\0\u{3}detector_faults\0\u{3}device_statuses\0\u{1}gaps\0\u{3}plate_reads\0\u{1}plates\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}gateway_id\0\u{1}sequence\0\u{1}anchor\0\u{3}time_unit_ns\0\u{3}base_time\0\u{1}names\0\u{1}tags\0\u{1}kinds\0\u{1}counters\0\u{1}priority\0\u{3}boot_id\0\u{1}dt\0\u{3}tag_arrivals\0\u{3}tag_departures\0\u{3}seal_sightings\0\u{3}seal_changes\0\u{3}seal_departures\0\u{1}vehicles\0\u{3}detector_faults\0\u{3}device_statuses\0\u{1}gaps\0\u{3}plate_reads\0\u{1}plates\0\u{1}passages\0")
 
   fileprivate class _StorageClass {
     var _gatewayID: String = String()
@@ -847,6 +908,7 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
     var _gaps: Lanegate_V1_Gaps? = nil
     var _plateReads: Lanegate_V1_PlateReads? = nil
     var _plates: [Data] = []
+    var _passages: Lanegate_V1_Passages? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -880,6 +942,7 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
       _gaps = source._gaps
       _plateReads = source._plateReads
       _plates = source._plates
+      _passages = source._passages
     }
   }
 
@@ -921,6 +984,7 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
         case 21: try { try decoder.decodeSingularMessageField(value: &_storage._gaps) }()
         case 22: try { try decoder.decodeSingularMessageField(value: &_storage._plateReads) }()
         case 23: try { try decoder.decodeRepeatedBytesField(value: &_storage._plates) }()
+        case 24: try { try decoder.decodeSingularMessageField(value: &_storage._passages) }()
         default: break
         }
       }
@@ -1002,6 +1066,9 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._plates.isEmpty {
         try visitor.visitRepeatedBytesField(value: _storage._plates, fieldNumber: 23)
       }
+      try { if let v = _storage._passages {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1034,6 +1101,7 @@ nonisolated extension Lanegate_V1_Batch: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._gaps != rhs_storage._gaps {return false}
         if _storage._plateReads != rhs_storage._plateReads {return false}
         if _storage._plates != rhs_storage._plates {return false}
+        if _storage._passages != rhs_storage._passages {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1578,6 +1646,96 @@ nonisolated extension Lanegate_V1_PlateReads: SwiftProtobuf.Message, SwiftProtob
     if lhs.region != rhs.region {return false}
     if lhs.pictureRows != rhs.pictureRows {return false}
     if lhs.pictureSha256 != rhs.pictureSha256 {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Lanegate_V1_Passages: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Passages"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}loop\0\u{1}occupancy\0\u{3}tag_count\0\u{1}tag\0\u{3}seal_count\0\u{3}seal_manufacturer\0\u{1}seal\0\u{3}plate_rows\0\u{1}plate\0\u{3}raw_rows\0\u{3}plate_confidence_rows\0\u{3}plate_confidence\0\u{3}plate_missed_rows\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.loop) }()
+      case 2: try { try decoder.decodeRepeatedUInt64Field(value: &self.occupancy) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.tagCount) }()
+      case 4: try { try decoder.decodeRepeatedUInt32Field(value: &self.tag) }()
+      case 5: try { try decoder.decodeRepeatedUInt32Field(value: &self.sealCount) }()
+      case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.sealManufacturer) }()
+      case 7: try { try decoder.decodeRepeatedUInt32Field(value: &self.seal) }()
+      case 8: try { try decoder.decodeRepeatedUInt32Field(value: &self.plateRows) }()
+      case 9: try { try decoder.decodeRepeatedUInt32Field(value: &self.plate) }()
+      case 10: try { try decoder.decodeRepeatedUInt32Field(value: &self.rawRows) }()
+      case 11: try { try decoder.decodeRepeatedUInt32Field(value: &self.plateConfidenceRows) }()
+      case 12: try { try decoder.decodeRepeatedUInt32Field(value: &self.plateConfidence) }()
+      case 13: try { try decoder.decodeRepeatedUInt32Field(value: &self.plateMissedRows) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.loop.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.loop, fieldNumber: 1)
+    }
+    if !self.occupancy.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.occupancy, fieldNumber: 2)
+    }
+    if !self.tagCount.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.tagCount, fieldNumber: 3)
+    }
+    if !self.tag.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.tag, fieldNumber: 4)
+    }
+    if !self.sealCount.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.sealCount, fieldNumber: 5)
+    }
+    if !self.sealManufacturer.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.sealManufacturer, fieldNumber: 6)
+    }
+    if !self.seal.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.seal, fieldNumber: 7)
+    }
+    if !self.plateRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.plateRows, fieldNumber: 8)
+    }
+    if !self.plate.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.plate, fieldNumber: 9)
+    }
+    if !self.rawRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.rawRows, fieldNumber: 10)
+    }
+    if !self.plateConfidenceRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.plateConfidenceRows, fieldNumber: 11)
+    }
+    if !self.plateConfidence.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.plateConfidence, fieldNumber: 12)
+    }
+    if !self.plateMissedRows.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.plateMissedRows, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Lanegate_V1_Passages, rhs: Lanegate_V1_Passages) -> Bool {
+    if lhs.loop != rhs.loop {return false}
+    if lhs.occupancy != rhs.occupancy {return false}
+    if lhs.tagCount != rhs.tagCount {return false}
+    if lhs.tag != rhs.tag {return false}
+    if lhs.sealCount != rhs.sealCount {return false}
+    if lhs.sealManufacturer != rhs.sealManufacturer {return false}
+    if lhs.seal != rhs.seal {return false}
+    if lhs.plateRows != rhs.plateRows {return false}
+    if lhs.plate != rhs.plate {return false}
+    if lhs.rawRows != rhs.rawRows {return false}
+    if lhs.plateConfidenceRows != rhs.plateConfidenceRows {return false}
+    if lhs.plateConfidence != rhs.plateConfidence {return false}
+    if lhs.plateMissedRows != rhs.plateMissedRows {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -39,6 +39,15 @@ enum EventTable {
             }
             if let c = e.confidence { d += " " + formatFixed(Double(c) / 10, decimals: 1) + "%" }
             (place, detail) = (naming.readPointName(e.readPoint), d)
+        case .passage(let e):
+            var parts = ["\(e.tags.count) tag\(e.tags.count == 1 ? "" : "s")"]
+            if !e.seals.isEmpty { parts.append("\(e.seals.count) seal\(e.seals.count == 1 ? "" : "s")") }
+            switch e.plate {
+            case .pseudonym: parts.append("plate")
+            case .raw(let text): parts.append(text.shown)
+            case nil: parts.append(e.plateMissed ? "plate unread" : "no plate")
+            }
+            (place, detail) = (naming.loopName(e.loop), parts.joined(separator: ", "))
         }
         return padded(seconds, to: 14) + padded(event.typeName, to: 15) + padded(place, to: 21) + detail
     }

@@ -80,4 +80,27 @@ struct PlateCameraConfigTests {
         let camera = try setup.camera(name: "cam-1")
         #expect(camera.accepts("a token of twenty-four") && !camera.accepts("a token of twenty-four ") && !camera.accepts(""))
     }
+
+    func passageFile(_ passage: String) -> String {
+        file() + """
+
+          [[lanes.loops]]
+          name = "loop-b"
+          device = "loops"
+          line = 1
+          [lanes.passage]
+        \(passage)
+        [[devices]]
+        name = "loops"
+        kind = "loops"
+        """
+    }
+
+    @Test func aLaneJoinsItsReadsIntoPassagesWhenItSaysWhich() throws {
+        let config = try GatewayConfig.parse(passageFile("loop = \"loop-b\"\nread_points = [\"plate\"]\nwindow = \"3s\""), file: "lanegate.toml")
+        #expect(config.layout.passages == [LaneLayout.PassageRule(loop: 0, readPoints: [0], window: .seconds(3))])
+        let lines = errors(passageFile("loop = \"loop-z\"\nread_points = [\"gate\"]"))
+        #expect(lines.contains { $0.contains("lanes[0].passage.loop: no loop named \"loop-z\"") }, "\(lines)")
+        #expect(lines.contains { $0.contains("lanes[0].passage.read_points: no read point named \"gate\"") }, "\(lines)")
+    }
 }

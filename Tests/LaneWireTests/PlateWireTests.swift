@@ -91,3 +91,61 @@ struct PlateWireTests {
         try rejects({ $0.plateReads.region[0] = 500 }, mentioning: "name index 500")
     }
 }
+
+/// `passage` on the wire: tags and seals as counted runs in flattened columns, the plate as in
+/// `plate_reads`.
+@Suite("Passage records on the wire")
+struct PassageWireTests {
+    static let tagA = TagID(hex: "3005fb63ac1f3841ec880467")!, tagB = TagID(hex: "e2801160600002054e5a0001")!
+    static let seal = SealID(manufacturer: 0x0E1F, tag: 0xC0FFEE)
+    static let passages: [LaneEvent] = [
+        .passage(PassageRecord(loop: 1, onTime: us(1_000_000), offTime: us(3_500_000), tags: [tagA, tagB], seals: [seal],
+                               plate: .pseudonym(PlateWireTests.pseudonym), plateConfidence: 870)),
+        .passage(PassageRecord(loop: 1, onTime: us(9_000_000), offTime: us(10_000_000), plateMissed: true)),
+        .passage(PassageRecord(loop: 0, onTime: us(11_000_000), offTime: us(12_000_000), tags: [tagA], plate: .raw(PlateText("XY12")!))),
+    ]
+
+    @Test func aRecordComesBackWithAllItsPartsAndItsEmptyOnes() throws {
+        var batch = sampleBatch
+        batch.events = Self.passages
+        let decoded = try BatchDecoder.decode(encoder.encode(batch))
+        #expect(decoded.events.map { $0.json(naming: decoded) } == Self.passages.map { $0.json(naming: layout) })
+        guard case .passage(let first) = decoded.events[0], case .passage(let second) = decoded.events[1] else {
+            Issue.record("not passages: \(decoded.events)")
+            return
+        }
+        #expect(first.tags == [Self.tagA, Self.tagB] && first.seals == [Self.seal] && first.plateConfidence == 870)
+        #expect(first.onTime == us(1_000_000) && first.offTime == us(3_500_000))
+        #expect(second.tags.isEmpty && second.seals.isEmpty && second.plate == nil && second.plateMissed)
+        let m = encoder.message(for: batch)
+        #expect(m.passages.tagCount == [2, 0, 1] && m.passages.tag == [0, 1, 0] && m.tags.count == 2)
+        #expect(m.passages.sealCount == [1, 0, 0] && m.passages.plateRows == [0, 2] && m.passages.rawRows == [2])
+        #expect(m.passages.plateMissedRows == [1])
+    }
+
+    func rejects(_ change: (inout Lanegate_V1_Batch) -> Void, mentioning text: String) throws {
+        var batch = sampleBatch
+        batch.events = Self.passages
+        var m = encoder.message(for: batch)
+        change(&m)
+        let bytes = Zstd.compress(try m.serializedBytes())
+        do throws(BatchDecodingError) {
+            _ = try BatchDecoder.decode(bytes)
+            Issue.record("accepted a bad passage table; expected \(text)")
+        } catch {
+            #expect(error.description.contains(text), "\(error.description)")
+        }
+    }
+
+    /// Counts that do not add up to the flattened columns are refused before any row is read,
+    /// a count that would wrap 32 bits among them.
+    @Test func countsThatDisagreeWithTheirColumnsAreRefused() throws {
+        try rejects({ $0.passages.tagCount[1] = 1 }, mentioning: "passages.tag has 3 entries for tag_count's 4")
+        try rejects({ $0.passages.tagCount = [UInt32.max, 3, 1] }, mentioning: "for tag_count's 4294967299")
+        try rejects({ $0.passages.sealManufacturer.append(1) }, mentioning: "seal_manufacturer 2 for seal_count's 1")
+        try rejects({ $0.passages.tag[2] = 7 }, mentioning: "tag index 7 outside the table of 2")
+        try rejects({ $0.passages.plateMissedRows = [0] }, mentioning: "a passage with a plate cannot have missed it")
+        try rejects({ $0.passages.occupancy.removeLast() }, mentioning: "passages.occupancy has 2 entries for 3 events")
+        try rejects({ $0.passages.plateConfidence[0] = 5000 }, mentioning: "over 1000 per mille")
+    }
+}

@@ -417,6 +417,7 @@ extension LaneEvent {
         case .deviceStatus(let e): naming.deviceName(e.device)
         case .gap(let e): e.device.map { naming.deviceName($0) }
         case .plateRead(let e): naming.readPointName(e.readPoint)
+        case .passage(let e): naming.loopName(e.loop)
         }
     }
 

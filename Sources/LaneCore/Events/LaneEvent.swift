@@ -16,6 +16,7 @@ public enum LaneEvent: Sendable, Hashable {
     case deviceStatus(DeviceStatusChange)
     case gap(Gap)
     case plateRead(PlateRead)
+    case passage(PassageRecord)
 
     /// The instant the event is about (not when the pipeline noticed it).
     public var time: MonotonicInstant {
@@ -30,6 +31,7 @@ public enum LaneEvent: Sendable, Hashable {
         case .deviceStatus(let e): e.time
         case .gap(let e): e.time
         case .plateRead(let e): e.time
+        case .passage(let e): e.offTime
         }
     }
 
@@ -58,6 +60,7 @@ public enum LaneEvent: Sendable, Hashable {
         case .deviceStatus: "device_status"
         case .gap: "gap"
         case .plateRead: "plate_read"
+        case .passage: "passage"
         }
     }
 }
@@ -329,4 +332,33 @@ public enum PlateKey: Sendable, Hashable {
     /// ``TagPseudonymizer/pseudonymLength`` bytes, the same for an O read as a 0.
     case pseudonym([UInt8])
     case raw(PlateText)
+}
+
+/// One vehicle through a lane, as its parts were joined at the gateway: the call on the lane's
+/// passage loop, and the tags, seals and plate seen with it. A part nothing saw is empty.
+public struct PassageRecord: Sendable, Hashable {
+    public var loop: LoopIndex
+    public var onTime: MonotonicInstant
+    public var offTime: MonotonicInstant
+    /// Tags that arrived at the lane's passage read points within the window (a car may carry
+    /// several cards).
+    public var tags: [TagID]
+    public var seals: [SealID]
+    /// The plate the lane's camera read; nil when no camera read joined, or when it read none.
+    public var plate: PlateKey?
+    public var plateConfidence: UInt16?
+    /// The camera saw this vehicle and could not read its plate.
+    public var plateMissed: Bool
+
+    public init(loop: LoopIndex, onTime: MonotonicInstant, offTime: MonotonicInstant, tags: [TagID] = [], seals: [SealID] = [],
+                plate: PlateKey? = nil, plateConfidence: UInt16? = nil, plateMissed: Bool = false) {
+        self.loop = loop
+        self.onTime = onTime
+        self.offTime = offTime
+        self.tags = tags
+        self.seals = seals
+        self.plate = plate
+        self.plateConfidence = plateConfidence
+        self.plateMissed = plateMissed
+    }
 }

@@ -74,6 +74,18 @@ extension LaneEvent {
             if let confidence = e.confidence { o.field("confidence", Double(confidence) / 1000, decimals: 3) }
             if let region = e.region { o.field("region", region) }
             if let picture = e.picture { o.field("picture_sha256", picture.lowercaseHex) }
+        case .passage(let e):
+            o.field("loop", naming.loopName(e.loop))
+            o.field("on_ns", e.onTime.nanoseconds)
+            o.field("off_ns", e.offTime.nanoseconds)
+            o.field("tags", e.tags.map(\.hex))
+            o.field("seals", e.seals.map(\.description))
+            switch e.plate {
+            case .pseudonym(let bytes): o.field("plate", bytes.lowercaseHex)
+            case .raw(let text): o.field("plate_text", text.shown)
+            case nil: if e.plateMissed { o.field("plate_missed", true) }
+            }
+            if let confidence = e.plateConfidence { o.field("plate_confidence", Double(confidence) / 1000, decimals: 3) }
         }
         return o.finish()
     }

@@ -6,6 +6,8 @@ public struct LaneLayout: Sendable, Hashable {
     public var readPoints: [ReadPoint]
     public var loops: [Loop]
     public var speedTraps: [SpeedTrap]
+    /// How each lane's reads are joined into passage records; a lane without one makes none.
+    public var passages: [PassageRule] = []
     /// At most this many tags (present or candidate) are tracked; the least recently read is
     /// evicted first, and counted.
     public var maxTrackedTags: Int
@@ -122,6 +124,20 @@ public struct LaneLayout: Sendable, Hashable {
             self.downstream = downstream
             self.spacing = spacing
             self.maxTravelTime = maxTravelTime
+        }
+    }
+
+    /// One lane's passage records: each vehicle on `loop`, with what `readPoints` saw within
+    /// `window` of its call.
+    public struct PassageRule: Sendable, Hashable {
+        public var loop: LoopIndex
+        public var readPoints: [ReadPointIndex]
+        public var window: Nanoseconds
+
+        public init(loop: LoopIndex, readPoints: [ReadPointIndex], window: Nanoseconds = .seconds(5)) {
+            self.loop = loop
+            self.readPoints = readPoints
+            self.window = window
         }
     }
 

@@ -10,6 +10,7 @@ public final class LanePipeline {
     private let seals: SealTracker
     private let loops: LoopTracker
     private let pseudonymizer: TagPseudonymizer?
+    private let passages: PassageAssembler
     /// `device << 8 | port` → read point, `noReadPoint` where none.
     private let readPointOfAntenna: [ReadPointIndex]
     /// `device` → (line → loop).
@@ -26,6 +27,7 @@ public final class LanePipeline {
         seals = SealTracker(readPoints: layout.readPoints, capacity: max(1, layout.maxTrackedSeals))
         loops = LoopTracker(loops: layout.loops, speedTraps: layout.speedTraps)
         self.pseudonymizer = pseudonymizer
+        passages = PassageAssembler(layout: layout)
 
         var antennaMap = [ReadPointIndex](repeating: Self.noReadPoint, count: layout.devices.count << 8)
         for (r, point) in layout.readPoints.enumerated() {
@@ -58,9 +60,11 @@ public final class LanePipeline {
     public func loopState(_ loop: LoopIndex) -> LoopState { loops.acceptedState(Int(loop)) }
 
     public func process(_ detection: Detection, into events: inout [LaneEvent]) {
+        let made = events.count
+        defer { joinPassages(&events, from: made) }
         counts.detections &+= 1
         let time = detection.time
-        if let current = now, time < current { counts.late &+= 1 } else { advance(to: time, into: &events) }
+        if let current = now, time < current { counts.late &+= 1 } else { moveOn(to: time, into: &events) }
         let device = Int(detection.device.rawValue)
         switch detection.payload {
         case .tag(let read):
@@ -84,8 +88,10 @@ public final class LanePipeline {
     /// A camera's plate read becomes a `plate_read` event on the read point its (camera, channel)
     /// belongs to. The plate is pseudonymised with the site key unless the camera keeps raw plates.
     public func process(_ sighting: PlateSighting, into events: inout [LaneEvent]) {
+        let made = events.count
+        defer { joinPassages(&events, from: made) }
         counts.plateReads &+= 1
-        if let current = now, sighting.time < current { counts.late &+= 1 } else { advance(to: sighting.time, into: &events) }
+        if let current = now, sighting.time < current { counts.late &+= 1 } else { moveOn(to: sighting.time, into: &events) }
         guard let point = readPoint(device: Int(sighting.device.rawValue), port: sighting.channel) else { return }
         let keepRaw = Int(sighting.device.rawValue) < layout.devices.count && layout.devices[Int(sighting.device.rawValue)].keepsRawPlates
         let plate: PlateKey? = sighting.plate.map { plate in
@@ -98,6 +104,12 @@ public final class LanePipeline {
 
     /// Moves "now" forward: departures, edge acceptance and faults due by then are emitted.
     public func advance(to time: MonotonicInstant, into events: inout [LaneEvent]) {
+        let made = events.count
+        moveOn(to: time, into: &events)
+        joinPassages(&events, from: made)
+    }
+
+    private func moveOn(to time: MonotonicInstant, into events: inout [LaneEvent]) {
         guard let current = now else {
             now = time
             loops.start(at: time)
@@ -120,9 +132,22 @@ public final class LanePipeline {
     /// End of input (a replayed trace, or shutdown): time runs on silently until every visit has
     /// departed and every waiting edge is accepted. Fault clocks do not run on.
     public func finish(into events: inout [LaneEvent]) {
+        let made = events.count
         loops.settle(into: &events)
         tags.expire(now: .distantFuture, into: &events)
         seals.expire(now: .distantFuture, into: &events)
+        joinPassages(&events, from: made)
+        passages.finish(into: &events)
+    }
+
+    /// Passage records take in what was just made; cheap when no lane has a passage rule.
+    @inline(__always)
+    private func joinPassages(_ events: inout [LaneEvent], from made: Int) {
+        guard !passages.isIdle, let now else { return }
+        passages.observe(&events, from: made, now: now) { [loops] loop in
+            let state = loops.acceptedState(Int(loop))
+            return state.occupied ? state.since : nil
+        }
     }
 
     @inline(__always)

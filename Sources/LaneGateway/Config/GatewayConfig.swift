@@ -258,7 +258,7 @@ struct ConfigReader: TOMLFieldReader {
         if laneTables.isEmpty { fail("lanes", "at least one [[lanes]] entry is required") }
         for (l, lane) in laneTables.enumerated() {
             let lanePath = "lanes[\(l)]"
-            checkKeys(lane, path: lanePath, allowed: ["name", "read_points", "loops", "speed_traps"])
+            checkKeys(lane, path: lanePath, allowed: ["name", "read_points", "loops", "speed_traps", "passage"])
             guard let laneName = string(lane, "name", path: lanePath + ".name") else { continue }
             for (r, point) in tables(lane, "read_points", path: lanePath + ".read_points").enumerated() {
                 let path = "\(lanePath).read_points[\(r)]"
@@ -327,6 +327,9 @@ struct ConfigReader: TOMLFieldReader {
                 layout.speedTraps.append(LaneLayout.SpeedTrap(
                     upstream: u, downstream: d, spacing: spacing,
                     maxTravelTime: duration(entry, "max_travel", path: path + ".max_travel", in: .milliseconds(1)...(.seconds(60))) ?? .seconds(5)))
+            }
+            if let rule = readPassage(lane, lane: laneName, path: lanePath + ".passage", loops: laneLoops, layout: layout) {
+                layout.passages.append(rule)
             }
         }
         return layout

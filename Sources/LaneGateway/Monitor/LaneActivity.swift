@@ -131,6 +131,8 @@ public final class LaneActivity: Sendable {
             state.lastGap = e
         case .plateRead(let e):
             state.lanes[laneOfReadPoint[Int(e.readPoint)]].lastPlate = e
+        case .passage:
+            break
         case .deviceStatus:
             break
         }

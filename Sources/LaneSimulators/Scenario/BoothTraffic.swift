@@ -32,6 +32,13 @@ public struct BoothTraffic: Sendable {
     /// after the vehicle leaves the booth: with the upstream point at the end of the queue, the
     /// route border-delay measurement needs.
     public var exitReadPoints = false
+    /// Each lane also has a licence-plate camera (device `cam-laneN`, read point `laneN/plate`)
+    /// that reads every vehicle as it crosses loop B, with these mistakes; and each lane joins
+    /// loop B's vehicles with the booth's and the camera's reads into passage records.
+    public var plateCameras: PlateCameraSimulator.Misreads?
+    /// When the camera's push reaches the gateway after the vehicle enters loop B: the camera's
+    /// trigger, recognition and the LAN.
+    public var plateLatency: ClosedRange<Double> = 0.3...1.2
     public var start = MonotonicInstant(nanoseconds: .seconds(1000))
 
     public init(seed: UInt64 = 1, lanes: Int = 2, vehicles: Int = 40, distinctTags: Int = 2000,
@@ -82,6 +89,21 @@ public struct BoothTraffic: Sendable {
         /// Each vehicle's true times: passing the end of the queue (upstream), reaching the booth,
         /// and reaching the exit (with ``exitReadPoints``).
         public var crossings: [Crossing] = []
+        /// With ``plateCameras``: each vehicle as a passage record should have it.
+        public var vehicles: [Vehicle] = []
+    }
+
+    /// One vehicle through a lane: its call on loop B, its tag, plate and seal, and what the
+    /// camera made of its plate.
+    public struct Vehicle: Sendable, Equatable {
+        public var lane: String
+        public var onB: MonotonicInstant
+        public var tag: TagID
+        /// Whether the booth read the tag at all (a read rate below 1 can miss one).
+        public var tagRead: Bool
+        public var plate: String
+        public var camera: PlateCameraSimulator.Shot
+        public var seal: SealID?
     }
 
     public struct Crossing: Sendable, Hashable {
@@ -96,6 +118,8 @@ public struct BoothTraffic: Sendable {
     public struct Output: Sendable {
         public var detections: [Detection]
         public var truth: Truth
+        /// With ``plateCameras``: the cameras' reads as the booth listener hands them on, by time.
+        public var plates: [PlateSighting] = []
     }
 
     /// The layout the traffic is generated for: `lanegate synth --config` prints it as TOML.
@@ -121,11 +145,26 @@ public struct BoothTraffic: Sendable {
             layout.loops.append(.init(name: "lane\(lane)/loop-b", lane: "lane\(lane)", device: loopCard, line: UInt16(2 * (lane - 1) + 1)))
             layout.speedTraps.append(.init(upstream: a, downstream: a + 1, spacing: spacing))
         }
+        if plateCameras != nil {
+            for lane in 1...lanes {
+                let camera = DeviceIndex(UInt16(layout.devices.count))
+                layout.devices.append(.init(name: "cam-lane\(lane)", kind: .camera))
+                let booth = layout.readPoints.firstIndex { $0.name == "lane\(lane)/booth" }!
+                layout.readPoints.append(.init(name: "lane\(lane)/plate", lane: "lane\(lane)", antennas: [.init(device: camera, port: 1)]))
+                let loopB = layout.loops.firstIndex { $0.name == "lane\(lane)/loop-b" }!
+                layout.passages.append(.init(loop: LoopIndex(loopB), readPoints: [ReadPointIndex(booth), ReadPointIndex(layout.readPoints.count - 1)]))
+            }
+        }
         return layout
     }
 
     public func generate() -> Output {
         var rng = SplitMix64(seed: seed)
+        // Plates draw from a generator of their own: the rest of a seed's traffic stays the same
+        // with cameras or without.
+        var plateRNG = SplitMix64(seed: seed ^ 0x706C_6174_6573)
+        var plates: [PlateSighting] = []
+        let firstCamera = lanes + 2
         var detections: [Detection] = []
         var truth = Truth()
         let loopCard = DeviceIndex(UInt16(lanes + 1)), eseal = DeviceIndex(UInt16(lanes))
@@ -224,8 +263,23 @@ public struct BoothTraffic: Sendable {
                 truth.passages.append(.init(loop: "\(lanePrefix)/loop-\(k == 0 ? "a" : "b")", on: on, off: off, speed: speed))
             }
 
+            var sealOfTruck: SealID?
+            defer {
+                if let misreads = plateCameras {
+                    let camera = PlateCameraSimulator(format: .hikvisionISAPI, camera: "cam-lane\(lane + 1)", misreads: misreads)
+                    let plate = SimulatedPlates.next(using: &plateRNG)
+                    let shot = camera.read(plate, using: &plateRNG)
+                    let at = onB.advanced(by: Nanoseconds(Double.random(in: plateLatency, using: &plateRNG) * 1e9))
+                    plates.append(PlateSighting(time: at, device: DeviceIndex(UInt16(firstCamera + lane)), channel: 1,
+                                                plate: PlateText(shot.reported), confidence: UInt16((shot.confidence * 1000).rounded())))
+                    truth.vehicles.append(Vehicle(lane: lanePrefix, onB: onB, tag: tag,
+                                                  tagRead: truth.visits.contains { $0.tag == tag && $0.readPoint == "\(lanePrefix)/booth" && $0.firstRead >= boothStart },
+                                                  plate: plate, camera: shot, seal: sealOfTruck))
+                }
+            }
             if isTruck {
                 let seal = SealID(manufacturer: 0x0E1F, tag: UInt32(truncatingIfNeeded: rng.next()))
+                sealOfTruck = seal
                 let tamperAt: MonotonicInstant? = Double.random(in: 0..<1, using: &rng) < tamperShare
                     ? boothStart.advanced(by: boothDwell / 2) : nil
                 var t = boothStart
@@ -257,7 +311,8 @@ public struct BoothTraffic: Sendable {
             }
         }
         detections.sort { $0.time < $1.time }
-        return Output(detections: detections, truth: truth)
+        plates.sort { $0.time < $1.time }
+        return Output(detections: detections, truth: truth, plates: plates)
     }
 
     private func scaled(_ seconds: Double) -> Nanoseconds { Nanoseconds(seconds * timeScale * 1e9) }

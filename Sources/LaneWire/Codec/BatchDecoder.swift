@@ -143,7 +143,7 @@ private struct EventReader {
     let unit: Int64
     let tags: [TagID]
     /// The next row of each kind's table, indexed by the kind's raw value.
-    var next = [Int](repeating: 0, count: 11)
+    var next = [Int](repeating: 0, count: 12)
     var evictedTags: SparseColumn<Void>
     var evictedSeals: SparseColumn<Void>
     var speeds: SparseColumn<UInt32>
@@ -154,15 +154,22 @@ private struct EventReader {
     var confidences: SparseColumn<UInt32>
     var regions: SparseColumn<UInt32>
     var pictures: SparseColumn<Data>
+    var passagePlates: SparseColumn<UInt32>
+    var passageRawPlates: SparseColumn<Void>
+    var passageConfidences: SparseColumn<UInt32>
+    var passageMissed: SparseColumn<Void>
+    /// Where the next passage's tags and seals start in the flattened columns.
+    var passageTagCursor = 0
+    var passageSealCursor = 0
 
     init(_ m: Lanegate_V1_Batch, tags: [TagID]) throws(BatchDecodingError) {
         self.m = m
         self.unit = Int64(m.timeUnitNs)
         self.tags = tags
-        var rows = [Int](repeating: 0, count: 11)
+        var rows = [Int](repeating: 0, count: 12)
         for kind in m.kinds {
             let k = kind.rawValue
-            guard (1...10).contains(k) else {
+            guard (1...11).contains(k) else {
                 throw BatchDecodingError("unknown event kind \(kind.rawValue) (a newer schema, or damage)")
             }
             rows[k] += 1
@@ -207,6 +214,25 @@ private struct EventReader {
         confidences = try SparseColumn("plate_reads.confidence", rows: p.confidenceRows, values: p.confidence, of: rows[10])
         regions = try SparseColumn("plate_reads.region", rows: p.regionRows, values: p.region, of: rows[10])
         pictures = try SparseColumn("plate_reads.picture_sha256", rows: p.pictureRows, values: p.pictureSha256, of: rows[10])
+        let v2 = m.passages
+        try columns("passages", .passage, [("loop", v2.loop.count), ("occupancy", v2.occupancy.count),
+            ("tag_count", v2.tagCount.count), ("seal_count", v2.sealCount.count)])
+        // Counts are summed in 64 bits: a hostile count cannot wrap round to match.
+        let tagTotal = v2.tagCount.reduce(UInt64(0)) { $0 + UInt64($1) }
+        let sealTotal = v2.sealCount.reduce(UInt64(0)) { $0 + UInt64($1) }
+        guard tagTotal == UInt64(v2.tag.count) else {
+            throw BatchDecodingError("passages.tag has \(v2.tag.count) entries for tag_count's \(tagTotal)")
+        }
+        guard sealTotal == UInt64(v2.seal.count), v2.sealManufacturer.count == v2.seal.count else {
+            throw BatchDecodingError("passages.seal has \(v2.seal.count) entries and seal_manufacturer \(v2.sealManufacturer.count) for seal_count's \(sealTotal)")
+        }
+        passagePlates = try SparseColumn("passages.plate", rows: v2.plateRows, values: v2.plate, of: rows[11])
+        passageRawPlates = try SparseColumn("passages.raw_rows", rows: v2.rawRows,
+                                            values: [Void](repeating: (), count: v2.rawRows.count), of: rows[11])
+        passageConfidences = try SparseColumn("passages.plate_confidence", rows: v2.plateConfidenceRows,
+                                              values: v2.plateConfidence, of: rows[11])
+        passageMissed = try SparseColumn("passages.plate_missed_rows", rows: v2.plateMissedRows,
+                                         values: [Void](repeating: (), count: v2.plateMissedRows.count), of: rows[11])
     }
 
     /// The next event of `kind`, at `units` of time.
@@ -284,6 +310,26 @@ private struct EventReader {
             }
             return .plateRead(PlateRead(readPoint: try name(m.plateReads.readPoint[r]), time: at, plate: plate,
                                         confidence: confidence, region: region, picture: picture))
+        case .passage:
+            let e = m.passages
+            let raw = passageRawPlates.value(at: r) != nil
+            let plate = try passagePlates.value(at: r).map { (i: UInt32) throws(BatchDecodingError) in try plateKey(i, raw: raw) }
+            guard plate != nil || !raw else { throw BatchDecodingError("passages.raw_rows names a row without a plate") }
+            let missed = passageMissed.value(at: r) != nil
+            guard plate == nil || !missed else { throw BatchDecodingError("a passage with a plate cannot have missed it") }
+            let confidence = try passageConfidences.value(at: r).map { (c: UInt32) throws(BatchDecodingError) -> UInt16 in
+                guard c <= 1000 else { throw BatchDecodingError("plate confidence \(c) is over 1000 per mille") }
+                return UInt16(c)
+            }
+            let tagEnd = passageTagCursor + Int(e.tagCount[r])
+            let tags = try e.tag[passageTagCursor..<tagEnd].map { (i: UInt32) throws(BatchDecodingError) in try tag(i) }
+            passageTagCursor = tagEnd
+            let sealEnd = passageSealCursor + Int(e.sealCount[r])
+            var seals: [SealID] = []
+            for s in passageSealCursor..<sealEnd { seals.append(try seal(e.sealManufacturer[s], e.seal[s])) }
+            passageSealCursor = sealEnd
+            return .passage(PassageRecord(loop: try name(e.loop[r]), onTime: try before(at, e.occupancy[r]), offTime: at,
+                                          tags: tags, seals: seals, plate: plate, plateConfidence: confidence, plateMissed: missed))
         case .unspecified, .UNRECOGNIZED:
             // Refused by init; kept for the switch to be exhaustive.
             throw BatchDecodingError("unknown event kind \(kind.rawValue)")

@@ -190,6 +190,28 @@ public struct BatchEncoder: Sendable {
                 out.plateReads.pictureSha256.append(Data(picture))
             }
             return .plateRead
+        case .passage(let e):
+            let row = UInt32(out.passages.loop.count)
+            out.passages.loop.append(tables.name(layout.loopName(e.loop)))
+            out.passages.occupancy.append(span(e.onTime, e.offTime))
+            out.passages.tagCount.append(UInt32(e.tags.count))
+            for tag in e.tags { out.passages.tag.append(tables.tag(tag)) }
+            out.passages.sealCount.append(UInt32(e.seals.count))
+            for seal in e.seals {
+                out.passages.sealManufacturer.append(UInt32(seal.manufacturer))
+                out.passages.seal.append(seal.tag)
+            }
+            if let plate = e.plate {
+                out.passages.plateRows.append(row)
+                out.passages.plate.append(tables.plate(plate))
+                if case .raw = plate { out.passages.rawRows.append(row) }
+            }
+            if let confidence = e.plateConfidence {
+                out.passages.plateConfidenceRows.append(row)
+                out.passages.plateConfidence.append(UInt32(confidence))
+            }
+            if e.plateMissed { out.passages.plateMissedRows.append(row) }
+            return .passage
         }
     }
 
