@@ -40,10 +40,11 @@ struct PlateWireTests {
         #expect(json[2].contains(#""plate_text":"ABC123""#))
     }
 
-    /// The plate tables are part of the contract like the rest; the golden frame also seeds the
+    /// The plate and passage tables are part of the contract like the rest; the golden frame also seeds the
     /// batch decoder's fuzzer. (Regenerate with LANEGATE_UPDATE_GOLDEN=1 only on purpose.)
     @Test func goldenBytes() throws {
-        let batch = Self.batch(Self.reads)
+        let events = Self.reads + PassageWireTests.passages
+        let batch = Self.batch(events)
         let bytes: [UInt8] = try encoder.message(for: batch).serializedBytes()
         let pbPath = goldenPath("batch-plates-v1.pb"), zstPath = goldenPath("batch-plates-v1.pb.zst")
         if ProcessInfo.processInfo.environment["LANEGATE_UPDATE_GOLDEN"] == "1" {
@@ -52,7 +53,7 @@ struct PlateWireTests {
         }
         #expect(bytes == (try [UInt8](Data(contentsOf: URL(fileURLWithPath: pbPath)))))
         let decoded = try BatchDecoder.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: zstPath))))
-        #expect(decoded.events.map { $0.json(naming: decoded) } == Self.reads.map { $0.json(naming: layout) })
+        #expect(decoded.events.map { $0.json(naming: decoded) } == events.map { $0.json(naming: layout) })
     }
 
     @Test func plateKeysAndRegionsAreWrittenOncePerBatch() {
