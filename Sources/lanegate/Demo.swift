@@ -44,8 +44,11 @@ struct Demo: AsyncParsableCommand {
         var traffic = BoothTraffic(seed: seed, lanes: lanes, vehicles: vehicles, sealedShare: 0.4, tamperShare: 0.3)
         traffic.timeScale = timeScale
         traffic.exitReadPoints = true
+        traffic.plateCameras = .init()
         let scenario = traffic.generate()
-        let layout = traffic.layout
+        var layout = traffic.layout
+        // A demo on loopback: the plates stay readable, so the report can show them.
+        for i in layout.devices.indices where layout.devices[i].kind == .camera { layout.devices[i].keepsRawPlates = true }
 
         // The booth's hardware, simulated: a reader per lane and an e-seal receiver on ptys, a loop card in process.
         let readers = try (1...lanes).map { try MercuryReaderSimulator(link: "\(directory)/rfid-lane\($0)") }
@@ -60,6 +63,11 @@ struct Demo: AsyncParsableCommand {
         let collector = Collector(store: store, tokens: GatewayTokens(pairs: [("demo-gw", token)]), readAccess: .publicRead,
                                   ports: [Self.port(lanes: lanes)])
         try token.write(to: "\(directory)/token")
+        // The cameras push to the gateway's plate listener on loopback, each with its token.
+        let cameraTokens = (1...lanes).map { _ in "camera-token-\(UInt64.random(in: 1...UInt64.max))" }
+        for (lane, cameraToken) in cameraTokens.enumerated() { try cameraToken.write(to: "\(directory)/cam-lane\(lane + 1).token") }
+        let platePort = UInt16.random(in: 41_000...49_000)
+        let cameras = PlateCameraPusher(host: "127.0.0.1", port: platePort, lanes: lanes, tokens: cameraTokens)
 
         var config = GatewayConfig(gatewayID: "demo-gw", layout: layout,
                                    batchPolicy: BatchPolicy(window: Nanoseconds(batchWindow * 1e9)), spoolPath: "\(directory)/spool.db")
@@ -76,6 +84,11 @@ struct Demo: AsyncParsableCommand {
             case .camera: nil
             }
         }
+        config.plateCameras = layout.devices.indices.filter { layout.devices[$0].kind == .camera }.enumerated().map { lane, i in
+            PlateCameraSetup(device: DeviceIndex(UInt16(i)), format: PlateCamera.Format(rawValue: cameras.gatewayFormat(lane: lane + 1))!,
+                             tokenFile: "\(directory)/cam-lane\(lane + 1).token")
+        }
+        config.plateListener = PlateListener.Settings(host: "127.0.0.1", port: Int(platePort))
 
         let out = FileOutput.standardOutput
         out.write("lanegate demo: \(lanes) lanes, \(vehicles) vehicles (seed \(seed)); files in \(directory)\n")
@@ -103,9 +116,13 @@ struct Demo: AsyncParsableCommand {
                 services: [GatewayService(config: config, pseudonymizer: nil, logger: Logger(label: "lanegate"), notifier: SystemdNotifier(environment: [:]))],
                 logger: quiet))
             group.addTask { try await daemon.run() }
-            try await waitForDevices(store: store, count: layout.devices.count)
+            // Cameras say `reading` at their first push.
+            try await waitForDevices(store: store, count: layout.devices.filter { $0.kind != .camera }.count)
 
-            let player = ScenarioPlayer(scenario.detections, lead: .seconds(1)) { d in
+            let pushes = scenario.cameraPushes.map { push in
+                ScenarioPlayer.Action(at: push.time) { cameras.push(push, utc: ClockAnchor.now().utcNanoseconds) }
+            }
+            let player = ScenarioPlayer(scenario.detections, actions: pushes, lead: .seconds(1)) { d in
                 switch d.payload {
                 case .tag(let read): readers[Int(d.device.rawValue)].read(read.tag, antenna: read.antenna, rssi: read.rssi, at: d.time)
                 case .seal(let report): receiver.hear(report)
@@ -124,7 +141,7 @@ struct Demo: AsyncParsableCommand {
             // everything the booth did to be stored, up to 20 s, then stop the gateway and the
             // collector, and compare.
             let settled = ContinuousClock.now + .seconds(20)
-            while await !DemoReport(truth: scenario.truth, store: store).allMatched && ContinuousClock.now < settled {
+            while await !DemoReport(truth: scenario.truth, store: store, cameraAnswers: cameras.answers).allMatched && ContinuousClock.now < settled {
                 try await Task.sleep(for: .milliseconds(500))
             }
             // The gateway first (its last batch still reaches the collector), then the collector.
@@ -132,7 +149,7 @@ struct Demo: AsyncParsableCommand {
             try await group.next()
             await server.triggerGracefulShutdown()
             try await group.waitForAll()
-            let report = await DemoReport(truth: scenario.truth, store: store)
+            let report = await DemoReport(truth: scenario.truth, store: store, cameraAnswers: cameras.answers)
             out.write(report.text)
             let waits = try await WaitReport(truth: scenario.truth, analytics: collector.analytics, anchor: ClockAnchor.now(), player: player)
             out.write(waits.text)
@@ -188,7 +205,7 @@ struct DemoReport {
     var lines: [String] = []
     var allMatched = true
 
-    init(truth: BoothTraffic.Truth, store: SQLiteEventStore) async {
+    init(truth: BoothTraffic.Truth, store: SQLiteEventStore, cameraAnswers: [Int: Int]) async {
         func stored(_ type: String) async -> [String] {
             var query = EventQuery()
             query.gateway = "demo-gw"
@@ -208,6 +225,27 @@ struct DemoReport {
         check("tag visits (read point, tag, read count)", truth: truth.visits.count, stored: departures.count, matched: matchedVisits)
         check("vehicle passages", truth: truth.passages.count, stored: vehicles.count, matched: min(vehicles.count, truth.passages.count))
         check("seal tampers", truth: truth.tampers.count, stored: alarms.count, matched: matchedTampers)
+        let plates = await stored("plate_read"), passages = await stored("passage")
+        let taken = cameraAnswers[200] ?? 0
+        if taken != truth.vehicles.count {
+            lines.append("  camera pushes the gateway took: \(taken) of \(truth.vehicles.count) (answers \(cameraAnswers.sorted { $0.key < $1.key }))")
+            allMatched = false
+        }
+        let matchedPlates = truth.vehicles.filter { v in
+            guard let plate = PlateText(v.camera.reported) else { return plates.contains { $0.contains("\"plate_missed\":true") } }
+            return plates.contains { $0.contains("\"plate_text\":\"\(plate.shown)\"") }
+        }.count
+        check("plate reads", truth: truth.vehicles.count, stored: plates.count, matched: matchedPlates)
+        // A passage matches its vehicle when its loop call starts at the vehicle's, and it
+        // carries the vehicle's tag (when the booth read it) and the plate the camera read.
+        let matchedPassages = truth.vehicles.filter { v in
+            let plate = PlateText(v.camera.reported).map { "\"plate_text\":\"\($0.shown)\"" } ?? "\"plate_missed\":true"
+            return passages.contains { p in
+                p.contains("\"loop\":\"\(v.lane)/loop-b\"") && p.contains(plate) && (!v.tagRead || p.contains(v.tag.hex))
+                    && (v.seal.map { p.contains("\($0)") } ?? true)
+            }
+        }.count
+        check("passage records (loop, tag, plate, seal)", truth: truth.vehicles.count, stored: passages.count, matched: matchedPassages)
         let gaps = await stored("gap").count
         lines.append("  data lost on the way (gap events): \(gaps)")
         if gaps > 0 { allMatched = false }

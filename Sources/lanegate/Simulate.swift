@@ -15,6 +15,9 @@ struct Simulate: ParsableCommand {
         an LLRP reader also listens on 127.0.0.1. Loop cards have no wire to another process:
         they are simulated inside the gateway (lanegate demo) or driven on a GPIO line.
         Reads carry the reader's own timestamps, so the scenario keeps its timing.
+        With --plate-listener ADDRESS:PORT, each lane also has a plate camera (cam-laneN) that
+        pushes its reads there over HTTP: lane 1 as a Hikvision camera, lane 2 as Plate
+        Recognizer Stream, lane 3 as Rekor Scout, and round again; its token is DIR/cam-laneN.token.
         """)
 
     @Option(help: "Directory for the device links.") var directory = "/tmp/lanegate-sim"
@@ -25,10 +28,14 @@ struct Simulate: ParsableCommand {
     @Option(help: "Serve a device on a unix socket instead of a pty, e.g. rfid-lane1=/tmp/q/rfid0.sock.")
     var socket: [String] = []
     @Option(help: "Also run an LLRP reader (lane 1's antennas) on this loopback port.") var llrpPort: UInt16?
+    @Option(help: "Push plate cameras' reads to the gateway's [plate_listener] at this IPv4 address:port.") var plateListener: String?
 
     func validate() throws {
         guard (1...16).contains(lanes) else { throw ValidationError("--lanes must be 1 to 16") }
         guard timeScale > 0 else { throw ValidationError("--time-scale must be above 0") }
+        if let plateListener, plateListener.split(separator: ":").count != 2 || UInt16(plateListener.split(separator: ":").last ?? "") == nil {
+            throw ValidationError("--plate-listener takes ADDRESS:PORT, got '\(plateListener)'")
+        }
         for entry in socket where entry.split(separator: "=").count != 2 {
             throw ValidationError("--socket takes NAME=PATH, got '\(entry)'")
         }
@@ -55,8 +62,29 @@ struct Simulate: ParsableCommand {
 
         var traffic = BoothTraffic(seed: seed, lanes: lanes, vehicles: vehicles)
         traffic.timeScale = timeScale
+        var cameras: PlateCameraPusher?
+        if let plateListener {
+            traffic.plateCameras = .init()
+            let parts = plateListener.split(separator: ":")
+            var tokens: [String] = []
+            for lane in 1...lanes {
+                let token = "camera-token-\(UInt64.random(in: 1...UInt64.max))"
+                guard let file = fopen("\(directory)/cam-lane\(lane).token", "w") else { throw ValidationError("cannot write \(directory)/cam-lane\(lane).token") }
+                fputs(token + "\n", file)
+                fclose(file)
+                tokens.append(token)
+            }
+            let pusher = PlateCameraPusher(host: String(parts[0]), port: UInt16(parts[1])!, lanes: lanes, tokens: tokens)
+            for lane in 1...lanes {
+                out.write("cam-lane\(lane): pushes to http://\(plateListener)/v1/plates/cam-lane\(lane) as format \"\(pusher.gatewayFormat(lane: lane))\", token_file \(directory)/cam-lane\(lane).token\n")
+            }
+            cameras = pusher
+        }
         let output = traffic.generate()
-        let player = ScenarioPlayer(output.detections, lead: .seconds(3)) { d in
+        let pushes = cameras.map { pusher in
+            output.cameraPushes.map { push in ScenarioPlayer.Action(at: push.time) { pusher.push(push, utc: ClockAnchor.now().utcNanoseconds) } }
+        } ?? []
+        let player = ScenarioPlayer(output.detections, actions: pushes, lead: .seconds(3)) { d in
             switch d.payload {
             case .tag(let read) where Int(d.device.rawValue) < readers.count:
                 readers[Int(d.device.rawValue)].read(read.tag, antenna: read.antenna, rssi: read.rssi, at: d.time)
@@ -73,6 +101,7 @@ struct Simulate: ParsableCommand {
                   + "over \(player.end.since(.now()) / 1_000_000_000) s; Ctrl-C stops\n")
         out.flush()
         while !player.finished { sleep(1) }
+        if let cameras { out.write("camera pushes answered: \(cameras.answers.sorted { $0.key < $1.key }.map { "\($0.key == 0 ? "none" : String($0.key)) ×\($0.value)" }.joined(separator: ", "))\n") }
         out.write("scenario done; devices keep answering until stopped\n")
         out.flush()
         while true { sleep(60) }

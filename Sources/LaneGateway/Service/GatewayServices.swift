@@ -44,8 +44,10 @@ struct PlateListenerService: Service {
     let listener: PlateListener
     let logger: Logger
 
+    /// The server's own group follows this one's graceful shutdown: open pushes are answered,
+    /// then it closes (cancelling it instead would cut them off).
     func run() async throws {
-        try await cancelWhenGracefulShutdown { try await listener.run(logger: logger) }
+        try await listener.run(logger: logger)
     }
 }
 

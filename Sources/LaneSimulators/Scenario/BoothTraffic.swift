@@ -120,6 +120,16 @@ public struct BoothTraffic: Sendable {
         public var truth: Truth
         /// With ``plateCameras``: the cameras' reads as the booth listener hands them on, by time.
         public var plates: [PlateSighting] = []
+        /// The same reads as the cameras push them (for a simulator that plays them live).
+        public var cameraPushes: [CameraPush] = []
+    }
+
+    /// A camera's push of one vehicle: when it reaches the gateway, which lane (from 1), and
+    /// what the camera read.
+    public struct CameraPush: Sendable, Equatable {
+        public var time: MonotonicInstant
+        public var lane: Int
+        public var shot: PlateCameraSimulator.Shot
     }
 
     /// The layout the traffic is generated for: `lanegate synth --config` prints it as TOML.
@@ -164,6 +174,7 @@ public struct BoothTraffic: Sendable {
         // with cameras or without.
         var plateRNG = SplitMix64(seed: seed ^ 0x706C_6174_6573)
         var plates: [PlateSighting] = []
+        var pushes: [CameraPush] = []
         let firstCamera = lanes + 2
         var detections: [Detection] = []
         var truth = Truth()
@@ -272,6 +283,7 @@ public struct BoothTraffic: Sendable {
                     let at = onB.advanced(by: Nanoseconds(Double.random(in: plateLatency, using: &plateRNG) * 1e9))
                     plates.append(PlateSighting(time: at, device: DeviceIndex(UInt16(firstCamera + lane)), channel: 1,
                                                 plate: PlateText(shot.reported), confidence: UInt16((shot.confidence * 1000).rounded())))
+                    pushes.append(CameraPush(time: at, lane: lane + 1, shot: shot))
                     truth.vehicles.append(Vehicle(lane: lanePrefix, onB: onB, tag: tag,
                                                   tagRead: truth.visits.contains { $0.tag == tag && $0.readPoint == "\(lanePrefix)/booth" && $0.firstRead >= boothStart },
                                                   plate: plate, camera: shot, seal: sealOfTruck))
@@ -312,7 +324,8 @@ public struct BoothTraffic: Sendable {
         }
         detections.sort { $0.time < $1.time }
         plates.sort { $0.time < $1.time }
-        return Output(detections: detections, truth: truth, plates: plates)
+        pushes.sort { $0.time < $1.time }
+        return Output(detections: detections, truth: truth, plates: plates, cameraPushes: pushes)
     }
 
     private func scaled(_ seconds: Double) -> Nanoseconds { Nanoseconds(seconds * timeScale * 1e9) }
