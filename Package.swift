@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "LaneSQLite", targets: ["LaneSQLite"]),
         .library(name: "LaneUplink", targets: ["LaneUplink"]),
         .library(name: "LaneTestSupport", targets: ["LaneTestSupport"]),
+        .library(name: "LaneHTTPGuard", targets: ["LaneHTTPGuard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -83,10 +84,18 @@ let package = Package(
                            .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")]
         ),
+        // Bounds on an HTTP server's connections (count, slow heads and bodies, idle keep-alive):
+        // the collector's and the booth's plate listener.
+        .target(
+            name: "LaneHTTPGuard",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "NIOHTTPTypes", package: "swift-nio-extras")]
+        ),
         // The central server: receive, verify, store, query, raise and deliver alarms.
         .target(
             name: "LaneCollector",
-            dependencies: ["LaneWire", "LaneSQLite", "LaneAnalytics", "LaneTOML", "TOMLKit",
+            dependencies: ["LaneWire", "LaneSQLite", "LaneAnalytics", "LaneTOML", "TOMLKit", "LaneHTTPGuard",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird"),
@@ -118,7 +127,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "lanegate-collector",
-            dependencies: ["LaneCollector", "LanePostgres", "LaneAnalytics", "LaneCore", "LaneTOML", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["LaneCollector", "LanePostgres", "LaneAnalytics", "LaneCore", "LaneTOML", "LaneHTTPGuard", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -131,7 +140,7 @@ let package = Package(
         // Composition: configuration and the commands' work.
         .target(
             name: "LaneGateway",
-            dependencies: ["LaneCore", "CLaneSystem", "LaneWire", "LaneSpool", "LaneDevices", "LaneUplink", "LaneTOML", "TOMLKit",
+            dependencies: ["LaneCore", "CLaneSystem", "LaneWire", "LaneSpool", "LaneDevices", "LaneUplink", "LaneTOML", "TOMLKit", "LaneHTTPGuard",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -161,7 +170,7 @@ let package = Package(
         // What the test targets share: a collector on loopback, HTTP helpers, a test PKI, the
         // built tools, tiny filesystems. A library under Tests/, used by test targets only.
         .target(name: "LaneTestSupport", dependencies: [
-            "LaneAnalytics", "LaneCollector", "LaneCore", "LaneSpool", "LaneWire",
+            "LaneAnalytics", "LaneCollector", "LaneCore", "LaneSpool", "LaneWire", "LaneHTTPGuard",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -178,7 +187,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "LaneCollectorTests", dependencies: [
             "LaneCollector", "LaneAnalytics", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneTestSupport",
-            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+            "LaneHTTPGuard", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         // The two programs end to end, as built: the daemon under a stand-in systemd, kill -9,
         // fault injection, the monitor, reload, and the hardware-in-the-loop guest.
         .testTarget(name: "LanegateTests", dependencies: [

@@ -11,6 +11,7 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import UnixSignals
+import LaneHTTPGuard
 
 /// `lanegate-collector`: the central server that receives, verifies and stores gateway batches.
 @main

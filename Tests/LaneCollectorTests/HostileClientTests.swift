@@ -4,6 +4,7 @@ import LaneCore
 import LaneWire
 import Testing
 import LaneTestSupport
+import LaneHTTPGuard
 
 /// What an attacker holding a valid gateway token, or none at all, can throw at the collector:
 /// each gets a 4xx with its reason, the collector stays up, and honest batches still land.

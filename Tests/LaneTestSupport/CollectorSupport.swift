@@ -14,6 +14,7 @@ import NIOSSL
 import ServiceLifecycle
 import Synchronization
 import NIOHTTP1
+import LaneHTTPGuard
 
 public let tokenA = "token-for-gateway-a-0123456789"
 public let tokenB = "token-for-gateway-b-0123456789"

@@ -85,6 +85,12 @@ struct PlateCameraDaemonTests {
             }
             try #require(listening && daemon.isRunning, "the listener came up: \(log.text.suffix(800))")
 
+            // A peer on the booth LAN holds 100 connections open, saying nothing: the listener keeps
+            // 64 and closes the idlest for each new one, so the cameras still get in.
+            let idle = (0..<100).compactMap { _ in Self.openIdleConnection(port: UInt16(platePort)) }
+            defer { idle.forEach { close($0) } }
+            #expect(idle.count == 100)
+
             // Good pushes: Hikvision multipart with pictures, Stream and Rekor JSON, and a vehicle
             // whose plate the camera could not read.
             let utc: Int64 = 1_796_058_942_000_000_000
@@ -117,6 +123,15 @@ struct PlateCameraDaemonTests {
                                    token: Self.streamToken).0 == 415)
             #expect(try await push(listener + "/cam-1", Array("<EventNotificationAlert><eventType>ANPR".utf8),
                                    contentType: "application/xml", token: Self.hikToken).0 == 400)
+
+            // The listener kept at most 64 of them: the others it closed.
+            try await Task.sleep(for: .milliseconds(300))
+            let closedByListener = idle.filter { fd in
+                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                var byte: UInt8 = 0
+                return poll(&pfd, 1, 0) == 1 && recv(fd, &byte, 1, 0) == 0
+            }.count
+            #expect(closedByListener >= 36, "\(closedByListener) of 100 idle connections closed")
 
             var stored = ""
             let arrived = await eventually(20) {
@@ -152,5 +167,20 @@ struct PlateCameraDaemonTests {
             kill(daemon.processIdentifier, SIGTERM)
             #expect(await daemon.ended(within: .seconds(20)) && daemon.terminationStatus == 0)
         }
+    }
+
+    /// A TCP connection to 127.0.0.1:`port` that sends nothing.
+    static func openIdleConnection(port: UInt16) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { close(fd); return nil }
+        return fd
     }
 }

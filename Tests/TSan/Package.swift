@@ -27,7 +27,7 @@ let package = Package(
         .testTarget(name: "LaneCollectorTests", dependencies: [
             project("LaneCollector"), project("LaneAnalytics"), project("LaneUplink"), project("LaneSpool"),
             project("LaneWire"), project("LaneSQLite"), project("LaneSimulators"), project("LaneTestSupport"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client")], path: "LaneCollectorTests"),
+            project("LaneHTTPGuard"), .product(name: "AsyncHTTPClient", package: "async-http-client")], path: "LaneCollectorTests"),
     ],
     swiftLanguageModes: [.v6]
 )

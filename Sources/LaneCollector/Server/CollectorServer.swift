@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import LaneHTTPGuard
 import Logging
 import NIOCore
 import NIOSSL

@@ -1,5 +1,7 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import LaneHTTPGuard
 import LaneCore
 import LaneDevices
 import Logging
@@ -20,10 +22,18 @@ public struct PlateListener: Sendable {
         public var port: Int
         /// Pictures make pushes large: a scene JPEG of 1–2 MB is common.
         public var maxBodyBytes: Int
+        /// A booth has a few cameras: a peer on the LAN that opens connections and trickles
+        /// bytes must not take the daemon's descriptors, which its devices and spool need.
+        public var limits: ConnectionLimits
         public init(host: String, port: Int, maxBodyBytes: Int = 8 << 20) {
             self.host = host
             self.port = port
             self.maxBodyBytes = maxBodyBytes
+            limits = ConnectionLimits()
+            limits.maxConnections = 64
+            limits.headerTimeout = .seconds(10)
+            limits.bodyTimeout = .seconds(60)
+            limits.idleTimeout = .seconds(30)
         }
     }
 
@@ -67,8 +77,12 @@ public struct PlateListener: Sendable {
         }
         var quiet = logger
         quiet.logLevel = .warning
-        let app = Application(router: router(), configuration: .init(address: .hostname(settings.host, port: settings.port),
-                                                                     serverName: "lanegate"), logger: quiet)
+        // One registry for the server; the handler list is made anew for every connection.
+        let registry = ConnectionRegistry(limits: settings.limits)
+        let guarded = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(registry: registry)]))
+        let app = Application(router: router(), server: guarded,
+                              configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "lanegate"),
+                              logger: quiet)
         logger.info("plate cameras: listening on http://\(settings.host):\(settings.port)/v1/plates/{camera}")
         try await app.runService(gracefulShutdownSignals: [])
     }

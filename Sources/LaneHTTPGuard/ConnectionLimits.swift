@@ -3,7 +3,7 @@ import NIOCore
 /// How long a connection may take over each part of a request, and how many may be open.
 /// Without these, idle or slow clients hold sockets until the process runs out of them and no
 /// gateway gets in.
-public struct ConnectionLimits: Sendable {
+public struct ConnectionLimits: Sendable, Hashable {
     /// Open connections at most. A new one beyond it closes the connection idle the longest; when
     /// every connection is busy with a request, the new one is closed instead.
     public var maxConnections = 4096

@@ -42,11 +42,11 @@ public final class ConnectionRegistry: Sendable {
 
 /// One per connection, after HTTP decoding: closes it when a request head, a body or the next
 /// request takes longer than the limits allow, and keeps the registry's count.
-final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPRequestPart
+    public typealias InboundOut = HTTPRequestPart
+    public typealias OutboundIn = HTTPResponsePart
+    public typealias OutboundOut = HTTPResponsePart
 
     private let registry: ConnectionRegistry
     private var deadline: Scheduled<Void>?
@@ -54,25 +54,25 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// A request head arrived since the last response ended.
     private var sawHead = false
 
-    init(registry: ConnectionRegistry) { self.registry = registry }
+    public init(registry: ConnectionRegistry) { self.registry = registry }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    public func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { start(context) }
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    public func channelActive(context: ChannelHandlerContext) {
         start(context)
         context.fireChannelActive()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         stop(context)
         context.fireChannelInactive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { stop(context) }
+    public func handlerRemoved(context: ChannelHandlerContext) { stop(context) }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
             sawHead = true
@@ -86,7 +86,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
         // An answer to bytes that never made a request (the parser's 400): say it, then hang up,
         // or the client could go on trickling garbage for as long as the idle timeout.
