@@ -299,10 +299,7 @@ private struct EventReader {
             let raw = rawPlates.value(at: r) != nil
             let plate = try plates.value(at: r).map { (i: UInt32) throws(BatchDecodingError) in try plateKey(i, raw: raw) }
             guard plate != nil || !raw else { throw BatchDecodingError("plate_reads.raw_rows names a row without a plate") }
-            let confidence = try confidences.value(at: r).map { (c: UInt32) throws(BatchDecodingError) -> UInt16 in
-                guard c <= 1000 else { throw BatchDecodingError("plate confidence \(c) is over 1000 per mille") }
-                return UInt16(c)
-            }
+            let confidence = try confidences.value(at: r).map { (c: UInt32) throws(BatchDecodingError) in try perMille(c) }
             let region = try regions.value(at: r).map { (i: UInt32) throws(BatchDecodingError) in m.names[Int(try name(i))] }
             let picture = try pictures.value(at: r).map { (d: Data) throws(BatchDecodingError) -> [UInt8] in
                 guard d.count == 32 else { throw BatchDecodingError("picture_sha256 has \(d.count) bytes, not 32") }
@@ -317,10 +314,7 @@ private struct EventReader {
             guard plate != nil || !raw else { throw BatchDecodingError("passages.raw_rows names a row without a plate") }
             let missed = passageMissed.value(at: r) != nil
             guard plate == nil || !missed else { throw BatchDecodingError("a passage with a plate cannot have missed it") }
-            let confidence = try passageConfidences.value(at: r).map { (c: UInt32) throws(BatchDecodingError) -> UInt16 in
-                guard c <= 1000 else { throw BatchDecodingError("plate confidence \(c) is over 1000 per mille") }
-                return UInt16(c)
-            }
+            let confidence = try passageConfidences.value(at: r).map { (c: UInt32) throws(BatchDecodingError) in try perMille(c) }
             let tagEnd = passageTagCursor + Int(e.tagCount[r])
             let tags = try e.tag[passageTagCursor..<tagEnd].map { (i: UInt32) throws(BatchDecodingError) in try tag(i) }
             passageTagCursor = tagEnd
@@ -382,6 +376,11 @@ private struct EventReader {
             throw BatchDecodingError("plates[\(index)] has \(data.count) bytes; a pseudonym has \(TagPseudonymizer.pseudonymLength)")
         }
         return .pseudonym([UInt8](data))
+    }
+
+    private func perMille(_ c: UInt32) throws(BatchDecodingError) -> UInt16 {
+        guard c <= 1000 else { throw BatchDecodingError("plate confidence \(c) is over 1000 per mille") }
+        return UInt16(c)
     }
 
     private func rssi(_ v: Int32) throws(BatchDecodingError) -> Int8 {
