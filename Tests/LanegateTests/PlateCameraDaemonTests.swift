@@ -78,9 +78,19 @@ struct PlateCameraDaemonTests {
               name = "plate"
               antennas = [{ device = "cam-2", ports = [1] }]
             """.write(toFile: dir + "/lanegate.toml", atomically: true, encoding: .utf8)
+            // Something else holds the listener's port when the daemon starts (at boot, the booth
+            // LAN's address may not be up yet): the daemon runs on, says why, and binds later.
+            var squatter: TCPListener? = try TCPListener(port: UInt16(platePort))
             let (daemon, log) = try DaemonTests.launchDaemon(config: dir + "/lanegate.toml", environment: [:])
             defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
-            let listening = await eventually(20) {
+            let told = await eventually(20) {
+                let statuses = (try? await get(url + "/v1/events?gateway=gw-a&type=device_status"))?.1 ?? ""
+                return statuses.contains("cannot listen on 127.0.0.1:\(platePort)") || !daemon.isRunning
+            }
+            #expect(told && daemon.isRunning, "the cameras' error reached the collector: \(log.text.suffix(600))")
+            _ = squatter
+            squatter = nil
+            let listening = await eventually(40) {
                 (try? await push(listener + "/cam-1", [], contentType: "text/plain", token: nil))?.0 == 401 || !daemon.isRunning
             }
             try #require(listening && daemon.isRunning, "the listener came up: \(log.text.suffix(800))")

@@ -6,6 +6,7 @@ import LaneCore
 import LaneDevices
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// The booth LAN's HTTP endpoint for licence-plate cameras: `POST /v1/plates/{camera}`.
@@ -70,21 +71,41 @@ public struct PlateListener: Sendable {
         return router
     }
 
-    /// Serves until cancelled or shut down gracefully.
+    /// Serves until cancelled or shut down gracefully. An address that cannot be bound (the booth
+    /// LAN's interface not up yet at boot, a typo) is retried, from 1 s to 30 s apart, with the
+    /// cameras in `error` saying why: the readers and loops go on either way.
     public func run(logger: Logger) async throws {
         for camera in cameras.values {
             board.report(camera.device, .configured, "waiting for pushes on \(settings.host):\(settings.port)")
         }
         var quiet = logger
         quiet.logLevel = .warning
-        // One registry for the server; the handler list is made anew for every connection.
-        let registry = ConnectionRegistry(limits: settings.limits)
-        let guarded = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(registry: registry)]))
-        let app = Application(router: router(), server: guarded,
-                              configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "lanegate"),
-                              logger: quiet)
-        logger.info("plate cameras: listening on http://\(settings.host):\(settings.port)/v1/plates/{camera}")
-        try await app.runService(gracefulShutdownSignals: [])
+        var backoff = Duration.seconds(1)
+        var lastFailure = ""
+        while !Task.isCancelled {
+            // One registry per server; the handler list is made anew for every connection.
+            let registry = ConnectionRegistry(limits: settings.limits)
+            let guarded = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(registry: registry)]))
+            let app = Application(router: router(), server: guarded,
+                                  configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "lanegate"),
+                                  onServerRunning: { [settings] _ in
+                                      logger.info("plate cameras: listening on http://\(settings.host):\(settings.port)/v1/plates/{camera}")
+                                  },
+                                  logger: quiet)
+            do {
+                try await app.runService(gracefulShutdownSignals: [])
+                return
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                let failure = "cannot listen on \(settings.host):\(settings.port): \(error)"
+                if failure != lastFailure { logger.error("plate cameras: \(failure); retrying") }
+                lastFailure = failure
+                for camera in cameras.values { board.report(camera.device, .error, failure) }
+            }
+            let wait = backoff
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) } } catch { return }
+            backoff = min(backoff * 2, .seconds(30))
+        }
     }
 
     func handle(_ request: Request, camera name: String, time: MonotonicInstant) async -> Response {

@@ -77,7 +77,7 @@ public struct GatewayService: Service {
         ]
         if let listener {
             // After the pipeline in the group, so it stops first: no read is taken that the
-            // pipeline will not drain. A port that cannot be bound stops the gateway with the reason.
+            // pipeline will not drain. An address it cannot bind is retried, never fatal.
             services.append(.init(service: PlateListenerService(listener: listener, logger: logger)))
         }
         if let path = config.monitorSocket {
