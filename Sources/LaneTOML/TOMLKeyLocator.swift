@@ -11,7 +11,7 @@ public struct TOMLKeyLocator: Sendable {
         var arrayCounts: [String: Int] = [:]
         // Maps a header's dotted name (e.g. "lanes.read_points") to its current indexed path.
         var resolved: [String: String] = [:]
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, raw) in text.textLines.enumerated() {
             let line = raw.trimmingSpaces()
             let number = n + 1
             if line.hasPrefix("[[") , let end = line.firstRange(of: "]]") {

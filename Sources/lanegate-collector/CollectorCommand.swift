@@ -12,6 +12,7 @@ import NIOSSL
 import ServiceLifecycle
 import UnixSignals
 import LaneHTTPGuard
+import LaneTOML
 
 /// `lanegate-collector`: the central server that receives, verifies and stores gateway batches.
 @main
@@ -127,8 +128,7 @@ struct Serve: AsyncParsableCommand {
         try (store.settingsFile()?.webhooks ?? []).map { entry in
             // The secret is the file's first line: an editor's final newline is not part of it.
             let text = try Self.read(entry.secretFile, "webhook \(entry.name): secret_file")
-            let line = text.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""
-            let secret = line.hasSuffix("\r") ? line.dropLast() : line
+            let secret = text.firstLineTrimmed
             guard secret.utf8.count >= 16 else {
                 throw CollectorSetupError("webhook \(entry.name): the secret in \(entry.secretFile) needs at least 16 characters")
             }

@@ -6,6 +6,7 @@ import Glibc
 import LaneCollector
 import LaneCore
 import Logging
+import LaneTOML
 
 /// `lanegate-collector gateways …`: the gateways the store's collectors accept, kept in the store
 /// itself, so that every collector on one PostgreSQL agrees without copying token files around.
@@ -53,7 +54,7 @@ struct Gateways: AsyncParsableCommand {
             if certificateOnly {
                 credential = GatewayCredential(gateway: gateway, tokenDigest: nil)
             } else if let tokenFile {
-                let token = try Serve.read(tokenFile, "--token-file").split(separator: "\n").first.map(String.init) ?? ""
+                let token = try Serve.read(tokenFile, "--token-file").firstLineTrimmed
                 guard token.count >= 16, !token.contains(where: \.isWhitespace) else {
                     throw ValidationError("--token-file \(tokenFile): the first line must be a token of at least 16 characters, no spaces")
                 }

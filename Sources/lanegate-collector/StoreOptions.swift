@@ -66,7 +66,7 @@ struct StoreOptions: ParsableArguments {
         guard let url = postgresURL(settings) else { return nil }
         var password: String?
         if let file = settings.passwordFile {
-            password = try Serve.read(file, storePasswordFile != nil ? "--store-password-file" : "password_file").split(separator: "\n").first.map(String.init) ?? ""
+            password = try Serve.read(file, storePasswordFile != nil ? "--store-password-file" : "password_file").firstLineTrimmed
         } else if let fromEnvironment = getenv("PGPASSWORD") {
             password = String(cString: fromEnvironment)
         }

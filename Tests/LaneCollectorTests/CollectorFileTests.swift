@@ -1,3 +1,4 @@
+import Foundation
 import LaneCollector
 import Testing
 
@@ -105,5 +106,21 @@ import Testing
                 && !text.contains("unknown key")
                 && !text.contains("hunter2")
         }
+    }
+}
+
+/// Files saved with Windows line ends: Swift reads "\r\n" as one Character, so splitting at "\n"
+/// alone made the whole file one line (a token list refused, a webhook secret with its line end).
+@Suite struct WindowsLineEndTests {
+    @Test func tokenFilesReadTheSameWithEitherLineEnd() throws {
+        let unix = "gw-a token-aaaaaaaaaaaaaaaa\ngw-b token-bbbbbbbbbbbbbbbb\n"
+        let windows = unix.replacingOccurrences(of: "\n", with: "\r\n")
+        for text in [unix, windows] {
+            let tokens = try GatewayTokens(text: text, file: "gateways")
+            #expect(tokens.gateway(for: "token-aaaaaaaaaaaaaaaa") == "gw-a" && tokens.gateway(for: "token-bbbbbbbbbbbbbbbb") == "gw-b")
+        }
+        let readers = try ReadTokens(text: "ops reader-token-0123456789 admin\r\npublic feed-token-0123456789 public\r\n", file: "readers")
+        #expect(readers.reader(for: "reader-token-0123456789")?.name == "ops")
+        #expect(readers.reader(for: "feed-token-0123456789")?.name == "public")
     }
 }

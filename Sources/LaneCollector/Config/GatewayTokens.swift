@@ -1,5 +1,6 @@
 import Crypto
 import LaneSQLite
+import LaneTOML
 
 /// A gateway the collector accepts batches from, and the SHA-256 of its bearer token; nil for a
 /// gateway that identifies itself by client certificate only. Only the digest is kept anywhere.
@@ -40,7 +41,7 @@ public struct GatewayTokens: Sendable {
     public init(text: String, file: String) throws(CollectorSetupError) {
         var pairs: [(String, String)] = []
         var certificateOnly: [String] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, raw) in text.textLines.enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if words.isEmpty { continue }

@@ -1,4 +1,5 @@
 import Crypto
+import LaneTOML
 
 /// Who may read the collector's data, and what: one `reader-name token [scope]` per line, apart
 /// from the gateways' tokens. The token may be written as `sha256:<hex>` of the token, so the
@@ -23,7 +24,7 @@ public struct ReadTokens: Sendable {
 
     /// Parses the file's text; errors name the file and line.
     public init(text: String, file: String) throws(CollectorSetupError) {
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, raw) in text.textLines.enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if words.isEmpty { continue }

@@ -23,9 +23,7 @@ public struct PlateCameraSetup: Sendable, Hashable {
         do { text = try readTextFile(tokenFile) } catch {
             throw ConfigError(file: tokenFile, line: nil, key: nil, message: "cannot read camera \(name)'s token: \(error)")
         }
-        // "\r\n" is one Character in Swift: split on anything that ends a line.
-        let line = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).first ?? ""
-        let token = String(line.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        let token = text.firstLineTrimmed
         guard token.count >= 16 else {
             throw ConfigError(file: tokenFile, line: 1, key: nil, message: "camera \(name)'s token must be at least 16 characters")
         }
