@@ -39,8 +39,20 @@ struct Check: AsyncParsableCommand {
         let board = DeviceStatusBoard(devices: settings.layout.devices.count)
         let supervisor = DeviceSupervisor(board: board)
         let started = supervisor.start(config: settings, rings: settings.layout.devices.map { _ in SPSCRing<Detection>(capacity: 1024) })
-        for (i, device) in settings.layout.devices.enumerated() where started[i] == nil {
+        for (i, device) in settings.layout.devices.enumerated() where started[i] == nil && device.kind != .camera {
             report(false, device.name, "no tty, usb, host or gpio_chip configured")
+        }
+        // Cameras push to the daemon: what can be checked here is that each has its token and
+        // where it must push (the daemon, when running, holds the listener's port itself).
+        for setup in settings.plateCameras {
+            let name = settings.layout.devices[Int(setup.device.rawValue)].name
+            do {
+                _ = try setup.camera(name: name)
+                let listen = settings.plateListener.map { "http://\($0.host):\($0.port)/v1/plates/\(name)" } ?? "?"
+                report(true, name, "token read from \(setup.tokenFile); the camera pushes \(setup.format.rawValue) to \(listen)")
+            } catch {
+                report(false, name, "\(error)")
+            }
         }
         let checked = started.indices.filter { started[$0] != nil }
         var history = [[DeviceStatusChange]](repeating: [], count: settings.layout.devices.count)

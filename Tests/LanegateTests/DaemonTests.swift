@@ -129,8 +129,10 @@ extension DaemonTests {
         defer { reader.stop() }
         try "not-the-token".write(toFile: dir + "/wrong-token", atomically: true, encoding: .utf8)
         try tokenA.write(toFile: dir + "/token", atomically: true, encoding: .utf8)
+        try "a camera token of 32 characters\n".write(toFile: dir + "/cam.token", atomically: true, encoding: .utf8)
+        try "short\n".write(toFile: dir + "/cam-short.token", atomically: true, encoding: .utf8)
         try await withCollector { url, collector in
-            func config(token: String) -> String {
+            func config(token: String, cameraToken: String = "cam.token") -> String {
                 """
                 [gateway]
                 id = "gw-a"
@@ -149,25 +151,39 @@ extension DaemonTests {
                 name = "eseal"
                 kind = "eseal"
                 tty = "\(dir)/no-such-receiver"
+                [[devices]]
+                name = "cam-1"
+                kind = "camera"
+                format = "json-webhook"
+                token_file = "\(dir)/\(cameraToken)"
+                raw_plates = true
+                [plate_listener]
+                listen = "127.0.0.1:48480"
                 [[lanes]]
                 name = "lane1"
                   [[lanes.read_points]]
                   name = "booth"
                   antennas = [{ device = "rfid-a", ports = [1] }, { device = "eseal", ports = [1] }]
+                  [[lanes.read_points]]
+                  name = "plate"
+                  antennas = [{ device = "cam-1", ports = [1] }]
                 """
             }
             try config(token: "token").write(toFile: dir + "/good.toml", atomically: true, encoding: .utf8)
-            try config(token: "wrong-token").write(toFile: dir + "/bad.toml", atomically: true, encoding: .utf8)
+            try config(token: "wrong-token", cameraToken: "cam-short.token").write(toFile: dir + "/bad.toml", atomically: true, encoding: .utf8)
 
             let good = try await runTool(["check", "--config", dir + "/good.toml", "--device-timeout", "3"])
             #expect(good.output.contains("ok   rfid-a: M6e Nano firmware 01.0B.01.02"), "\(good.output)")
             #expect(good.output.contains("FAIL eseal: \(dir)/no-such-receiver not found"), "\(good.output)")
             #expect(good.output.contains("ok   collector: \(url)/v1/batches knows gateway gw-a"), "\(good.output)")
             #expect(good.output.contains("ok   spool: \(dir) writable"), "\(good.output)")
+            #expect(good.output.contains("ok   cam-1: token read from \(dir)/cam.token; the camera pushes json-webhook to http://127.0.0.1:48480/v1/plates/cam-1"),
+                    "a camera is checked for what it needs, not for a tty: \(good.output)")
             #expect(good.status == 1, "a missing receiver is a problem")
 
             let bad = try await runTool(["check", "--config", dir + "/bad.toml", "--device-timeout", "3"])
             #expect(bad.output.contains("FAIL collector: \(url)/v1/batches refuses this gateway (401)"), "\(bad.output)")
+            #expect(bad.output.contains("FAIL cam-1: ") && bad.output.contains("at least 16 characters"), "\(bad.output)")
             #expect(try await collector.store.eventCount(gateway: "gw-a") == 0, "checking stores nothing")
         }
     }
