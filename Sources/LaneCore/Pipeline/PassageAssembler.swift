@@ -15,6 +15,8 @@ final class PassageAssembler {
     /// read point → rules that join it.
     private let rulesOfReadPoint: [[Int]]
     private static let noRule = -1
+    /// The longest window of any rule: how far back a read can still be claimed.
+    private let longestWindow: Nanoseconds
 
     private struct Open {
         var record: PassageRecord
@@ -49,6 +51,7 @@ final class PassageAssembler {
         }
         ruleOfLoop = byLoop
         rulesOfReadPoint = byPoint
+        longestWindow = layout.passages.map(\.window).max() ?? 0
     }
 
     var isIdle: Bool { rules.isEmpty }
@@ -132,10 +135,9 @@ final class PassageAssembler {
 
     /// Reads older than every window that could still open: no passage can claim them.
     private func forget(before now: MonotonicInstant) {
-        let longest = rules.map(\.window).max() ?? 0
         // A passage opens at its call's off edge, up to a loop's max presence after its start;
         // keep reads for twice the window past the oldest open call, or past now.
-        let horizon = (open.map(\.record.onTime).min() ?? now).advanced(by: -2 * longest - .minutes(10))
+        let horizon = (open.map(\.record.onTime).min() ?? now).advanced(by: -2 * longestWindow - .minutes(10))
         tags.removeAll { $0.time < horizon }
         seals.removeAll { $0.time < horizon }
         plates.removeAll { $0.time < horizon }
