@@ -78,9 +78,15 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
             sawHead = true
             registry.setIdle(context.channel, false)
             arm(context, registry.limits.bodyTimeout)
-        case .end:
+        case .end where sawHead:
+            // The handler has the whole request: its own work is not timed here.
             deadline?.cancel()
             deadline = nil
+        case .end:
+            // The rest of a body refused before it was read (a bad token, too large): the answer
+            // is out, so the connection is idle from now on and its idle timeout runs.
+            registry.setIdle(context.channel, true)
+            arm(context, registry.limits.idleTimeout)
         case .body: break
         }
         context.fireChannelRead(data)

@@ -189,6 +189,27 @@ struct HostileClientTests {
             #expect(try await get(url + "/healthz", token: nil).0 == 200)
         }
     }
+
+    /// A batch refused for its token is answered before its body is read. The client then sends
+    /// the body and nothing more: the connection is idle from there, and its idle timeout closes
+    /// it (it used to stay open with no timer at all).
+    @Test func aRefusedBodyLeavesAConnectionThatStillTimesOut() async throws {
+        var limits = ConnectionLimits()
+        limits.idleTimeout = .seconds(1)
+        try await withCollector(limits: limits) { (url: String, _: Collector) async throws in
+            let port = UInt16(url.split(separator: ":").last!)!
+            let client = RawConnection(port: port)
+            #expect(client.send("POST /v1/batches HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"))
+            var answer = [UInt8](repeating: 0, count: 512)
+            var poller = pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)
+            let got = poll(&poller, 1, 10_000) == 1 ? recv(client.fd, &answer, answer.count, 0) : -1
+            #expect(String(decoding: answer.prefix(max(got, 0)), as: UTF8.self).hasPrefix("HTTP/1.1 401"))
+            #expect(client.send("0123456789"))
+            let started = ContinuousClock.now
+            #expect(await eventually(20) { client.closedByPeer }, "the connection is still open after 20 s")
+            #expect(ContinuousClock.now - started >= .milliseconds(500), "closed by the idle timeout, not at once")
+        }
+    }
 }
 
 /// The ids and the cursor of one `/v1/events` page.
