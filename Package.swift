@@ -29,7 +29,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
@@ -52,11 +51,12 @@ let package = Package(
         // libgpiod 1 or 2 behind one interface; the installed <gpiod.h> decides (libgpiod-dev).
         .target(name: "CGPIOLines", linkerSettings: [.linkedLibrary(gpiodLibrary)]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // The vocabulary and the pure pipeline: detections, instants, the SPSC ring, dedup, batching.
         .target(
             name: "LaneCore",
-            dependencies: ["CLaneSystem", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CLaneSystem", "CLibCrypto"]
         ),
         // The contract with the collector: protobuf schema, batch encode/decode, zstd.
         .target(
@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "LaneSQLite", dependencies: ["CSQLite"]),
         // Transports (tty, TCP, libusb, libgpiod), protocol codecs and drivers, device supervision;
         // the plate cameras' push formats.
-        .target(name: "LaneDevices", dependencies: ["LaneCore", "CLaneSystem", "CLibUSB", "CGPIOLines", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "LaneDevices", dependencies: ["LaneCore", "CLaneSystem", "CLibUSB", "CGPIOLines"]),
         // The durable queue between batcher and uplink.
         .target(name: "LaneSpool", dependencies: ["LaneCore", "LaneWire", "LaneSQLite"]),
         // Delivering spooled batches to the collector over HTTP(S).
@@ -97,7 +97,6 @@ let package = Package(
             name: "LaneCollector",
             dependencies: ["LaneWire", "LaneSQLite", "LaneAnalytics", "LaneTOML", "TOMLKit", "LaneHTTPGuard",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdCore", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),

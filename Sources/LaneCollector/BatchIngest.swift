@@ -1,4 +1,3 @@
-import Crypto
 import HTTPTypes
 import Hummingbird
 import LaneCore
@@ -88,7 +87,7 @@ extension Collector {
         let outcome: StoreOutcome
         let started = ContinuousClock.now
         do {
-            outcome = try await store.store(batch, body: bytes, bodyDigest: Array(SHA256.hash(data: bytes)),
+            outcome = try await store.store(batch, body: bytes, bodyDigest: Digest.sha256(Array(bytes)),
                                             receivedUTC: ClockAnchor.now().utcNanoseconds, backlog: backlog)
         } catch let error as StoreUnavailableError {
             return .unavailable(error)

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -83,10 +82,9 @@ private var quick: WebhookTiming {
     @Test func aSignatureHoldsForItsBodySecretAndTimeOnly() {
         let body = Array("{\"id\":\"x\"}".utf8)
         let header = WebhookSignature.sign(body, secret: secret, unixSeconds: 1_800_000_000)
-        // The receiver's side, written out from the documented form: HMAC-SHA256 of "<t>." + body.
-        var mac = HMAC<SHA256>(key: SymmetricKey(data: secret))
-        mac.update(data: Array("1800000000.".utf8) + body)
-        #expect(header == "t=1800000000,v1=" + mac.finalize().map { String(format: "%02x", $0) }.joined())
+        // The receiver's side, from the documented form (HMAC-SHA256 of "<t>." + body), computed
+        // apart: printf '1800000000.{"id":"x"}' | openssl dgst -sha256 -hmac a-secret-shared-with-sonora-c5
+        #expect(header == "t=1800000000,v1=7e33272352193a68e7588f8b0d5356dc8c9ec9421bdc5014fa8cd477c2cfb5d6")
         #expect(WebhookSignature.verify(header, body: body, secret: secret, now: 1_800_000_100))
         #expect(!WebhookSignature.verify(header, body: body + [0x20], secret: secret, now: 1_800_000_100), "another body")
         #expect(!WebhookSignature.verify(header, body: body, secret: Array("another-secret-of-length".utf8), now: 1_800_000_100))

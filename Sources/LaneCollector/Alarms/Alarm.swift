@@ -1,4 +1,3 @@
-import Crypto
 import LaneCore
 
 /// Something responders must hear of at once. Its id is made from what happened and when, so
@@ -45,7 +44,7 @@ public struct Alarm: Sendable, Hashable {
     /// The id of the incident `key` names (what happened, where, when): the first 16 bytes of
     /// its SHA-256 in hex, fixed in length and safe in a URL.
     public static func id(_ key: String) -> String {
-        SHA256.hash(data: Array(key.utf8)).prefix(16).lowercaseHex
+        Digest.sha256(Array(key.utf8)).prefix(16).lowercaseHex
     }
 
     public var json: String {

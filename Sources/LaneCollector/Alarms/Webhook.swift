@@ -1,4 +1,3 @@
-import Crypto
 import LaneCore
 
 /// A responder's endpoint that alarms are POSTed to, as the collector's settings file names it
@@ -64,9 +63,6 @@ public enum WebhookSignature {
     }
 
     private static func mac(_ body: [UInt8], secret: [UInt8], unixSeconds: Int64) -> [UInt8] {
-        var hmac = HMAC<SHA256>(key: SymmetricKey(data: secret))
-        hmac.update(data: Array("\(unixSeconds).".utf8))
-        hmac.update(data: body)
-        return Array(hmac.finalize())
+        Digest.hmacSHA256(key: secret, Array("\(unixSeconds).".utf8) + body)
     }
 }

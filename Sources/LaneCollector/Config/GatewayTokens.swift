@@ -1,4 +1,4 @@
-import Crypto
+import LaneCore
 import LaneSQLite
 import LaneTOML
 
@@ -63,7 +63,7 @@ public struct GatewayTokens: Sendable {
 
     public var isEmpty: Bool { byDigest.isEmpty }
 
-    public static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+    public static func digest(_ token: String) -> [UInt8] { Digest.sha256(Array(token.utf8)) }
 }
 
 /// The collector cannot start as configured (bad token file, TLS files, database).

@@ -1,4 +1,4 @@
-import Crypto
+import LaneCore
 import LaneTOML
 
 /// Who may read the collector's data, and what: one `reader-name token [scope]` per line, apart
@@ -61,7 +61,7 @@ public struct ReadTokens: Sendable {
         })
     }
 
-    static func digest(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+    static func digest(_ token: String) -> [UInt8] { Digest.sha256(Array(token.utf8)) }
 
     private static func hex(_ text: Substring) -> [UInt8]? {
         let digits = Array(text.utf8)

@@ -1,30 +1,25 @@
-import Crypto
-
 /// Replaces tag ids by a keyed hash before anything leaves the pipeline, so raw EPCs (personal
 /// data) never leave the box while matching across read points still works: one site key shared
 /// by the gateways of a port gives the same pseudonym for the same tag everywhere.
 ///
 /// Pseudonym = the first 16 bytes of HMAC-SHA256(key, EPC bytes).
-// @unchecked: SymmetricKey is an immutable value (never mutated after init) but is not marked Sendable.
-public struct TagPseudonymizer: @unchecked Sendable {
+public struct TagPseudonymizer: Sendable {
     public static let pseudonymLength = 16
-    private let key: SymmetricKey
+    private let key: [UInt8]
 
     /// `keyBytes` must hold at least 16 bytes (128 bits) of secret.
     public init?(keyBytes: some Collection<UInt8>) {
         guard keyBytes.count >= 16 else { return nil }
-        key = SymmetricKey(data: Array(keyBytes))
+        key = Array(keyBytes)
     }
 
     public func pseudonym(for tag: TagID) -> TagID {
-        let mac = HMAC<SHA256>.authenticationCode(for: tag.bytes, using: key)
-        return mac.withUnsafeBytes { TagID(bytes: $0.prefix(Self.pseudonymLength))! }
+        TagID(bytes: Digest.hmacSHA256(key: key, Array(tag.bytes)).prefix(Self.pseudonymLength))!
     }
 
     /// A plate's pseudonym under the same site key, made from its matching key (so an O read as
     /// a 0 gives the same one), in a domain of its own: no plate's pseudonym is a tag's.
     public func pseudonym(forPlate plate: PlateText) -> [UInt8] {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("plate\u{0}\(plate.matchingKey)".utf8), using: key)
-        return Array(mac.prefix(Self.pseudonymLength))
+        Array(Digest.hmacSHA256(key: key, Array("plate\u{0}\(plate.matchingKey)".utf8)).prefix(Self.pseudonymLength))
     }
 }

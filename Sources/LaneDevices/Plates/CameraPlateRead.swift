@@ -1,4 +1,3 @@
-import Crypto
 import LaneCore
 
 /// What a licence-plate camera reported of one vehicle, decoded from its push, before the
@@ -58,7 +57,7 @@ public struct PictureDigest: Sendable, Hashable {
     public init(name: String, picture: [UInt8]) {
         self.name = name
         bytes = picture.count
-        sha256 = SHA256.hash(data: picture).lowercaseHex
+        sha256 = Digest.sha256(picture).lowercaseHex
     }
 }
 

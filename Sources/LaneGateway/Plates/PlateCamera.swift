@@ -1,4 +1,3 @@
-import Crypto
 import LaneCore
 import LaneDevices
 
@@ -21,12 +20,12 @@ public struct PlateCamera: Sendable {
         self.device = device
         self.name = name
         self.format = format
-        tokenDigest = Array(SHA256.hash(data: Array(token.utf8)))
+        tokenDigest = Digest.sha256(Array(token.utf8))
     }
 
     /// Compares digests, whose every byte is compared: how long it takes says nothing about the token.
     func accepts(_ token: String) -> Bool {
-        let presented = Array(SHA256.hash(data: Array(token.utf8)))
+        let presented = Digest.sha256(Array(token.utf8))
         return zip(presented, tokenDigest).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
