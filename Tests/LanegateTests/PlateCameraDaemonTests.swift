@@ -21,8 +21,12 @@ struct PlateCameraDaemonTests {
         request.headers.add(name: "Content-Type", value: contentType)
         if let token, !inQuery { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: requestDeadline)
-        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: requestDeadline)
+            return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+        } catch {
+            throw PushFailed(description: "POST \(url) (\(body.count) bytes): \(error)")
+        }
     }
 
     @Test func readsArrivePseudonymisedAndBadPushesAreRefusedAndCounted() async throws {
@@ -208,6 +212,8 @@ struct PlateCameraDaemonTests {
             return Int(String(decoding: answer[9..<12], as: UTF8.self))
         }
     }
+
+    struct PushFailed: Error, CustomStringConvertible { let description: String }
 
     /// How many of `connections` the other side has closed; never waits.
     static func closedByPeer(_ connections: [Int32]) -> Int {
