@@ -9,7 +9,8 @@ cd "$(dirname "$0")/../.."
 started=$SECONDS
 bash Tests/HIL/build-guest.sh
 echo "hil: guest built in $((SECONDS - started)) s"
-swift build --build-tests > .build-hil/swift-build-tests.log 2>&1 || { tail -40 .build-hil/swift-build-tests.log; exit 1; }
+# Tests/check.sh names its build flags here, so that this is no rebuild.
+swift build --build-tests ${LANEGATE_DEBUG_BUILD_FLAGS:-} > .build-hil/swift-build-tests.log 2>&1 || { tail -40 .build-hil/swift-build-tests.log; exit 1; }
 guest="$PWD/.build-hil/guest"
 [ "${LANEGATE_HIL_GPIOD:-1}" = 2 ] && guest+="-gpiod2"
 LANEGATE_HIL="$guest" swift test --skip-build --filter HardwareInTheLoopTests
