@@ -56,9 +56,10 @@ limit() {
     return "$status"
 }
 
-# No DWARF in the debug build: a failing test names its file and line through Swift Testing, a
-# crash or a hang's stack still names its functions, and the build takes less time (see the
-# README's CI table). Tests/HIL/run.sh builds the tests with the same flags. ThreadSanitizer's
+# No DWARF in the debug build: a failing test names its file and line through Swift Testing, and
+# a crash or a hang's stack still names its functions. It saved a tenth of the release build; for
+# this one the first run could not tell the gain from the day's noise (the README's CI table).
+# Tests/HIL/run.sh builds the tests with the same flags. ThreadSanitizer's
 # build keeps DWARF: its suppressions match frames that only debug info can show when inlined.
 export LANEGATE_DEBUG_BUILD_FLAGS="-debug-info-format none"
 step "build (Swift 6 language mode; any warning in the project's own code fails the check)"
