@@ -87,7 +87,7 @@ extension Collector {
         let outcome: StoreOutcome
         let started = ContinuousClock.now
         do {
-            outcome = try await store.store(batch, body: bytes, bodyDigest: Digest.sha256(Array(bytes)),
+            outcome = try await store.store(batch, body: bytes, bodyDigest: Digest.sha256(bytes),
                                             receivedUTC: ClockAnchor.now().utcNanoseconds, backlog: backlog)
         } catch let error as StoreUnavailableError {
             return .unavailable(error)

@@ -14,7 +14,7 @@ public struct TagPseudonymizer: Sendable {
     }
 
     public func pseudonym(for tag: TagID) -> TagID {
-        TagID(bytes: Digest.hmacSHA256(key: key, Array(tag.bytes)).prefix(Self.pseudonymLength))!
+        TagID(bytes: Digest.hmacSHA256(key: key, tag.bytes).prefix(Self.pseudonymLength))!
     }
 
     /// A plate's pseudonym under the same site key, made from its matching key (so an O read as
