@@ -104,10 +104,10 @@ struct PlateCameraDaemonTests {
             // kept-alive connection above is the idlest of all and goes first; the pushes wait
             // until the listener has taken the flood in, or one could be sent on that connection
             // as it closes (a camera would retry; the test would count a lost push).
-            let idle = (0..<100).compactMap { _ in Self.openIdleConnection(port: UInt16(platePort)) }
-            defer { idle.forEach { close($0) } }
-            #expect(idle.count == 100)
-            let evicted = await Self.closed(idle, atLeast: 36, within: .seconds(30))
+            let idle = (0..<100).map { _ in RawConnection(port: UInt16(platePort)) }
+            defer { idle.forEach { $0.close() } }
+            #expect(idle.allSatisfy { $0.connected })
+            let evicted = await eventually(30) { idle.filter(\.closedByPeer).count >= 36 }
             #expect(evicted, "the listener closed the idlest connections")
 
             // Good pushes: Hikvision multipart with pictures, Stream and Rekor JSON, and a vehicle
@@ -149,7 +149,7 @@ struct PlateCameraDaemonTests {
                                    contentType: "application/xml", token: Self.hikToken).0 == 400)
 
             // The listener kept at most 64 of them: the others it closed.
-            let closedByListener = Self.closedByPeer(idle)
+            let closedByListener = idle.filter(\.closedByPeer).count
             #expect(closedByListener >= 36, "\(closedByListener) of 100 idle connections closed")
 
             var stored = ""
@@ -192,8 +192,10 @@ struct PlateCameraDaemonTests {
     /// status, or nil when none came within 10 s.
     static func rawPush(_ port: UInt16, _ path: String, _ body: [UInt8], contentType: String, token: String?) async -> Int? {
         await offThePool { () -> Int? in
-            guard let fd = openIdleConnection(port: port) else { return nil }
-            defer { close(fd) }
+            let connection = RawConnection(port: port)
+            defer { connection.close() }
+            guard connection.connected else { return nil }
+            let fd = connection.fd
             var timeout = timeval(tv_sec: 10, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -214,38 +216,4 @@ struct PlateCameraDaemonTests {
     }
 
     struct PushFailed: Error, CustomStringConvertible { let description: String }
-
-    /// How many of `connections` the other side has closed; never waits.
-    static func closedByPeer(_ connections: [Int32]) -> Int {
-        connections.filter { fd in
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            var byte: UInt8 = 0
-            return poll(&pfd, 1, 0) == 1 && recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) <= 0
-        }.count
-    }
-
-    /// Waits until the other side has closed `count` of `connections`, or `limit` passes.
-    static func closed(_ connections: [Int32], atLeast count: Int, within limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while closedByPeer(connections) < count {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return true
-    }
-
-    /// A TCP connection to 127.0.0.1:`port` that sends nothing.
-    static func openIdleConnection(port: UInt16) -> Int32? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { close(fd); return nil }
-        return fd
-    }
 }
