@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "LaneSQLite", targets: ["LaneSQLite"]),
         .library(name: "LaneUplink", targets: ["LaneUplink"]),
         .library(name: "LaneTestSupport", targets: ["LaneTestSupport"]),
+        .library(name: "LaneCollectorTestSupport", targets: ["LaneCollectorTestSupport"]),
         .library(name: "LaneHTTPGuard", targets: ["LaneHTTPGuard"]),
     ],
     dependencies: [
@@ -166,10 +167,13 @@ let package = Package(
         .testTarget(name: "LaneDevicesTests", dependencies: ["LaneDevices", "LaneSimulators", "LaneCore", "LaneTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "LaneWireTests", dependencies: ["LaneWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Golden"]),
         .testTarget(name: "LaneSpoolTests", dependencies: ["LaneSpool", "LaneWire", "LaneSQLite", "LaneTestSupport"]),
-        // What the test targets share: a collector on loopback, HTTP helpers, a test PKI, the
-        // built tools, tiny filesystems. A library under Tests/, used by test targets only.
-        .target(name: "LaneTestSupport", dependencies: [
-            "LaneAnalytics", "LaneCollector", "LaneCore", "LaneSpool", "LaneWire", "LaneHTTPGuard",
+        // What the test targets share: test batches, waiting, a test PKI, the built tools, tiny
+        // filesystems, a PostgreSQL server. Libraries under Tests/, used by test targets only.
+        .target(name: "LaneTestSupport", dependencies: ["LaneCore", "LaneWire"], path: "Tests/LaneTestSupport"),
+        // A collector on loopback and HTTP helpers for it: apart, so that a test target without a
+        // collector (the ThreadSanitizer build's) compiles neither it nor its server stack.
+        .target(name: "LaneCollectorTestSupport", dependencies: [
+            "LaneAnalytics", "LaneCollector", "LaneCore", "LaneSpool", "LaneWire", "LaneHTTPGuard", "LaneTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -179,18 +183,18 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-                path: "Tests/LaneTestSupport"),
+                path: "Tests/LaneCollectorTestSupport"),
         // Every EventStore test, run against SQLite and against a PostgreSQL server of its own.
         .testTarget(name: "LaneStoreTests", dependencies: [
-            "LaneCollector", "LanePostgres", "LaneAnalytics", "LaneCore", "LaneWire", "LaneSimulators", "LaneTestSupport",
+            "LaneCollector", "LanePostgres", "LaneAnalytics", "LaneCore", "LaneWire", "LaneSimulators", "LaneTestSupport", "LaneCollectorTestSupport",
             .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "LaneCollectorTests", dependencies: [
-            "LaneCollector", "LaneAnalytics", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneTestSupport",
+            "LaneCollector", "LaneAnalytics", "LaneUplink", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneTestSupport", "LaneCollectorTestSupport",
             "LaneHTTPGuard", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         // The two programs end to end, as built: the daemon under a stand-in systemd, kill -9,
         // fault injection, the monitor, reload, and the hardware-in-the-loop guest.
         .testTarget(name: "LanegateTests", dependencies: [
-            "LaneCollector", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneCore", "LaneTestSupport",
+            "LaneCollector", "LaneSpool", "LaneWire", "LaneSQLite", "LaneSimulators", "LaneCore", "LaneTestSupport", "LaneCollectorTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "LaneGatewayTests", dependencies: ["LaneGateway", "LaneTOML", "LaneSimulators", "LaneSpool", "LaneWire", "LaneDevices",
                                                      "LaneTestSupport", .product(name: "Logging", package: "swift-log")],

@@ -3,6 +3,7 @@ import Foundation
 import LaneAnalytics
 import LaneCollector
 import LaneCore
+import LaneCollectorTestSupport
 import LaneTestSupport
 import LaneWire
 import NIOCore

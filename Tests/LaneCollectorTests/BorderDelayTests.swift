@@ -5,6 +5,7 @@ import LaneCollector
 import LaneCore
 import LaneSimulators
 import LaneSQLite
+import LaneCollectorTestSupport
 import LaneTestSupport
 import LaneWire
 import Testing

@@ -3,6 +3,7 @@ import LaneCollector
 import LaneCore
 import LaneWire
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 /// Several batches in one request: each gets the answer it would have had alone, and is stored

@@ -2,6 +2,7 @@ import Foundation
 import LaneCollector
 import LaneWire
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 @Suite("Collector")

@@ -2,6 +2,7 @@ import Foundation
 import LaneCollector
 import LaneCore
 import LaneSimulators
+import LaneCollectorTestSupport
 import LaneTestSupport
 import Testing
 

@@ -3,6 +3,7 @@ import LaneCollector
 import LaneCore
 import LaneWire
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 import LaneHTTPGuard
 

@@ -5,6 +5,7 @@ import LaneSpool
 import LaneUplink
 import NIOSSL
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 /// With client certificates the gateway id is the certificate's common name.

@@ -3,6 +3,7 @@ import LaneAnalytics
 import LaneCollector
 import LaneCore
 import LaneSQLite
+import LaneCollectorTestSupport
 import LaneTestSupport
 import LaneWire
 import Testing

@@ -6,6 +6,7 @@ import LaneSpool
 import LaneWire
 import NIOSSL
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 @Suite("Uplink to a real collector", .serialized)

@@ -6,6 +6,7 @@ import HummingbirdTLS
 import LaneAnalytics
 import LaneCollector
 import LaneCore
+import LaneCollectorTestSupport
 import LaneTestSupport
 import NIOCore
 import NIOSSL

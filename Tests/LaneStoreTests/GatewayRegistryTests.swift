@@ -1,4 +1,5 @@
 import LaneCollector
+import LaneCollectorTestSupport
 import LaneTestSupport
 import Testing
 

@@ -3,6 +3,7 @@ import LaneCollector
 import LaneCore
 import LanePostgres
 import Prometheus
+import LaneCollectorTestSupport
 import LaneTestSupport
 import Synchronization
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import LaneCollector
 import LaneCore
 import LanePostgres
+import LaneCollectorTestSupport
 import LaneTestSupport
 import LaneWire
 import Logging

@@ -1,5 +1,6 @@
 import Foundation
 import LaneCollector
+import LaneCollectorTestSupport
 import LaneTestSupport
 import Testing
 

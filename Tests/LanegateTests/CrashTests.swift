@@ -4,6 +4,7 @@ import LaneSQLite
 import LaneSimulators
 import LaneSpool
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 /// Real processes, killed with SIGKILL at random moments: a gateway (`lanegate replay --spool

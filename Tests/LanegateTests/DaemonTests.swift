@@ -3,6 +3,7 @@ import LaneCore
 import LaneSimulators
 import LaneSpool
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 /// `lanegate run` as systemd runs it: the real binary, its devices simulated on ptys, a real

@@ -3,6 +3,7 @@ import LaneCollector
 import LaneCore
 import LaneSimulators
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 /// A replay of a booth trace into a spool on a nearly full filesystem, delivered to a collector

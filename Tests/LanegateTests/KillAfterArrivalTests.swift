@@ -3,6 +3,7 @@ import LaneCollector
 import LaneCore
 import LaneSimulators
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 /// kill -9 right after the monitor showed a tag arrival used to lose it: the open batch was

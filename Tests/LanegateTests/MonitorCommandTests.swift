@@ -2,6 +2,7 @@ import Foundation
 import LaneCore
 import LaneSimulators
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 /// `lanegate monitor` on the real binary: through the running daemon's socket, and with the

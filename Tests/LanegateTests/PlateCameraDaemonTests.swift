@@ -4,6 +4,7 @@ import LaneCore
 import LaneSimulators
 import NIOCore
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 /// `lanegate run` with two licence-plate cameras pushing to its booth listener, one in each

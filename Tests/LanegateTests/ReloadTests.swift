@@ -1,6 +1,7 @@
 import Foundation
 import LaneSimulators
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 /// `systemctl reload lanegate` (SIGHUP) on the real binary: what a running daemon can take on

@@ -3,6 +3,7 @@ import LaneCollector
 import LaneCore
 import LaneSimulators
 import Testing
+import LaneCollectorTestSupport
 import LaneTestSupport
 
 /// The daemon on real kernel interfaces: `lanegate run` (release build) in a QEMU guest reads a

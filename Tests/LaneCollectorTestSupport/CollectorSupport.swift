@@ -6,6 +6,7 @@ import LaneAnalytics
 import LaneCollector
 import LaneCore
 import LaneSpool
+import LaneTestSupport
 import LaneWire
 import Logging
 import NIOCore
@@ -97,33 +98,6 @@ private final class ServerEnd: Sendable {
     func withLock<R>(_ body: (inout Result<Void, any Error>?) -> R) -> R { result.withLock { body(&$0) } }
 }
 
-public let layout = LaneLayout(
-    devices: [.init(name: "rfid-a", kind: .rfid), .init(name: "loops", kind: .loops)],
-    readPoints: [.init(name: "lane1/booth", lane: "lane1", antennas: [.init(device: DeviceIndex(0), port: 1)])],
-    loops: [.init(name: "lane1/loop-a", lane: "lane1", device: DeviceIndex(1), line: 0)])
-
-public let anchor = ClockAnchor(monotonic: .zero, utcNanoseconds: 1_763_900_000_000_000_000, sync: .synchronized,
-                         maxErrorMicros: 800, estimatedErrorMicros: 100)
-
-/// A compressed batch of `count` events (tag arrivals and vehicles) from `gateway`.
-public func encodedBatch(gateway: String, sequence: UInt64, count: Int = 5, priority: Bool = false) -> [UInt8] {
-    let events: [LaneEvent] = (0..<count).map { i in
-        let t = MonotonicInstant(nanoseconds: Int64(sequence) * 60_000_000_000 + Int64(i) * 1_000_000_000)
-        return i % 2 == 0
-            ? .tagArrived(TagArrival(readPoint: 0, tag: TagID(hex: String(format: "30%022x", i))!, time: t, peakRSSI: -55, antennas: 1))
-            : .vehicle(VehiclePassage(loop: 0, onTime: t.advanced(by: -400_000_000), offTime: t))
-    }
-    let batch = EventBatch(sequence: sequence, events: events, counters: nil, anchor: anchor, priority: priority)
-    return BatchEncoder(gatewayID: gateway, layout: layout).encode(batch)
-}
-
-/// Runs synchronous test work that holds its thread for long on a thread of its own (see
-/// ``onItsOwnThread(_:)``): CPU-heavy work (encoding 65 535 events or simulating a port's day
-/// takes seconds in a debug build), or a program waited for (initdb, pg_ctl, openssl).
-public func offThePool<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
-    try await onItsOwnThread { () throws(E) -> T in try work() }
-}
-
 /// How long a test request may take: a guard against a hang, not a speed target (a loaded
 /// CI machine running every test at once is slow).
 public let requestDeadline: TimeAmount = .seconds(30)
@@ -147,75 +121,4 @@ public func get(_ url: String, token: String? = readToken) async throws -> (Int,
     if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
     let response = try await HTTPClient.shared.execute(request, timeout: requestDeadline)
     return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 16 << 20)))
-}
-
-/// Waits (polling) until `condition` holds or `seconds` pass; returns whether it held.
-public func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    try await eventually(within: .milliseconds(Int64(seconds * 1000)), condition)
-}
-
-/// Waits (polling) until `condition` holds or `limit` passes; returns whether it held.
-public func eventually(within limit: Duration, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
-/// A self-signed certificate for 127.0.0.1 made by the openssl tool: (certificate, key) paths.
-public func selfSignedCertificate(in directory: String) async throws -> (String, String) {
-    try await offThePool { () throws -> (String, String) in try makeSelfSignedCertificate(in: directory) }
-}
-
-private func makeSelfSignedCertificate(in directory: String) throws -> (String, String) {
-    let cert = directory + "/cert.pem", key = directory + "/key.pem"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-    process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                         "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=lanegate-test-collector",
-                         "-addext", "subjectAltName=IP:127.0.0.1"]
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw CollectorSetupError("openssl failed") }
-    return (cert, key)
-}
-
-/// A test PKI made with the openssl tool: a CA, a server certificate for 127.0.0.1, and client
-/// certificates whose common names are gateway ids. Returns the PEM paths by name
-/// ("ca", "server", "server.key", "<gateway>", "<gateway>.key").
-public func testPKI(in directory: String, gateways: [String]) async throws -> [String: String] {
-    try await offThePool { () throws -> [String: String] in try makeTestPKI(in: directory, gateways: gateways) }
-}
-
-private func makeTestPKI(in directory: String, gateways: [String]) throws -> [String: String] {
-    func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CollectorSetupError("openssl \(arguments.first!) failed") }
-    }
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    var paths = ["ca": directory + "/ca.pem"]
-    try openssl(["req", "-x509"] + ec + ["-keyout", directory + "/ca.key", "-out", paths["ca"]!, "-days", "2", "-subj", "/CN=lanegate-test-ca"])
-    func issue(_ name: String, subject: String, extensions: String) throws {
-        let ext = directory + "/\(name).ext"
-        try Data(extensions.utf8).write(to: URL(fileURLWithPath: ext))
-        try openssl(["req"] + ec + ["-keyout", directory + "/\(name).key", "-out", directory + "/\(name).csr", "-subj", subject])
-        try openssl(["x509", "-req", "-in", directory + "/\(name).csr", "-CA", paths["ca"]!, "-CAkey", directory + "/ca.key",
-                     "-CAcreateserial", "-out", directory + "/\(name).pem", "-days", "2", "-extfile", ext])
-        paths[name] = directory + "/\(name).pem"
-        paths[name + ".key"] = directory + "/\(name).key"
-    }
-    try issue("server", subject: "/CN=lanegate-test-collector", extensions: "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
-    for gateway in gateways {
-        try issue(gateway, subject: "/CN=\(gateway)", extensions: "extendedKeyUsage=clientAuth\n")
-    }
-    return paths
 }
