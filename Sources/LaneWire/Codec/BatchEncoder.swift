@@ -16,21 +16,25 @@ public struct BatchEncoder: Sendable {
     public var timeUnitNanoseconds: Int64
     public var compressionLevel: Int32
     public var bootID: String
+    /// Whether to compress with the shipped dictionary (nil: never), decided batch by batch.
+    public var dictionaryUse: DictionaryUse?
 
     public init(gatewayID: String, layout: LaneLayout, timeUnitNanoseconds: Int64 = 1_000_000,
-                compressionLevel: Int32 = 9, bootID: String = "") {
+                compressionLevel: Int32 = 9, bootID: String = "", dictionaryUse: DictionaryUse? = nil) {
         precondition(timeUnitNanoseconds > 0 && timeUnitNanoseconds <= 1_000_000_000, "time unit out of range")
         self.gatewayID = gatewayID
         self.layout = layout
         self.timeUnitNanoseconds = timeUnitNanoseconds
         self.compressionLevel = compressionLevel
         self.bootID = bootID
+        self.dictionaryUse = dictionaryUse
     }
 
     /// The compressed wire bytes of `batch`.
     public func encode(_ batch: EventBatch) -> [UInt8] {
         // Serializing a fully built message cannot fail: every field is set from valid values.
         let body: [UInt8] = try! message(for: batch).serializedBytes()
+        if let dictionary = dictionaryUse?.dictionary { return Zstd.compress(body, dictionary: dictionary) }
         return Zstd.compress(body, level: compressionLevel)
     }
 

@@ -23,7 +23,8 @@ public enum Zstd {
     }
 
     /// Decompresses `input`, refusing to produce more than `limit` bytes: a small hostile frame
-    /// cannot make the caller allocate more than it allowed, whatever its header claims.
+    /// cannot make the caller allocate more than it allowed, whatever its header claims. A frame
+    /// compressed with a shipped dictionary (its id in the header) is decompressed with it.
     ///
     /// The output grows from a few times the input, doubling, never past `limit` + 1 (one byte
     /// more tells "exactly the limit" from "over it"). The decoder writes into it directly, and
@@ -37,6 +38,12 @@ public enum Zstd {
         var filled = 0
         // Array.withUnsafeBytes does not forward typed throws: the closure hands back a Result.
         let outcome: Result<Void, Error> = input.withUnsafeBytes { (inp: UnsafeRawBufferPointer) in
+            let dictionary: ZstdDictionary?
+            do throws(Error) { dictionary = try Self.dictionary(for: inp) } catch { return .failure(error) }
+            let referenced = prepare(stream, for: dictionary)
+            if ZSTD_isError(referenced) != 0 {
+                return .failure(Error(description: "zstd: \(String(cString: ZSTD_getErrorName(referenced)))"))
+            }
             var inBuffer = ZSTD_inBuffer(src: inp.baseAddress, size: inp.count, pos: 0)
             while true {
                 if filled == output.count {
