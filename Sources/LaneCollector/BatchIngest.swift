@@ -47,7 +47,7 @@ extension Collector {
         guard isBundle else {
             switch try await accept(body, from: identity, backlog: backlog) {
             case .acknowledged(let gateway, let sequence, let status, let events):
-                return json(.ok, acknowledgement(gateway: gateway, sequence: sequence, status: status, events: events))
+                return announcingDictionaries(json(.ok, acknowledgement(gateway: gateway, sequence: sequence, status: status, events: events)))
             case .refused(let status, let label, let reason, _): return refuse(status, label, reason)
             case .unavailable(let error): return unavailable(error)
             }
@@ -69,9 +69,19 @@ extension Collector {
         let answer = bundleAnswer(gateway: identity, answers)
         // A bundle's answer is a line per batch, much alike: compressed it costs a gateway on a
         // cellular link a few bytes a batch instead of some 35.
-        guard request.headers[.acceptEncoding]?.lowercased().contains("zstd") ?? false else { return json(.ok, answer) }
-        return Response(status: .ok, headers: [.contentType: "application/json", .contentEncoding: "zstd"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: Zstd.compress(Array(answer.utf8)))))
+        guard request.headers[.acceptEncoding]?.lowercased().contains("zstd") ?? false else {
+            return announcingDictionaries(json(.ok, answer))
+        }
+        return announcingDictionaries(Response(status: .ok, headers: [.contentType: "application/json", .contentEncoding: "zstd"],
+                                               body: .init(byteBuffer: ByteBuffer(bytes: Zstd.compress(Array(answer.utf8))))))
+    }
+
+    /// A gateway takes up the dictionary once a collector's answer names it; a gateway that
+    /// fails over to an older collector hears no such header and stops using it.
+    private func announcingDictionaries(_ response: Response) -> Response {
+        var response = response
+        response.headers[.lanegateZstdDictionaries] = ZstdDictionary.announcement
+        return response
     }
 
     /// Verifies and stores one batch sent by `identity`.

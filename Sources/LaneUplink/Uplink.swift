@@ -142,7 +142,21 @@ public final class Uplink: Sendable {
         return outcome
     }
 
+    /// A batch compressed with the dictionary and refused as unreadable (400) goes again at once
+    /// without it: a collector that refuses a batch stores nothing of it, so other bytes for the
+    /// same sequence cannot conflict, and compressing is deterministic, so a later retry of either
+    /// form is a duplicate of what was stored. (A collector older than the dictionary; the
+    /// answer also turned the dictionary off for the batches still to come.)
     private func deliver(_ batch: SpooledBatch, to url: String) async -> DeliveryOutcome {
+        let outcome = await attempt(batch, to: url)
+        guard case .rejected(400, let reason) = outcome, let plain = Zstd.withoutDictionary(batch.body) else { return outcome }
+        logger.notice("collector \(url) could not read batch \(batch.sequence) compressed with the zstd dictionary (\(reason)); sending it without")
+        var again = batch
+        again.body = plain
+        return await attempt(again, to: url)
+    }
+
+    private func attempt(_ batch: SpooledBatch, to url: String) async -> DeliveryOutcome {
         var request = post(to: url, contentType: "application/x-protobuf")
         request.headers.add(name: "Content-Encoding", value: "zstd")
         request.headers.add(name: "Lanegate-Backlog", value: String(await spool.depth))
@@ -150,6 +164,7 @@ public final class Uplink: Sendable {
         let started = ContinuousClock.now
         do {
             let response = try await client.execute(request, timeout: .init(settings.requestTimeout))
+            heardDictionaries(in: response, from: url)
             let answer = String(buffer: try await response.body.collect(upTo: 64 << 10))
             let outcome = Self.outcome(status: Int(response.status.code), answer: answer, sequence: batch.sequence)
             counters.withLock {
@@ -195,9 +210,10 @@ public final class Uplink: Sendable {
         request.headers.add(name: "Lanegate-Backlog", value: String(await spool.depth))
         request.body = .bytes(ByteBuffer(bytes: BatchBundle.encode(batches.lazy.map(\.body))))
         let started = ContinuousClock.now
-        let outcomes: [DeliveryOutcome]
+        var outcomes: [DeliveryOutcome]
         do {
             let response = try await client.execute(request, timeout: .init(settings.requestTimeout))
+            heardDictionaries(in: response, from: collector(index))
             let answer = try await Self.text(of: response)
             let status = Int(response.status.code)
             counters.withLock { $0.requests += 1 }
@@ -217,6 +233,11 @@ public final class Uplink: Sendable {
             outcomes = Array(repeating: .retry(reason: "\(error)"), count: batches.count)
         }
         let took = ContinuousClock.now - started
+        // Refused as unreadable: with the dictionary, to a collector older than it (see deliver).
+        for (i, batch) in batches.enumerated() {
+            guard case .rejected(400, _) = outcomes[i], Zstd.withoutDictionary(batch.body) != nil else { continue }
+            outcomes[i] = await deliver(batch, to: collector(index))
+        }
         counters.withLock { counters in
             for (batch, outcome) in zip(batches, outcomes) {
                 counters.record(outcome, events: batch.events, bytes: batch.body.count, took: took)
@@ -224,6 +245,21 @@ public final class Uplink: Sendable {
         }
         if outcomes.contains(where: { if case .retry = $0 { true } else { false } }) { failOver(from: index) }
         return outcomes
+    }
+
+    /// Tells the encoder (through `DictionaryUse`) whether the collector that answered reads the
+    /// current zstd dictionary. Only answers the collector itself gave count: a proxy's error page
+    /// says nothing of it.
+    private func heardDictionaries(in response: HTTPClientResponse, from url: String) {
+        guard let use = settings.dictionaryUse, (200..<300).contains(Int(response.status.code)) else { return }
+        let header = response.headers.first(name: "Lanegate-Zstd-Dictionaries")
+        guard use.collectorAnswered(announcing: header) else { return }
+        let id = ZstdDictionary.current.id
+        if use.dictionary != nil {
+            logger.info("collector \(url) reads zstd dictionary \(id): batches are compressed with it from now on")
+        } else {
+            logger.notice("collector \(url) does not announce zstd dictionary \(id): batches go without it from now on")
+        }
     }
 
     /// Moves on to the next collector after an attempt at collector `index` must be retried;

@@ -1,3 +1,6 @@
+import LaneSpool
+import LaneWire
+
 /// Where and how batches go.
 public struct UplinkSettings: Sendable {
     /// The collector's batch endpoint, e.g. `https://collector.example:8443/v1/batches`.
@@ -33,6 +36,8 @@ public struct UplinkSettings: Sendable {
     public var batchesPerRequest = 64
     /// A bundle's batches hold at most this many bytes (the collector takes 4 MiB a request).
     public var maxRequestBytes = 1 << 20
+    /// Told of each collector answer's dictionary announcement; the encoder reads it.
+    public var dictionaryUse: DictionaryUse?
 
     public init(url: String, token: String? = nil, caBundle: String? = nil, clientCertificate: String? = nil,
                 clientKey: String? = nil, allowPlainHTTP: Bool = false, concurrency: Int = 4,

@@ -2,6 +2,7 @@ import ArgumentParser
 import LaneCore
 import LaneGateway
 import LaneSpool
+import LaneWire
 import LaneUplink
 import LaneTOML
 
@@ -57,18 +58,21 @@ struct Replay: AsyncParsableCommand {
             Spool(path: $0, gatewayID: gateway.gatewayID, settings: gateway.spoolSettings, nowUTC: ClockAnchor.now().utcNanoseconds)
         }
         if let degraded = spool?.status().degraded { fail(SpoolUnavailable(message: degraded)) }
+        // As the daemon would: `[collector] zstd_dictionary`, by default once a collector announces it.
+        let dictionaryUse = DictionaryUse(policy: gateway.collector?.zstdDictionary ?? .auto)
         var sender: RunningUplink?
         if let spool, let url = send.first {
             let token = try tokenFile.map(readTokenFile)
             sender = RunningUplink(try Uplink(spool: AsyncSpool(spool), settings: {
                 var settings = UplinkSettings(url: url, token: token, allowPlainHTTP: allowPlainHttp)
                 settings.fallbackURLs = Array(send.dropFirst())
+                settings.dictionaryUse = dictionaryUse
                 return settings
             }()))
         }
         do {
             let stats = try LaneGateway.Replay.run(config: gateway, pseudonymizer: pseudonymizer, tracePath: trace,
-                                                   spool: spool) { event, layout in
+                                                   spool: spool, dictionaryUse: dictionaryUse) { event, layout in
                 switch format {
                 case .jsonl: out.write(event.json(naming: layout) + "\n")
                 case .table: out.write(EventTable.row(event, naming: layout) + "\n")

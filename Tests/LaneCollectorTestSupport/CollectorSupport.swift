@@ -40,7 +40,7 @@ public func withCollector<T: Sendable>(
     settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
     gatewayTokens: GatewayTokens = tokens, gateways: GatewayDirectory? = nil, ports: [PortLayout] = [],
     transitRoutes: [TransitRoute] = [],
-    readAccess: ReadAccess = .tokens(readers), predatesBundles: Bool = false,
+    readAccess: ReadAccess = .tokens(readers), predatesBundles: Bool = false, predatesDictionaries: Bool = false,
     _ body: @Sendable (_ baseURL: String, _ collector: Collector) async throws -> T
 ) async throws -> T {
     let store = try store ?? SQLiteEventStore(path: temporaryDirectory() + "/events.db")
@@ -48,7 +48,10 @@ public func withCollector<T: Sendable>(
                               ports: ports, transitRoutes: transitRoutes, settings: settings, logger: quietLogger)
     let (bound, announce) = AsyncStream.makeStream(of: Int.self)
     let running: @Sendable (any Channel) async -> Void = { channel in announce.yield(channel.localAddress!.port!) }
-    let app: any Service = predatesBundles
+    let app: any Service = predatesDictionaries
+        ? Application(responder: RefusingDictionaries(collector: collector.router().buildResponder()),
+                      configuration: .init(address: .hostname("127.0.0.1", port: port)), onServerRunning: running, logger: quietLogger)
+        : predatesBundles
         ? Application(responder: RefusingBundles(collector: collector.router().buildResponder()),
                       configuration: .init(address: .hostname("127.0.0.1", port: port)), onServerRunning: running, logger: quietLogger)
         : try collector.application(address: .hostname("127.0.0.1", port: port), tls: tls, limits: limits,
@@ -89,6 +92,25 @@ struct RefusingBundles: HTTPResponder {
             return Response(status: .unsupportedMediaType)
         }
         return try await collector.respond(to: request, context: context)
+    }
+}
+
+/// A collector as it was before zstd dictionaries (and bundles): no announcement on its answers,
+/// and a batch compressed with a dictionary refused as unreadable (400), as its decoder did.
+struct RefusingDictionaries: HTTPResponder {
+    let collector: RouterResponder<CollectorContext>
+
+    func respond(to request: Request, context: CollectorContext) async throws -> Response {
+        guard request.uri.path == "/v1/batches" else { return try await collector.respond(to: request, context: context) }
+        guard request.headers[.contentEncoding]?.lowercased() == "zstd" else { return Response(status: .unsupportedMediaType) }
+        var request = request
+        let body = try await request.collectBody(upTo: 4 << 20)
+        guard Zstd.withoutDictionary(Array(body.readableBytesView)) == nil else {
+            return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: "zstd: Dictionary mismatch")))
+        }
+        var response = try await collector.respond(to: Request(head: request.head, body: .init(buffer: body)), context: context)
+        response.headers[.lanegateZstdDictionaries] = nil
+        return response
     }
 }
 

@@ -11,14 +11,14 @@ import LaneTestSupport
 
 @Suite("Uplink to a real collector", .serialized)
 struct UplinkTests {
-    func spool(with batches: Int, gateway: String = "gw-a", priorityEvery: Int = 0) -> Spool {
+    func spool(with batches: Int, gateway: String = "gw-a", priorityEvery: Int = 0, dictionary: Bool = false) -> Spool {
         let spool = Spool(path: temporaryDirectory() + "/spool.db", gatewayID: gateway,
                           settings: SpoolSettings(minFreeDiskBytes: 0), nowUTC: 0)
         for i in 0..<batches {
             let sequence = spool.nextSequence
             let priority = priorityEvery > 0 && i % priorityEvery == 0
             spool.commit(SpooledBatch(sequence: sequence, priority: priority, events: 5, createdUTC: 0,
-                                      body: encodedBatch(gateway: gateway, sequence: sequence, priority: priority)))
+                                      body: encodedBatch(gateway: gateway, sequence: sequence, priority: priority, dictionary: dictionary)))
         }
         return spool
     }
@@ -74,6 +74,47 @@ struct UplinkTests {
             #expect(try await run(uplink) { spool.status().batches == 0 })
             #expect(spool.status().deadLetters == 0 && uplink.statistics.acknowledged == 40)
             #expect(try await collector.store.eventCount(gateway: "gw-a") == 200)
+        }
+    }
+
+    /// A collector's answer announces the dictionary; from then on the gateway's encoder uses it,
+    /// and what it encodes is stored like any batch.
+    @Test func aCollectorThatAnnouncesTheDictionaryGetsBatchesCompressedWithIt() async throws {
+        let spool = spool(with: 10)
+        try await withCollector { url, collector in
+            let use = DictionaryUse(policy: .auto)
+            var settings = settings(url)
+            settings.dictionaryUse = use
+            let uplink = try Uplink(spool: AsyncSpool(spool), settings: settings)
+            #expect(use.dictionary == nil)
+            #expect(try await run(uplink) { spool.status().batches == 0 })
+            #expect(use.dictionary?.id == ZstdDictionary.current.id)
+            let compressed = self.spool(with: 10, gateway: "gw-b", dictionary: true)
+            var second = self.settings(url, token: tokenB)
+            second.dictionaryUse = use
+            let next = try Uplink(spool: AsyncSpool(compressed), settings: second)
+            #expect(try await run(next) { compressed.status().batches == 0 })
+            #expect(compressed.status().deadLetters == 0 && next.statistics.acknowledged == 10)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 50)
+            #expect(try await collector.store.eventCount(gateway: "gw-b") == 50)
+        }
+    }
+
+    /// Batches spooled with the dictionary meet a collector older than it (after a failover, or
+    /// a collector rolled back): each refused as unreadable goes again at once without it, every
+    /// one is stored once, and the batches still to come go without.
+    @Test func aCollectorOlderThanTheDictionaryGetsEveryBatchOnceWithout() async throws {
+        let spool = spool(with: 30, dictionary: true)
+        try await withCollector(predatesDictionaries: true) { url, collector in
+            let use = DictionaryUse(policy: .auto)
+            use.collectorAnswered(announcing: String(ZstdDictionary.current.id))
+            var settings = settings(url)
+            settings.dictionaryUse = use
+            let uplink = try Uplink(spool: AsyncSpool(spool), settings: settings)
+            #expect(try await run(uplink) { spool.status().batches == 0 })
+            #expect(spool.status().deadLetters == 0 && uplink.statistics.acknowledged == 30)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 150)
+            #expect(use.dictionary == nil)
         }
     }
 

@@ -1,6 +1,7 @@
 import LaneCore
 import LaneDevices
 @testable import LaneGateway
+import LaneWire
 import Testing
 import LaneTOML
 
@@ -208,6 +209,23 @@ struct CollectorConfigTests {
         #expect(lab.metricsListen?.host == "127.0.0.1" && lab.metricsListen?.port == 9464, "metrics on by default, locally")
         #expect(try GatewayConfig.parse(Self.text("[metrics]\nlisten = \"off\"\n"), file: "t.toml").metricsListen == nil)
         #expect(throws: ConfigErrors.self) { try GatewayConfig.parse(Self.text("[metrics]\nlisten = \"9464\"\n"), file: "t.toml") }
+    }
+
+    @Test func theZstdDictionaryIsAutoUnlessSaid() throws {
+        let collector = "[collector]\nurl = \"https://collector:8443/v1/batches\"\n"
+        #expect(try GatewayConfig.parse(Self.text(collector), file: "t.toml").collector?.zstdDictionary == .auto)
+        for policy in DictionaryUse.Policy.allCases {
+            let parsed = try GatewayConfig.parse(Self.text(collector + "zstd_dictionary = \"\(policy.rawValue)\"\n"), file: "t.toml")
+            #expect(parsed.collector?.zstdDictionary == policy)
+        }
+        do {
+            _ = try GatewayConfig.parse(Self.text(collector + "zstd_dictionary = \"yes\"\n"), file: "t.toml")
+            Issue.record("accepted zstd_dictionary = \"yes\"")
+        } catch let errors as ConfigErrors {
+            #expect(errors.errors.map(\.description).contains {
+                $0.contains("collector.zstd_dictionary: must be one of \"auto\", \"always\", \"never\", got \"yes\"")
+            }, "\(errors.errors)")
+        }
     }
 
     @Test func theMonitorSocketIsAnAbsolutePathOrOff() throws {

@@ -11,8 +11,10 @@ public let layout = LaneLayout(
 public let anchor = ClockAnchor(monotonic: .zero, utcNanoseconds: 1_763_900_000_000_000_000, sync: .synchronized,
                          maxErrorMicros: 800, estimatedErrorMicros: 100)
 
-/// A compressed batch of `count` events (tag arrivals and vehicles) from `gateway`.
-public func encodedBatch(gateway: String, sequence: UInt64, count: Int = 5, priority: Bool = false) -> [UInt8] {
+/// A compressed batch of `count` events (tag arrivals and vehicles) from `gateway`, with the
+/// shipped zstd dictionary when `dictionary` is set.
+public func encodedBatch(gateway: String, sequence: UInt64, count: Int = 5, priority: Bool = false,
+                         dictionary: Bool = false) -> [UInt8] {
     let events: [LaneEvent] = (0..<count).map { i in
         let t = MonotonicInstant(nanoseconds: Int64(sequence) * 60_000_000_000 + Int64(i) * 1_000_000_000)
         return i % 2 == 0
@@ -20,5 +22,5 @@ public func encodedBatch(gateway: String, sequence: UInt64, count: Int = 5, prio
             : .vehicle(VehiclePassage(loop: 0, onTime: t.advanced(by: -400_000_000), offTime: t))
     }
     let batch = EventBatch(sequence: sequence, events: events, counters: nil, anchor: anchor, priority: priority)
-    return BatchEncoder(gatewayID: gateway, layout: layout).encode(batch)
+    return BatchEncoder(gatewayID: gateway, layout: layout, dictionaryUse: DictionaryUse(policy: dictionary ? .always : .never)).encode(batch)
 }

@@ -1,14 +1,17 @@
 import LaneUplink
+import LaneWire
 import LaneTOML
 
 extension GatewayConfig.CollectorSettings {
     /// The uplink's settings for this `[collector]`: URL, identity (token file or client
     /// certificate), CA bundle, plain HTTP only when allowed. Reads the token file.
-    public func uplinkSettings(requestTimeout: Duration = .seconds(30)) throws -> UplinkSettings {
+    /// `dictionaryUse` is the one the gateway's encoder consults.
+    public func uplinkSettings(requestTimeout: Duration = .seconds(30), dictionaryUse: DictionaryUse? = nil) throws -> UplinkSettings {
         var settings = UplinkSettings(url: url, token: try tokenFile.map(readTokenFile), caBundle: caBundle,
                                       clientCertificate: clientCertificate, clientKey: clientKey,
                                       allowPlainHTTP: allowPlainHTTP, requestTimeout: requestTimeout)
         settings.fallbackURLs = fallbackURLs
+        settings.dictionaryUse = dictionaryUse
         return settings
     }
 }

@@ -1,5 +1,6 @@
 import LaneCore
 import LaneSpool
+import LaneWire
 import TOMLKit
 import LaneTOML
 import LaneDevices
@@ -40,6 +41,8 @@ public struct GatewayConfig: Sendable {
         public var clientCertificate: String?
         public var clientKey: String?
         public var allowPlainHTTP = false
+        /// Whether batches are compressed with the shipped zstd dictionary (see `DictionaryUse`).
+        public var zstdDictionary = DictionaryUse.Policy.auto
         public init(url: String) { self.url = url }
     }
 
@@ -144,7 +147,8 @@ struct ConfigReader: TOMLFieldReader {
 
     mutating func readCollector(_ root: TOMLTable) -> GatewayConfig.CollectorSettings? {
         guard let table = table(root, "collector", path: "collector", required: false) else { return nil }
-        checkKeys(table, path: "collector", allowed: ["url", "token_file", "ca_bundle", "client_certificate", "client_key", "allow_plain_http"])
+        checkKeys(table, path: "collector", allowed: ["url", "token_file", "ca_bundle", "client_certificate", "client_key", "allow_plain_http",
+                                                               "zstd_dictionary"])
         guard let urls = stringOrStrings(table, "url", path: "collector.url"), let url = urls.first else { return nil }
         var settings = GatewayConfig.CollectorSettings(url: url)
         settings.fallbackURLs = Array(urls.dropFirst())
@@ -153,6 +157,11 @@ struct ConfigReader: TOMLFieldReader {
             fail("collector.url", "must be an https:// URL such as \"https://collector.example:8443/v1/batches\" (http:// only with allow_plain_http = true), got \"\(url)\"")
         }
         if Set(urls).count != urls.count { fail("collector.url", "names a collector twice") }
+        if let policy = string(table, "zstd_dictionary", path: "collector.zstd_dictionary", required: false) {
+            if let known = DictionaryUse.Policy(rawValue: policy) { settings.zstdDictionary = known } else {
+                fail("collector.zstd_dictionary", "must be one of \(DictionaryUse.Policy.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \"\(policy)\"")
+            }
+        }
         for (key, keyPath) in [("token_file", \GatewayConfig.CollectorSettings.tokenFile), ("ca_bundle", \.caBundle),
                                ("client_certificate", \.clientCertificate), ("client_key", \.clientKey)] {
             guard let file = string(table, key, path: "collector.\(key)", required: false) else { continue }

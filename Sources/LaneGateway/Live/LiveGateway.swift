@@ -18,9 +18,10 @@ public final class LiveGateway: Sendable {
 
     /// Starts the thread at once. The rings' consumer ends are claimed here.
     public init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, rings: [SPSCRing<Detection>],
-                board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, plates: PlateInbox? = nil, logger: Logger) {
+                board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, plates: PlateInbox? = nil,
+                dictionaryUse: DictionaryUse? = nil, logger: Logger) {
         let work = Work(config: config, pseudonymizer: pseudonymizer, rings: rings, board: board, spool: spool,
-                        activity: activity, plates: plates, logger: logger)
+                        activity: activity, plates: plates, dictionaryUse: dictionaryUse, logger: logger)
         let started = DedicatedThread(name: "pipeline") { [stopSignal, progress] in
             work.run(stop: stopSignal, progress: progress)
         }
@@ -53,10 +54,11 @@ public final class LiveGateway: Sendable {
         var events: [LaneEvent] = []
 
         init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, rings: [SPSCRing<Detection>],
-             board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, plates: PlateInbox?, logger: Logger) {
+             board: DeviceStatusBoard, spool: Spool, activity: LaneActivity, plates: PlateInbox?,
+             dictionaryUse: DictionaryUse?, logger: Logger) {
             live = LivePipeline(pipeline: LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer), rings: rings, board: board,
                                 activity: activity, plates: plates)
-            batches = BatchAssembler(config: config, spool: spool, bootID: KernelBoot.id)
+            batches = BatchAssembler(config: config, spool: spool, bootID: KernelBoot.id, dictionaryUse: dictionaryUse)
             layout = config.layout
             self.logger = logger
             events.reserveCapacity(256)

@@ -13,11 +13,11 @@ final class BatchAssembler {
     private var unjournaled: [LaneEvent] = []
 
     /// `bootID` names the kernel boot the events' monotonic times belong to (empty for a replayed
-    /// trace, whose times come from elsewhere).
-    init(config: GatewayConfig, spool: Spool?, bootID: String = "") {
+    /// trace, whose times come from elsewhere); `dictionaryUse` is shared with the uplink.
+    init(config: GatewayConfig, spool: Spool?, bootID: String = "", dictionaryUse: DictionaryUse? = nil) {
         self.spool = spool
         batcher = Batcher(policy: config.batchPolicy, firstSequence: spool?.nextSequence ?? 1)
-        encoder = BatchEncoder(gatewayID: config.gatewayID, layout: config.layout, bootID: bootID)
+        encoder = BatchEncoder(gatewayID: config.gatewayID, layout: config.layout, bootID: bootID, dictionaryUse: dictionaryUse)
     }
 
     var openCount: Int { batcher.openCount }

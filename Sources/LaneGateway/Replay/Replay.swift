@@ -17,11 +17,11 @@ public final class Replay {
 
     /// `onEvent` sees each lane event as it is emitted; closed batches are committed to `spool`
     /// when one is given.
-    public init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, spool: Spool? = nil,
+    public init(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, spool: Spool? = nil, dictionaryUse: DictionaryUse? = nil,
                 onEvent: @escaping (LaneEvent, LaneLayout) -> Void) {
         self.config = config
         pipeline = LanePipeline(layout: config.layout, pseudonymizer: pseudonymizer)
-        batches = BatchAssembler(config: config, spool: spool)
+        batches = BatchAssembler(config: config, spool: spool, dictionaryUse: dictionaryUse)
         for (i, device) in config.layout.devices.enumerated() { deviceIndex[device.name] = DeviceIndex(UInt16(i)) }
         scanner = TraceScanner(deviceNames: config.layout.devices.map(\.name))
         self.onEvent = onEvent
@@ -84,8 +84,9 @@ public final class Replay {
 
     /// Replays the trace file at `path` ("-": standard input), naming file and line on error.
     public static func run(config: GatewayConfig, pseudonymizer: TagPseudonymizer?, tracePath: String, spool: Spool? = nil,
+                           dictionaryUse: DictionaryUse? = nil,
                            onEvent: @escaping (LaneEvent, LaneLayout) -> Void) throws -> ReplayStatistics {
-        let replay = Replay(config: config, pseudonymizer: pseudonymizer, spool: spool, onEvent: onEvent)
+        let replay = Replay(config: config, pseudonymizer: pseudonymizer, spool: spool, dictionaryUse: dictionaryUse, onEvent: onEvent)
         let reader: LineReader
         do { reader = try LineReader(path: tracePath) } catch {
             throw TraceFileError(file: tracePath, line: nil, message: "cannot open: \(error)")

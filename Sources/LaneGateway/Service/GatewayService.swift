@@ -1,6 +1,7 @@
 import LaneCore
 import LaneDevices
 import LaneSpool
+import LaneWire
 import LaneUplink
 import NIOPosix
 import Logging
@@ -42,7 +43,8 @@ public struct GatewayService: Service {
                   nowUTC: ClockAnchor.now().utcNanoseconds)
         })
         if let degraded = await spool.status().degraded { logger.warning("spool degraded: \(degraded)") }
-        let uplink = try Uplink(spool: spool, settings: try collector.uplinkSettings(), logger: logger)
+        let dictionaryUse = DictionaryUse(policy: collector.zstdDictionary)
+        let uplink = try Uplink(spool: spool, settings: try collector.uplinkSettings(dictionaryUse: dictionaryUse), logger: logger)
 
         let board = DeviceStatusBoard(devices: config.layout.devices.count)
         let supervisor = DeviceSupervisor(board: board)
@@ -66,7 +68,8 @@ public struct GatewayService: Service {
         }
         let activity = LaneActivity(layout: config.layout)
         let gateway = LiveGateway(config: config, pseudonymizer: pseudonymizer, rings: rings, board: board,
-                                  spool: spool.spool, activity: activity, plates: listener == nil ? nil : plates, logger: logger)
+                                  spool: spool.spool, activity: activity, plates: listener == nil ? nil : plates,
+                                  dictionaryUse: dictionaryUse, logger: logger)
         let parts = RunningParts(layout: config.layout, configuredDevices: config.deviceSetups.compactMap { $0 }.count + cameras.count,
                                  board: board, counters: counters, rings: rings, progress: gateway.progress,
                                  spool: spool, uplink: uplink, plates: listener)
