@@ -11,6 +11,9 @@
 # Sizes and binaries come from the environment, so that Tests/check.sh can smoke-run it in
 # seconds: LANEGATE_LOAD_VEHICLES (2500), LANEGATE_LOAD_REPLAYS (6 for gw-1, a third of that
 # for the others), LANEGATE_LOAD_BIN (default: build release and use .build/release).
+# LANEGATE_LOAD_DICTIONARY (always) is the gateways' `zstd_dictionary`: `always` spools the
+# backlog as a gateway that had been talking to this collector before its outage would, `never`
+# as one before dictionaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vehicles=${LANEGATE_LOAD_VEHICLES:-2500}
@@ -23,6 +26,7 @@ else
     bin=.build/release
 fi
 store=${LANEGATE_LOAD_STORE:-sqlite}
+dictionary=${LANEGATE_LOAD_DICTIONARY:-always}
 work=$(mktemp -d)
 collector= collector2= pgdir=
 pg() {  # a PostgreSQL program, as user postgres under root (the server refuses to run as root)
@@ -45,6 +49,7 @@ $bin/lanegate synth --seed 2026 --lanes 4 --vehicles "$vehicles" --tags 2000 > "
 $bin/lanegate synth --seed 2026 --lanes 4 --vehicles "$vehicles" --tags 2000 --print-config > "$work/template.toml"
 replays() {  # gateway, count
     sed "s/id = \"synth-gw\"/id = \"$1\"/" "$work/template.toml" > "$work/$1.toml"
+    printf '\n[collector]\nurl = "%s/v1/batches"\nallow_plain_http = true\nzstd_dictionary = "%s"\n' "$url" "$dictionary" >> "$work/$1.toml"
     for _ in $(seq "$2"); do
         $bin/lanegate replay --config "$work/$1.toml" --format none --spool "$work/$1.db" "$work/trace.jsonl" \
             2> "$work/$1.replay.log" || { cat "$work/$1.replay.log"; return 1; }

@@ -118,6 +118,15 @@ step "benchmark scripts at tiny sizes, so that a broken one fails here (seconds)
 LANEGATE_LOAD_BIN=.build/debug LANEGATE_LOAD_VEHICLES=40 LANEGATE_LOAD_REPLAYS=1 limit 300 bash Benchmarks/collector-load.sh
 LANEGATE_LOAD_BIN=.build/debug LANEGATE_LOAD_VEHICLES=40 LANEGATE_LOAD_REPLAYS=1 LANEGATE_LOAD_STORE=postgres limit 300 bash Benchmarks/collector-load.sh
 LANEGATE_REPLAY_BIN=.build/debug LANEGATE_REPLAY_VEHICLES=20 LANEGATE_REPLAY_RUNS=1 limit 300 bash Benchmarks/replay-speed.sh
+# The script that makes the shipped zstd dictionary, on a small spool, its C compiled aside.
+dictionary_work=$(mktemp -d)
+.build/debug/lanegate synth --seed 3 --lanes 4 --vehicles 100 > "$dictionary_work/trace.jsonl"
+.build/debug/lanegate synth --seed 3 --lanes 4 --vehicles 100 --print-config > "$dictionary_work/gateway.toml"
+.build/debug/lanegate replay --config "$dictionary_work/gateway.toml" --format none --spool "$dictionary_work/spool.db" \
+    "$dictionary_work/trace.jsonl" 2>/dev/null
+LANEGATE_DICTIONARY_OUT="$dictionary_work/dictionary_v2.c" limit 120 bash packaging/train-dictionary.sh "$dictionary_work/spool.db" 2 2>/dev/null
+cc -Wall -Werror -c -ISources/CZstdDictionaries/include "$dictionary_work/dictionary_v2.c" -o "$dictionary_work/dictionary_v2.o"
+rm -rf "$dictionary_work"
 LANEGATE_RSS_BIN=.build/debug LANEGATE_RSS_SECONDS=12 limit 120 bash Benchmarks/daemon-rss.sh
 LANEGATE_RING_ITEMS=200000 LANEGATE_RING_ROUNDS=1 limit 300 bash Benchmarks/ring-vs-boost.sh
 
