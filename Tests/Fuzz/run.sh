@@ -22,7 +22,8 @@ for target in FuzzBatchDecoder FuzzDeviceCodecs FuzzTraceLine FuzzLLRPReader Fuz
 done
 
 mkdir -p corpus/batch corpus/devices corpus/trace corpus/llrp-client corpus/plates
-cp ../LaneWireTests/Golden/batch-v1.pb.zst ../LaneWireTests/Golden/batch-v1.pb ../LaneWireTests/Golden/batch-plates-v1.pb.zst corpus/batch/
+cp ../LaneWireTests/Golden/batch-v1.pb.zst ../LaneWireTests/Golden/batch-v1.pb ../LaneWireTests/Golden/batch-plates-v1.pb.zst \
+   ../LaneWireTests/Golden/batch-v1-dictionary1.pb.zst corpus/batch/
 # seeds/ holds what long runs grew (libFuzzer -set_cover_merge=1): every bounded run starts there.
 [ -d seeds/batch ] && cp seeds/batch/* corpus/batch/
 cp seeds/devices/* corpus/devices/

@@ -3,6 +3,7 @@ import LaneCore
 import LaneSQLite
 import LaneSimulators
 import LaneSpool
+import LaneWire
 import Testing
 import LaneCollectorTestSupport
 import LaneTestSupport
@@ -73,6 +74,11 @@ struct CrashTests {
         print("crash test: \(committed) batches committed and stored once; gateway killed \(killsOfGateway)×, collector \(killsOfCollector)×")
         #expect(committed > 50, "enough batches to mean something: \(committed)")
         #expect(stored == Array(1...committed), "stored \(stored.count) of \(committed); kills: gateway \(killsOfGateway), collector \(killsOfCollector)")
+        // Each run starts without the dictionary and takes it up at the collector's first answer.
+        let bodies = try store.prepare("SELECT body FROM batches WHERE gateway = 'synth-gw'")
+        var withDictionary = 0
+        while try bodies.step() { if Zstd.withoutDictionary(bodies.bytes(0)) != nil { withDictionary += 1 } }
+        #expect(withDictionary > 0 && withDictionary < stored.count, "\(withDictionary) of \(stored.count) stored with the dictionary")
     }
 
     /// The same on PostgreSQL, with two collector processes on one database: the gateway fails
