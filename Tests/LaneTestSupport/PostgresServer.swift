@@ -45,7 +45,7 @@ public final class PostgresServer: Sendable {
         binaries = bin
         var template = Array("/tmp/lgpg-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-        port = try Self.freePort()
+        port = try freeLoopbackPort()
         try Data(Self.password.utf8).write(to: URL(fileURLWithPath: directory + "/pw"))
         if getuid() == 0, let pw = getpwnam("postgres") {
             _ = chown(directory, pw.pointee.pw_uid, pw.pointee.pw_gid)
@@ -136,20 +136,6 @@ public final class PostgresServer: Sendable {
             throw PostgresServerError("\(program) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)\(log)")
         }
         return text
-    }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard ok else { throw PostgresServerError("no free loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

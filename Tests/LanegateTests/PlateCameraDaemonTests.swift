@@ -37,8 +37,7 @@ struct PlateCameraDaemonTests {
         try "a site key of at least sixteen bytes\n".write(toFile: dir + "/site.key", atomically: true, encoding: .utf8)
         try Self.hikToken.write(toFile: dir + "/hik.token", atomically: true, encoding: .utf8)
         try (Self.streamToken + "\n").write(toFile: dir + "/stream.token", atomically: true, encoding: .utf8)
-        let metricsPort = 30_000 + Int.random(in: 0..<10_000)
-        let platePort = 40_000 + Int.random(in: 0..<10_000)
+        let ports = try freeLoopbackPorts(2), metricsPort = ports[0], platePort = ports[1]
         let listener = "http://127.0.0.1:\(platePort)/v1/plates"
 
         try await withCollector { url, _ in
@@ -176,7 +175,7 @@ struct PlateCameraDaemonTests {
                 return metrics.contains(#"lanegate_plate_pushes_total{camera="cam-1",outcome="accepted"} 2"#)
                     && metrics.contains(#"lanegate_plate_pushes_total{camera="cam-1",outcome="malformed"} 1"#)
             }
-            #expect(counted, "\(metrics.split(separator: "\n").filter { $0.contains("plate") })")
+            #expect(counted, "\(metrics.split(separator: "\n").filter { $0.contains("plate") }) \(log.text.split(separator: "\n").filter { $0.contains("metrics") })")
             // Three: the two above and the probe that waited for the listener.
             for expected in [#"{camera="cam-1",outcome="unauthorized"} 3"#, #"{camera="",outcome="unknown_camera"} 1"#,
                              #"{camera="cam-1",outcome="too_large"} 1"#, #"{camera="cam-2",outcome="malformed"} 1"#,

@@ -15,7 +15,7 @@ struct ReloadTests {
         defer { reader.stop() }
         let notify = try DatagramSink(path: dir + "/notify")
         try tokenA.write(toFile: dir + "/token", atomically: true, encoding: .utf8)
-        let firstPort = 30_000 + Int.random(in: 0..<10_000), secondPort = firstPort + 10_000
+        let ports = try freeLoopbackPorts(2), firstPort = ports[0], secondPort = ports[1]
 
         try await withCollector { url, _ in
             func config(metricsPort: Int, antennas: String, spool: String = "min_free_disk = \"0\"") -> String {
