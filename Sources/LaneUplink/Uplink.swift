@@ -142,38 +142,43 @@ public final class Uplink: Sendable {
         return outcome
     }
 
-    /// A batch compressed with the dictionary and refused as unreadable (400) goes again at once
-    /// without it: a collector that refuses a batch stores nothing of it, so other bytes for the
-    /// same sequence cannot conflict, and compressing is deterministic, so a later retry of either
-    /// form is a duplicate of what was stored. (A collector older than the dictionary; the
-    /// answer also turned the dictionary off for the batches still to come.)
+    /// A batch compressed with the dictionary and refused goes again at once without it
+    /// (compressing is deterministic: the same bytes each time).
+    /// - 400, unreadable: a collector older than the dictionary. It stored nothing of the batch,
+    ///   so other bytes for the sequence cannot conflict.
+    /// - 409, other content: a collector that stored the batch without the dictionary this way
+    ///   before an upgrade, its answer lost. Without the dictionary, the batch is a duplicate.
+    /// The batch's outcome is counted once, as it ends, whatever the attempts it took.
     private func deliver(_ batch: SpooledBatch, to url: String) async -> DeliveryOutcome {
-        let outcome = await attempt(batch, to: url)
-        guard case .rejected(400, let reason) = outcome, let plain = Zstd.withoutDictionary(batch.body) else { return outcome }
-        logger.notice("collector \(url) could not read batch \(batch.sequence) compressed with the zstd dictionary (\(reason)); sending it without")
-        var again = batch
-        again.body = plain
-        return await attempt(again, to: url)
+        let started = ContinuousClock.now
+        var sent = batch
+        var (outcome, answered) = await attempt(sent, to: url)
+        if case .rejected(let status, let reason) = outcome, status == 400 || status == 409,
+           let plain = Zstd.withoutDictionary(batch.body) {
+            logger.notice("collector \(url) refused batch \(batch.sequence) compressed with the zstd dictionary (\(status): \(reason)); sending it without")
+            sent.body = plain
+            (outcome, answered) = await attempt(sent, to: url)
+        }
+        if answered {
+            counters.withLock { $0.record(outcome, events: batch.events, bytes: sent.body.count, took: ContinuousClock.now - started) }
+        }
+        return outcome
     }
 
-    private func attempt(_ batch: SpooledBatch, to url: String) async -> DeliveryOutcome {
+    /// One request; `answered` when the collector answered at all (a status, not a lost connection).
+    private func attempt(_ batch: SpooledBatch, to url: String) async -> (DeliveryOutcome, answered: Bool) {
         var request = post(to: url, contentType: "application/x-protobuf")
         request.headers.add(name: "Content-Encoding", value: "zstd")
         request.headers.add(name: "Lanegate-Backlog", value: String(await spool.depth))
         request.body = .bytes(ByteBuffer(bytes: batch.body))
-        let started = ContinuousClock.now
         do {
             let response = try await client.execute(request, timeout: .init(settings.requestTimeout))
             heardDictionaries(in: response, from: url)
             let answer = String(buffer: try await response.body.collect(upTo: 64 << 10))
-            let outcome = Self.outcome(status: Int(response.status.code), answer: answer, sequence: batch.sequence)
-            counters.withLock {
-                $0.requests += 1
-                $0.record(outcome, events: batch.events, bytes: batch.body.count, took: ContinuousClock.now - started)
-            }
-            return outcome
+            counters.withLock { $0.requests += 1 }
+            return (Self.outcome(status: Int(response.status.code), answer: answer, sequence: batch.sequence), true)
         } catch {
-            return .retry(reason: "\(error)")
+            return (.retry(reason: "\(error)"), false)
         }
     }
 
@@ -233,13 +238,17 @@ public final class Uplink: Sendable {
             outcomes = Array(repeating: .retry(reason: "\(error)"), count: batches.count)
         }
         let took = ContinuousClock.now - started
-        // Refused as unreadable: with the dictionary, to a collector older than it (see deliver).
+        // Refused with the dictionary: by a collector older than it, or one that stored it without
+        // (see deliver, which counts each of these itself).
+        var sentAgain = Set<Int>()
         for (i, batch) in batches.enumerated() {
-            guard case .rejected(400, _) = outcomes[i], Zstd.withoutDictionary(batch.body) != nil else { continue }
+            guard case .rejected(let status, _) = outcomes[i], status == 400 || status == 409,
+                  Zstd.withoutDictionary(batch.body) != nil else { continue }
             outcomes[i] = await deliver(batch, to: collector(index))
+            sentAgain.insert(i)
         }
         counters.withLock { counters in
-            for (batch, outcome) in zip(batches, outcomes) {
+            for (i, (batch, outcome)) in zip(batches, outcomes).enumerated() where !sentAgain.contains(i) {
                 counters.record(outcome, events: batch.events, bytes: batch.body.count, took: took)
             }
         }

@@ -118,6 +118,22 @@ struct UplinkTests {
         }
     }
 
+    /// A collector stored half the batches without the dictionary (before an upgrade; the
+    /// gateway never heard its answers). The same batches spooled with it, sent in a bundle, are
+    /// refused as other content, go again without it, and are duplicates, not dead letters.
+    @Test func batchesStoredWithoutTheDictionaryAreDuplicatesWithIt() async throws {
+        let spool = spool(with: 20, dictionary: true)
+        try await withCollector { url, collector in
+            for sequence in UInt64(1)...10 {
+                #expect(try await post(url, encodedBatch(gateway: "gw-a", sequence: sequence), token: tokenA).0 == 200)
+            }
+            let uplink = try Uplink(spool: AsyncSpool(spool), settings: settings(url))
+            #expect(try await run(uplink) { spool.status().batches == 0 })
+            #expect(spool.status().deadLetters == 0 && uplink.statistics.acknowledged == 20)
+            #expect(try await collector.store.eventCount(gateway: "gw-a") == 100)
+        }
+    }
+
     /// The first collector answers every batch 503 (its database is down): the uplink moves on
     /// to the next URL and delivers everything there, once.
     @Test func aFailingCollectorIsFailedOverToTheNext() async throws {
