@@ -41,7 +41,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-port=$(( 20000 + RANDOM % 20000 ))
+port=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768-): collectors restart on it
 port2=$(( port + 1 ))
 url=http://127.0.0.1:$port
 

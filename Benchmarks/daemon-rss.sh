@@ -19,7 +19,7 @@ fi
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
-port=$(( 20000 + RANDOM % 20000 ))
+port=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768-)
 
 printf 'rss-gw rss-token-0123456789abcdef\n' > "$work/tokens"
 printf 'rss-token-0123456789abcdef' > "$work/token"

@@ -64,3 +64,7 @@ public func freeLoopbackPorts(_ count: Int) throws -> [Int] {
 
 /// One such port.
 public func freeLoopbackPort() throws -> Int { try freeLoopbackPorts(1)[0] }
+
+/// Where to draw a port for a server a test stops and starts again on the same port: below
+/// Linux's ephemeral range, so no outbound connection can take it while the server is down.
+public let restartablePorts = 20_000..<32_000

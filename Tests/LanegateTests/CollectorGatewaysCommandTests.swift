@@ -34,7 +34,7 @@ struct CollectorGatewaysCommandTests {
         #expect(listed.output == "synth-gw\ttoken\n", "\(listed)")
 
         // No --tokens: the collector serves the store's registry.
-        let port = 20_000 + Int.random(in: 0..<20_000)
+        let port = Int.random(in: restartablePorts)
         let collector = try launchTool(collectorTool, store + ["--public-read", "--port", String(port)])
         let replay = try await runToolCapturing(lanegateTool, [
             "replay", "--config", config, "--format", "none", "--spool", spool, "--send", "http://127.0.0.1:\(port)/v1/batches",

@@ -29,7 +29,7 @@ struct CrashTests {
         try "crash-test-token-0123456789".write(toFile: token, atomically: true, encoding: .utf8)
 
         var random = SplitMix64(seed: 20261123)
-        let port = 20_000 + Int(random.next() % 20_000)
+        let port = restartablePorts.lowerBound + Int(random.next() % UInt64(restartablePorts.count))
         let url = "http://127.0.0.1:\(port)/v1/batches"
         var collector: Process? = try launchTool(collectorTool, ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)])
         let gatewayArguments = ["replay", "--config", config, "--format", "none", "--spool", spool, "--send", url,
@@ -105,7 +105,8 @@ struct CrashTests {
         try #require(registered.status == 0, "\(registered)")
 
         var random = SplitMix64(seed: 20261130)
-        let ports = [20_000 + Int(random.next() % 10_000), 30_000 + Int(random.next() % 10_000)]
+        let half = UInt64(restartablePorts.count / 2)
+        let ports = [restartablePorts.lowerBound + Int(random.next() % half), restartablePorts.lowerBound + Int(half + random.next() % half)]
         func launchCollector(_ i: Int) throws -> Process {
             try launchTool(collectorTool, ["--store", store, "--public-read", "--port", String(ports[i])])
         }

@@ -37,7 +37,7 @@ struct FaultInjectionTests {
         try "fault-test-token-0123456789".write(toFile: token, atomically: true, encoding: .utf8)
 
         var random = SplitMix64(seed: seed)
-        let port = UInt16(20_000 + random.next() % 20_000)
+        let port = UInt16(restartablePorts.lowerBound + Int(random.next() % UInt64(restartablePorts.count)))
         let collectorArguments = ["--database", database, "--tokens", tokens, "--public-read", "--port", String(port)]
         var faults: [String] = []
         var collector: Process? = try launchTool(collectorTool, collectorArguments)
