@@ -250,5 +250,5 @@ extension HTTPField.Name {
     /// Batches waiting in the gateway's spool when it sent this one.
     public static let lanegateBacklog = HTTPField.Name("Lanegate-Backlog")!
     /// On a batch's answer: the zstd dictionaries this collector reads (see `DictionaryUse`).
-    public static let lanegateZstdDictionaries = HTTPField.Name("Lanegate-Zstd-Dictionaries")!
+    public static let lanegateZstdDictionaries = HTTPField.Name(ZstdDictionary.announcementHeader)!
 }

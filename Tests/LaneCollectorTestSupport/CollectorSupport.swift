@@ -105,7 +105,7 @@ struct RefusingDictionaries: HTTPResponder {
         guard request.headers[.contentEncoding]?.lowercased() == "zstd" else { return Response(status: .unsupportedMediaType) }
         var request = request
         let body = try await request.collectBody(upTo: 4 << 20)
-        guard Zstd.withoutDictionary(Array(body.readableBytesView)) == nil else {
+        guard Zstd.dictionaryID(of: Array(body.readableBytesView)) == 0 else {
             return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: "zstd: Dictionary mismatch")))
         }
         var response = try await collector.respond(to: Request(head: request.head, body: .init(buffer: body)), context: context)

@@ -20,7 +20,7 @@ public struct BatchEncoder: Sendable {
     public var dictionaryUse: DictionaryUse?
 
     public init(gatewayID: String, layout: LaneLayout, timeUnitNanoseconds: Int64 = 1_000_000,
-                compressionLevel: Int32 = 9, bootID: String = "", dictionaryUse: DictionaryUse? = nil) {
+                compressionLevel: Int32 = Zstd.batchLevel, bootID: String = "", dictionaryUse: DictionaryUse? = nil) {
         precondition(timeUnitNanoseconds > 0 && timeUnitNanoseconds <= 1_000_000_000, "time unit out of range")
         self.gatewayID = gatewayID
         self.layout = layout
@@ -44,7 +44,7 @@ public struct BatchEncoder: Sendable {
     }
 
     /// A journaled batch given its final sequence number and compressed for the wire.
-    public static func sequenced(journaled body: [UInt8], sequence: UInt64, level: Int32 = 9) throws(BatchDecodingError) -> [UInt8] {
+    public static func sequenced(journaled body: [UInt8], sequence: UInt64, level: Int32 = Zstd.batchLevel) throws(BatchDecodingError) -> [UInt8] {
         var message: Lanegate_V1_Batch
         do { message = try Lanegate_V1_Batch(serializedBytes: body) } catch {
             throw BatchDecodingError("journaled batch unreadable: \(error)")

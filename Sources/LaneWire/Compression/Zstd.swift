@@ -3,6 +3,10 @@ import Synchronization
 
 /// zstd compression through Debian's libzstd.
 public enum Zstd {
+    /// The level batches are compressed at, with or without a dictionary. Fixed, so that the
+    /// same batch compresses to the same bytes every time (a resend must be a duplicate).
+    public static let batchLevel: Int32 = 9
+
     public struct Error: Swift.Error, Sendable, CustomStringConvertible {
         public var description: String
     }

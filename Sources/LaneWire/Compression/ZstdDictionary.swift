@@ -15,15 +15,12 @@ public final class ZstdDictionary: @unchecked Sendable {  // the digested forms 
     fileprivate let compression: OpaquePointer
     fileprivate let decompression: OpaquePointer
 
-    /// The level batches are compressed at with a dictionary (a digested dictionary fixes it);
-    /// the same as the encoder's level without one.
-    public static let compressionLevel: Int32 = 9
-
     private init(_ dictionary: lanegate_zstd_dictionary) {
         let bytes = UnsafeRawPointer(dictionary.bytes!), count = Int(dictionary.size)
         id = ZSTD_getDictID_fromDict(bytes, count)
-        // Only out of memory at start-up makes these nil; nothing could run then anyway.
-        compression = ZSTD_createCDict(bytes, count, Self.compressionLevel)!
+        // Only out of memory at start-up makes these nil; nothing could run then anyway. A
+        // digested dictionary fixes its level.
+        compression = ZSTD_createCDict(bytes, count, Zstd.batchLevel)!
         decompression = ZSTD_createDDict(bytes, count)!
     }
 
@@ -36,6 +33,9 @@ public final class ZstdDictionary: @unchecked Sendable {  // the digested forms 
 
     /// The shipped dictionary with `id`, if any.
     public static func withID(_ id: UInt32) -> ZstdDictionary? { shipped.first { $0.id == id } }
+
+    /// The header a collector announces its dictionaries in, on every answer to a batch.
+    public static let announcementHeader = "Lanegate-Zstd-Dictionaries"
 
     /// The ids a collector announces it can read.
     public static var announcement: String { shipped.map { String($0.id) }.joined(separator: ",") }
@@ -65,12 +65,17 @@ extension Zstd {
         return output
     }
 
-    /// `frame` compressed again without its dictionary, at the encoder's level; nil when it used
+    /// The id of the dictionary `frame` was compressed with, from its header; 0 for none.
+    public static func dictionaryID(of frame: [UInt8]) -> UInt32 {
+        ZSTD_getDictID_fromFrame(frame, frame.count)
+    }
+
+    /// `frame` compressed again without its dictionary, at the batches' level; nil when it used
     /// none (or is not a frame this program can read).
     public static func withoutDictionary(_ frame: [UInt8]) -> [UInt8]? {
-        guard ZSTD_getDictID_fromFrame(frame, frame.count) != 0,
+        guard dictionaryID(of: frame) != 0,
               let body = try? decompress(frame, limit: DecodingLimits().maxDecompressedBytes) else { return nil }
-        return compress(body, level: 9)
+        return compress(body, level: batchLevel)
     }
 
     /// The dictionary a frame needs: nil for none; an error naming the id when this program
