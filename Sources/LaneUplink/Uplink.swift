@@ -142,27 +142,33 @@ public final class Uplink: Sendable {
         return outcome
     }
 
-    /// A batch compressed with the dictionary and refused goes again at once without it
-    /// (compressing is deterministic: the same bytes each time).
-    /// - 400, unreadable: a collector older than the dictionary. It stored nothing of the batch,
-    ///   so other bytes for the sequence cannot conflict.
-    /// - 409, other content: a collector that stored the batch without the dictionary this way
-    ///   before an upgrade, its answer lost. Without the dictionary, the batch is a duplicate.
-    /// The batch's outcome is counted once, as it ends, whatever the attempts it took.
+    /// One batch, its outcome counted once, as its delivery ends, whatever the attempts it took.
     private func deliver(_ batch: SpooledBatch, to url: String) async -> DeliveryOutcome {
         let started = ContinuousClock.now
         var sent = batch
         var (outcome, answered) = await attempt(sent, to: url)
-        if case .rejected(let status, let reason) = outcome, status == 400 || status == 409,
-           let plain = Zstd.withoutDictionary(batch.body) {
-            logger.notice("collector \(url) refused batch \(batch.sequence) compressed with the zstd dictionary (\(status): \(reason)); sending it without")
-            sent.body = plain
-            (outcome, answered) = await attempt(sent, to: url)
-        }
+        if let again = await withoutDictionary(batch, refused: outcome, by: url) { (sent, outcome, answered) = again }
         if answered {
             counters.withLock { $0.record(outcome, events: batch.events, bytes: sent.body.count, took: ContinuousClock.now - started) }
         }
         return outcome
+    }
+
+    /// A batch compressed with the dictionary and refused goes again at once without it
+    /// (compressing is deterministic: the same bytes each time); nil for any other outcome.
+    /// - 400, unreadable: a collector older than the dictionary. It stored nothing of the batch,
+    ///   so other bytes for the sequence cannot conflict.
+    /// - 409, other content: a collector that stored the batch without the dictionary this way
+    ///   before an upgrade, its answer lost. Without the dictionary, the batch is a duplicate.
+    private func withoutDictionary(_ batch: SpooledBatch, refused outcome: DeliveryOutcome,
+                                   by url: String) async -> (sent: SpooledBatch, outcome: DeliveryOutcome, answered: Bool)? {
+        guard case .rejected(let status, let reason) = outcome, status == 400 || status == 409,
+              let plain = Zstd.withoutDictionary(batch.body) else { return nil }
+        logger.notice("collector \(url) refused batch \(batch.sequence) compressed with the zstd dictionary (\(status): \(reason)); sending it without")
+        var sent = batch
+        sent.body = plain
+        let (again, answered) = await attempt(sent, to: url)
+        return (sent, again, answered)
     }
 
     /// One request; `answered` when the collector answered at all (a status, not a lost connection).
@@ -237,18 +243,16 @@ public final class Uplink: Sendable {
         } catch {
             outcomes = Array(repeating: .retry(reason: "\(error)"), count: batches.count)
         }
-        let took = ContinuousClock.now - started
-        // Refused with the dictionary: by a collector older than it, or one that stored it without
-        // (see deliver, which counts each of these itself).
-        var sentAgain = Set<Int>()
-        for (i, batch) in batches.enumerated() {
-            guard case .rejected(let status, _) = outcomes[i], status == 400 || status == 409,
-                  Zstd.withoutDictionary(batch.body) != nil else { continue }
-            outcomes[i] = await deliver(batch, to: collector(index))
-            sentAgain.insert(i)
+        // Refused with the dictionary: by a collector older than it, or one that stored it without.
+        var sent = batches
+        for i in batches.indices {
+            if let again = await withoutDictionary(batches[i], refused: outcomes[i], by: collector(index)) {
+                (sent[i], outcomes[i]) = (again.sent, again.outcome)
+            }
         }
+        let took = ContinuousClock.now - started
         counters.withLock { counters in
-            for (i, (batch, outcome)) in zip(batches, outcomes).enumerated() where !sentAgain.contains(i) {
+            for (batch, outcome) in zip(sent, outcomes) {
                 counters.record(outcome, events: batch.events, bytes: batch.body.count, took: took)
             }
         }
@@ -261,7 +265,7 @@ public final class Uplink: Sendable {
     /// says nothing of it.
     private func heardDictionaries(in response: HTTPClientResponse, from url: String) {
         guard let use = settings.dictionaryUse, (200..<300).contains(Int(response.status.code)) else { return }
-        let header = response.headers.first(name: "Lanegate-Zstd-Dictionaries")
+        let header = response.headers.first(name: ZstdDictionary.announcementHeader)
         guard use.collectorAnswered(announcing: header) else { return }
         let id = ZstdDictionary.current.id
         if use.dictionary != nil {
