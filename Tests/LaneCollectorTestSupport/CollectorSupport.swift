@@ -33,8 +33,10 @@ public let quietLogger: Logger = {
 
 /// A collector on loopback, on a port the kernel picked (or `port`), running while `body` runs,
 /// then shut down gracefully: cancelling a server with accepted connections still queued traps
-/// in NIO (apple/swift-nio#2813), so cancellation is only the fallback after 15 s. A server that
-/// will not stop even then is an error, and is left behind rather than left to hang the run.
+/// in NIO (apple/swift-nio#2813), so cancellation is only the fallback after `shutdownDeadline`
+/// (a guard against a hang: with the whole suite on two cores, the first tests take 12–18 s to
+/// finish, and a shutdown waits for the same pool). A server that will not stop even then is an
+/// error, and is left behind rather than left to hang the run.
 public func withCollector<T: Sendable>(
     store: (any EventStore)? = nil, port: Int = 0, tls: TLSConfiguration? = nil,
     settings: CollectorSettings = CollectorSettings(), limits: ConnectionLimits = ConnectionLimits(),
@@ -71,13 +73,13 @@ public func withCollector<T: Sendable>(
     do { outcome = .success(try await body("\(scheme)://127.0.0.1:\(listening)", collector)) } catch { outcome = .failure(error) }
 
     await server.triggerGracefulShutdown()
-    let stopped = await eventually(within: .seconds(15)) { ended.withLock { $0 } != nil }
+    let stopped = await eventually(within: shutdownDeadline) { ended.withLock { $0 } != nil }
     if !stopped {
         serving.cancel()
         _ = await eventually(within: .seconds(5)) { ended.withLock { $0 } != nil }
     }
     let value = try outcome.get()
-    guard stopped else { throw CollectorSetupError("the test collector did not stop within 15 s of a graceful shutdown") }
+    guard stopped else { throw CollectorSetupError("the test collector did not stop within \(shutdownDeadline) of a graceful shutdown") }
     try ended.withLock { $0 }?.get()
     return value
 }
@@ -123,6 +125,8 @@ private final class ServerEnd: Sendable {
 /// How long a test request may take: a guard against a hang, not a speed target (a loaded
 /// CI machine running every test at once is slow).
 public let requestDeadline: TimeAmount = .seconds(30)
+/// The same guard for a test collector's graceful shutdown.
+let shutdownDeadline: Duration = .seconds(30)
 
 /// POSTs `body` to the collector; returns status and answer.
 public func post(_ baseURL: String, _ body: [UInt8], token: String?, encoding: String? = "zstd",
